@@ -1,0 +1,104 @@
+"""``outlay accounts``: connect, list and remove provider accounts."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from outlay.cli.render import console, dump_json, table
+from outlay.cli.state import outlay_of
+from outlay.config import secret_from_env
+from outlay.errors import InputError
+
+app = typer.Typer(help="Connect, list and remove provider accounts.", no_args_is_help=True)
+
+
+class Provider(StrEnum):
+    cursor = "cursor"
+
+
+class ListFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    provider: Annotated[Provider, typer.Argument(help="The provider: cursor.")],
+    name: Annotated[str, typer.Option("--name", help="Your name for this team, e.g. acme.")],
+    api_key_env: Annotated[
+        str | None,
+        typer.Option("--api-key-env", metavar="VAR", help="Read the Admin API key from env VAR."),
+    ] = None,
+    api_key_stdin: Annotated[
+        bool, typer.Option("--api-key-stdin", help="Read the Admin API key from standard input.")
+    ] = False,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="API base URL (proxies, tests).")
+    ] = None,
+    no_pacing: Annotated[
+        bool,
+        typer.Option(
+            "--no-pacing", help="Do not pace requests (only for servers without rate limits)."
+        ),
+    ] = False,
+) -> None:
+    """Connect a Cursor team; the key is checked with GET /teams/members before it is saved."""
+    if (api_key_env is None) == (not api_key_stdin):
+        raise InputError("pass exactly one of --api-key-env VAR or --api-key-stdin")
+    key = secret_from_env(api_key_env) if api_key_env else sys.stdin.readline()
+    account = outlay_of(ctx).add_account(
+        provider.value, name, key, base_url=base_url, paced=not no_pacing
+    )
+    console().print(
+        f"Connected {account.provider} account {account.name!r} (key {account.masked_key}). "
+        f"Import its history with: outlay sync --account {account.name}"
+    )
+
+
+@app.command("list")
+def list_accounts(
+    ctx: typer.Context,
+    fmt: Annotated[ListFormat, typer.Option("--format", help="table or json.")] = ListFormat.table,
+) -> None:
+    """Connected accounts with their sync status."""
+    accounts = [a.public() for a in outlay_of(ctx).accounts()]
+    out = console()
+    if fmt is ListFormat.json:
+        out.print(dump_json(accounts), markup=False)
+        return
+    if not accounts:
+        out.print(
+            "No accounts yet. Connect one: outlay accounts add cursor --name NAME --api-key-env VAR"
+        )
+        return
+    grid = table(
+        None,
+        ["name", "provider", "status", "last synced", "since", "events", "error"],
+        right=["events"],
+    )
+    for a in accounts:
+        grid.add_row(
+            a["name"], a["provider"], a["status"], a["last_synced_at"] or "never",
+            a["oldest_day"] or "—", f"{a['events_imported']:,}", a["error"] or "",
+        )  # fmt: skip
+    out.print(grid)
+
+
+@app.command("remove")
+def remove(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The account to remove.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Remove an account and delete all of its cost data."""
+    outlay = outlay_of(ctx)
+    account = outlay.meta.account(name)
+    if not yes:
+        typer.confirm(f"Remove account {account.name!r} and delete all its cost data?", abort=True)
+    rows = outlay.remove_account(account.name)
+    console().print(f"Removed account {account.name!r} and its {rows:,} cost rows.")

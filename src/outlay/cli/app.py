@@ -1,0 +1,69 @@
+"""``outlay``: the root command, global options and the one place errors become output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from outlay.cli.render import console
+from outlay.cli.state import CliState
+from outlay.config import Settings
+from outlay.errors import OutlayError
+from outlay.service import Outlay
+
+
+class _OutlayGroup(TyperGroup):
+    """Every ``OutlayError`` ends as one line on stderr and exit code 1 (traceback: --debug)."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OutlayError as exc:
+            if isinstance(ctx.obj, CliState) and ctx.obj.debug:
+                raise
+            console(stderr=True).print(f"error: {exc}", markup=False, soft_wrap=True)
+            raise typer.Exit(1) from exc
+
+
+app = typer.Typer(
+    cls=_OutlayGroup,
+    help="Self-hosted cost reports for Cursor: connect teams, import usage, answer cost questions.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            help="Folder for outlay's data (default: OUTLAY_DATA_DIR, else the user data dir).",
+        ),
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+) -> None:
+    ctx.obj = CliState(Outlay(Settings.from_env(data_dir=data_dir)), debug)
+
+
+def _register() -> None:
+    from outlay.cli import accounts, costs, demo, fake_cursor, sync
+
+    app.add_typer(accounts.app, name="accounts")
+    app.add_typer(fake_cursor.app, name="fake-cursor")
+    app.command("sync")(sync.sync)
+    app.command("costs")(costs.costs)
+    app.command("demo")(demo.demo)
+
+
+_register()
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,55 @@
+"""Output helpers shared by commands: exact decimals, dollars for people, JSON, CSV, tables."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+
+def exact(value: Decimal) -> str:
+    """The exact value without exponent or padding zeros: ``Decimal('1.2300')`` → ``'1.23'``."""
+    text = f"{value.normalize():f}"
+    return "0" if text in ("-0", "") else text
+
+
+def dollars(value: Decimal) -> str:
+    """Rounded to cents for a person reading a table; exports keep every digit."""
+    cents = value.quantize(Decimal("0.01"))
+    return f"-${-cents:,.2f}" if cents < 0 else f"${cents:,.2f}"
+
+
+def json_ready(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return exact(value)
+    return value
+
+
+def dump_json(data: Any) -> str:
+    return json.dumps(data, default=json_ready, indent=2, ensure_ascii=False)
+
+
+def dump_csv(columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if row.get(c) is None else json_ready(row.get(c)) for c in columns])
+    return out.getvalue()
+
+
+def table(title: str | None, columns: Sequence[str], right: Sequence[str] = ()) -> Table:
+    grid = Table(title=title, title_justify="left", header_style="bold")
+    for column in columns:
+        grid.add_column(column, justify="right" if column in right else "left")
+    return grid
+
+
+def console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)

@@ -1,0 +1,98 @@
+"""Settings: the one place that reads the environment. Everything else takes a Settings object."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from platformdirs import user_data_dir
+
+from outlay.errors import ConfigError
+
+ENV_PREFIX = "OUTLAY_"
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(ENV_PREFIX + name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(
+            f"{ENV_PREFIX}{name}={raw!r} is not a whole number; unset it or fix it"
+        ) from None
+    if not low <= value <= high:
+        raise ConfigError(f"{ENV_PREFIX}{name}={value} is out of range; use {low} to {high}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime settings. Build with ``Settings.from_env()`` at the edge, pass it in everywhere."""
+
+    data_dir: Path = field(default_factory=lambda: Path(user_data_dir("outlay", appauthor=False)))
+    #: Re-read this many trailing days on every sync: Cursor revises recent costs.
+    lag_days: int = 3
+    #: The first import reaches back at most this many days.
+    horizon_days: int = 400
+    #: Fernet key for stored API keys; default: a key file created in the data dir.
+    secret_key: str | None = None
+    #: Optional JSON file of model price rows tried before the built-in table.
+    prices_file: Path | None = None
+    #: Seconds an HTTP request to a provider may take.
+    http_timeout: float = 60.0
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, data_dir: Path | None = None
+    ) -> Settings:
+        env = os.environ if env is None else env
+        chosen = data_dir or (
+            Path(env[ENV_PREFIX + "DATA_DIR"]) if env.get(ENV_PREFIX + "DATA_DIR") else None
+        )
+        prices = env.get(ENV_PREFIX + "PRICES_FILE")
+        kwargs: dict[str, object] = {
+            "lag_days": _int(env, "LAG_DAYS", 3, 0, 60),
+            "horizon_days": _int(env, "HORIZON_DAYS", 400, 1, 3650),
+            "secret_key": env.get(ENV_PREFIX + "SECRET_KEY") or None,
+            "prices_file": Path(prices) if prices else None,
+        }
+        if chosen is not None:
+            kwargs["data_dir"] = chosen.expanduser()
+        return cls(**kwargs)  # type: ignore[arg-type]
+
+    @property
+    def facts_path(self) -> Path:
+        return self.data_dir / "facts.duckdb"
+
+    @property
+    def meta_path(self) -> Path:
+        return self.data_dir / "meta.sqlite"
+
+    @property
+    def key_path(self) -> Path:
+        return self.data_dir / "secret.key"
+
+    def ensure_data_dir(self) -> Path:
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(
+                f"data dir {self.data_dir} cannot be created ({exc.strerror}); "
+                "pass --data-dir or set OUTLAY_DATA_DIR to a writable folder"
+            ) from exc
+        return self.data_dir
+
+
+def secret_from_env(variable: str, env: Mapping[str, str] | None = None) -> str:
+    """A secret the user put in a named environment variable (``--api-key-env VAR``)."""
+    env = os.environ if env is None else env
+    value = env.get(variable, "")
+    if not value.strip():
+        raise ConfigError(
+            f"environment variable {variable} is unset or empty; export the key in it"
+        )
+    return value.strip()

@@ -1,0 +1,158 @@
+"""The application: settings, stores and providers wired once, used by the CLI and the web app.
+
+Every user-facing operation (connect an account, sync, remove, report) is a method here, so
+each surface is a thin rendering of the same calls.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from functools import cached_property
+from pathlib import Path
+
+import httpx
+
+from outlay.config import Settings
+from outlay.errors import AccountError, InputError
+from outlay.ingest.lock import account_lock
+from outlay.ingest.sync import SyncListener, SyncOptions, SyncResult, sync_account
+from outlay.providers.cursor.client import DEFAULT_BASE_URL, CursorClient
+from outlay.providers.cursor.policy import DEFAULT_TIMEOUT, RateLimits
+from outlay.providers.cursor.prices import PriceTable, load_price_overrides
+from outlay.report.run import CostReport, run_costs
+from outlay.report.spec import CostQuery
+from outlay.secrets import KeyBox, mask_key
+from outlay.store.facts import DuckDBFacts
+from outlay.store.meta import Account, MetaStore
+
+PROVIDERS = ("cursor",)
+HttpFactory = Callable[[], httpx.Client]
+
+
+def default_http() -> httpx.Client:
+    return httpx.Client(timeout=DEFAULT_TIMEOUT, follow_redirects=False)
+
+
+def wall_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class Outlay:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        http: HttpFactory = default_http,
+        now_ms: Callable[[], int] = wall_clock_ms,
+    ) -> None:
+        self.settings = settings
+        self._http = http
+        self._now_ms = now_ms
+
+    @cached_property
+    def meta(self) -> MetaStore:
+        self.settings.ensure_data_dir()
+        return MetaStore.at(self.settings.meta_path)
+
+    @cached_property
+    def facts(self) -> DuckDBFacts:
+        self.settings.ensure_data_dir()
+        return DuckDBFacts(self.settings.facts_path)
+
+    @cached_property
+    def keybox(self) -> KeyBox:
+        self.settings.ensure_data_dir()
+        return KeyBox.from_settings(self.settings)
+
+    @cached_property
+    def prices(self) -> PriceTable:
+        table = PriceTable()
+        if self.settings.prices_file is not None:
+            table = table.with_rows_first(load_price_overrides(self.settings.prices_file))
+        return table
+
+    # -- accounts ------------------------------------------------------------------------------
+
+    def add_account(
+        self, provider: str, name: str, api_key: str, *, base_url: str | None = None,
+        paced: bool = True,
+    ) -> Account:  # fmt: skip
+        """Validate the key against the API (``GET /teams/members``), then register it."""
+        if provider not in PROVIDERS:
+            raise InputError(f"unknown provider {provider!r}; supported: {', '.join(PROVIDERS)}")
+        name = name.strip()
+        if not name or len(name) > 200:
+            raise InputError("--name must be 1 to 200 characters")
+        api_key = api_key.strip()
+        if not api_key:
+            raise InputError("the API key is empty; pass a Cursor Admin API key")
+        url = _check_url(base_url or DEFAULT_BASE_URL)
+        if any(a.name == name for a in self.meta.accounts()):
+            raise AccountError(f"an account named {name!r} exists already; pick another --name")
+        with self._http() as http:
+            CursorClient(http, api_key=api_key, base_url=url, limits=None).members()
+        return self.meta.add_account(
+            name=name,
+            provider=provider,
+            sealed_key=self.keybox.seal(api_key),
+            masked_key=mask_key(api_key),
+            base_url=url,
+            paced=paced,
+            now=datetime.now(UTC).replace(tzinfo=None),
+        )
+
+    def accounts(self) -> list[Account]:
+        return self.meta.accounts()
+
+    def remove_account(self, name: str) -> int:
+        """Delete the account and all its cost rows; returns how many rows went."""
+        account = self.meta.account(name)
+        with account_lock(self._lock_dir, account.id, account.name):
+            rows = self.facts.delete_account(account.name)
+            self.meta.remove_account(account)
+        return rows
+
+    # -- sync ----------------------------------------------------------------------------------
+
+    def sync(
+        self, name: str, *, since: date | None = None, listener: SyncListener | None = None
+    ) -> SyncResult:
+        account = self.meta.account(name)
+        options = SyncOptions(
+            lag_days=self.settings.lag_days, horizon_days=self.settings.horizon_days, since=since
+        )
+        with account_lock(self._lock_dir, account.id, account.name), self._http() as http:
+            client = CursorClient(
+                http,
+                api_key=self.keybox.open(account.sealed_key),
+                base_url=account.base_url,
+                limits=RateLimits() if account.paced else None,
+            )
+            return sync_account(
+                account,
+                client=client,
+                facts=self.facts,
+                meta=self.meta,
+                prices=self.prices,
+                options=options,
+                now_ms=self._now_ms(),
+                listener=listener,
+            )
+
+    # -- reports -------------------------------------------------------------------------------
+
+    def costs(self, query: CostQuery) -> CostReport:
+        return run_costs(self.facts, query)
+
+    @property
+    def _lock_dir(self) -> Path:
+        return self.settings.ensure_data_dir() / "locks"
+
+
+def _check_url(url: str) -> str:
+    parsed = httpx.URL(url)
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise InputError(f"--base-url {url!r} is not an http(s) URL; e.g. https://api.cursor.com")
+    return url.rstrip("/")

@@ -1,0 +1,1 @@
+"""Stores: the only package that runs SQL. Facts (cost rows) in DuckDB, metadata in SQLite."""

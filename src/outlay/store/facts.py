@@ -1,0 +1,126 @@
+"""Cost rows in an embedded DuckDB file.
+
+No primary key: events have no id and identical-looking events are all real, so idempotency comes
+from replacing whole time windows of one account in one transaction. Every connection is
+short-lived, so the CLI and a server can take turns on the file: DuckDB lets only one process
+hold it open for writing, and a process that finds it held waits a bounded time for its turn.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from outlay.costrows import SCHEMA
+from outlay.errors import StoreBusyError, StoreError
+
+TABLE = "cost_rows"
+#: How long an operation waits for another process to release the file, and how often it looks.
+LOCK_WAIT_S = 30.0
+LOCK_POLL_S = 0.05
+
+_DUCK_TYPES = {
+    "string": "VARCHAR",
+    "timestamp[ms]": "TIMESTAMP",
+    "bool": "BOOLEAN",
+    "int8": "TINYINT",
+    "decimal64(18, 10)": "DECIMAL(18,10)",
+    "decimal64(18, 6)": "DECIMAL(18,6)",
+}
+_DDL = (
+    f"CREATE TABLE IF NOT EXISTS {TABLE} ("
+    + ", ".join(f"{f.name} {_DUCK_TYPES[str(f.type)]}" for f in SCHEMA)
+    + ")"
+)
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+
+def _ms_to_ts(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC).replace(tzinfo=None)
+
+
+class DuckDBFacts:
+    """The default fact store: one DuckDB file."""
+
+    def __init__(self, path: Path, *, lock_wait_s: float = LOCK_WAIT_S) -> None:
+        self.path = path
+        self._lock_wait_s = lock_wait_s
+        with self._connect(read_only=False) as con:
+            con.execute(_DDL)
+
+    @contextmanager
+    def _connect(self, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+        deadline = time.monotonic() + self._lock_wait_s
+        while True:
+            try:
+                con = duckdb.connect(str(self.path), read_only=read_only)
+                break
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower():
+                    raise StoreError(f"cannot open {self.path}: {exc}") from exc
+                if time.monotonic() >= deadline:
+                    raise StoreBusyError(
+                        f"{self.path} is held by another outlay process (a sync or a server); "
+                        "try again when it finishes"
+                    ) from exc
+                time.sleep(LOCK_POLL_S)
+            except duckdb.Error as exc:
+                raise StoreError(f"cannot open {self.path}: {exc}; is it a DuckDB file?") from exc
+        try:
+            yield con
+        except duckdb.Error as exc:
+            raise StoreError(f"{self.path}: {exc}") from exc
+        finally:
+            con.close()
+
+    def replace_window(
+        self, account: str, start_ms: int, end_ms: int, tables: Sequence[pa.Table]
+    ) -> int:
+        """Make ``tables`` the account's only rows in [start_ms, end_ms]; all or nothing."""
+        rows = sum(int(t.num_rows) for t in tables)
+        with self._connect(read_only=False) as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                con.execute(
+                    f"DELETE FROM {TABLE} WHERE account = ? AND ts BETWEEN ? AND ?",
+                    [account, _ms_to_ts(start_ms), _ms_to_ts(end_ms)],
+                )
+                for table in tables:
+                    if table.num_rows:
+                        con.register("incoming", table)
+                        con.execute(f"INSERT INTO {TABLE} SELECT * FROM incoming")
+                        con.unregister("incoming")
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        return rows
+
+    def delete_account(self, account: str) -> int:
+        with self._connect(read_only=False) as con:
+            deleted = con.execute(f"DELETE FROM {TABLE} WHERE account = ?", [account]).fetchone()
+        return int(deleted[0]) if deleted is not None else 0
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> QueryResult:
+        with self._connect(read_only=True) as con:
+            cursor = con.execute(sql, list(params))
+            columns = [d[0] for d in cursor.description or ()]
+            return QueryResult(columns, cursor.fetchall())
+
+    def count_rows(self, account: str | None = None) -> int:
+        where, params = ("WHERE account = ?", [account]) if account else ("", [])
+        result = self.query(f"SELECT count(*) FROM {TABLE} {where}", params)
+        return int(result.rows[0][0])

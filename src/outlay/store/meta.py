@@ -1,0 +1,176 @@
+"""Metadata (accounts, their encrypted keys, status and sync checkpoints) through SQLAlchemy.
+
+SQLite file in the data dir by default; the same models run on PostgreSQL at scale. Callers get
+frozen ``Account`` values, never ORM objects, so nothing outside this module holds a session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Boolean, Date, DateTime, Integer, LargeBinary, String, Text, create_engine
+from sqlalchemy import event as sa_event
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from outlay.errors import AccountError, StoreError
+
+IMPORTING, STABLE, ERROR = "importing", "stable", "error"
+
+
+class _Base(DeclarativeBase):
+    pass
+
+
+class _AccountRow(_Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    provider: Mapped[str] = mapped_column(String(40))
+    sealed_key: Mapped[bytes] = mapped_column(LargeBinary)
+    masked_key: Mapped[str] = mapped_column(String(40))
+    base_url: Mapped[str] = mapped_column(String(500))
+    paced: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(20), default=IMPORTING)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_synced_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    #: Newest UTC day a finished sync covered; the next sync re-reads from here minus the lag.
+    synced_through: Mapped[date | None] = mapped_column(Date, default=None)
+    #: Oldest UTC day imported so far; the backfill resumes the day before it.
+    oldest_day: Mapped[date | None] = mapped_column(Date, default=None)
+    backfill_done: Mapped[bool] = mapped_column(Boolean, default=False)
+    windows_done: Mapped[int] = mapped_column(Integer, default=0)
+    events_imported: Mapped[int] = mapped_column(Integer, default=0)
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    name: str
+    provider: str
+    sealed_key: bytes
+    masked_key: str
+    base_url: str
+    paced: bool
+    status: str
+    error: str | None
+    created_at: datetime
+    last_synced_at: datetime | None
+    synced_through: date | None
+    oldest_day: date | None
+    backfill_done: bool
+    windows_done: int
+    events_imported: int
+
+    def public(self) -> dict[str, Any]:
+        """The account as shown to people: the key only masked."""
+        return {
+            "name": self.name,
+            "provider": self.provider,
+            "status": self.status,
+            "last_synced_at": _iso(self.last_synced_at),
+            "error": self.error,
+            "key": self.masked_key,
+            "base_url": self.base_url,
+            "oldest_day": self.oldest_day.isoformat() if self.oldest_day else None,
+            "backfill_done": self.backfill_done,
+            "events_imported": self.events_imported,
+        }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z") if moment else None
+
+
+def _account(row: _AccountRow) -> Account:
+    return Account(**{f: getattr(row, f) for f in Account.__dataclass_fields__})
+
+
+class MetaStore:
+    def __init__(self, url: str) -> None:
+        self._engine = create_engine(url)
+        if url.startswith("sqlite"):
+            # Sync and CLI may write at once: wait for the lock instead of failing at once.
+            sa_event.listen(self._engine, "connect", _sqlite_pragmas)
+        self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+        try:
+            _Base.metadata.create_all(self._engine)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"metadata store {url}: {exc.__class__.__name__}: {exc}") from exc
+
+    @classmethod
+    def at(cls, path: Path) -> MetaStore:
+        return cls(f"sqlite:///{path}")
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        try:
+            with self._sessions.begin() as session:
+                yield session
+        except IntegrityError:
+            raise
+        except SQLAlchemyError as exc:
+            raise StoreError(f"metadata store: {exc.__class__.__name__}: {exc}") from exc
+
+    def add_account(
+        self, *, name: str, provider: str, sealed_key: bytes, masked_key: str, base_url: str,
+        paced: bool = True, now: datetime,
+    ) -> Account:  # fmt: skip
+        row = _AccountRow(
+            name=name, provider=provider, sealed_key=sealed_key, masked_key=masked_key,
+            base_url=base_url, paced=paced, status=IMPORTING, created_at=now,
+            backfill_done=False, windows_done=0, events_imported=0,
+        )  # fmt: skip
+        try:
+            with self._session() as session:
+                session.add(row)
+                session.flush()
+                return _account(row)
+        except IntegrityError:
+            raise AccountError(
+                f"an account named {name!r} exists already; pick another --name"
+            ) from None
+
+    def accounts(self) -> list[Account]:
+        with self._session() as session:
+            rows = session.query(_AccountRow).order_by(_AccountRow.name).all()
+            return [_account(r) for r in rows]
+
+    def account(self, name: str) -> Account:
+        with self._session() as session:
+            row = session.query(_AccountRow).filter_by(name=name).one_or_none()
+            if row is None:
+                known = ", ".join(a.name for a in self.accounts()) or "none yet"
+                raise AccountError(
+                    f"no account named {name!r} (accounts: {known}); see `outlay accounts list`"
+                )
+            return _account(row)
+
+    def update(self, account: Account, **changes: Any) -> Account:
+        with self._session() as session:
+            row = session.get(_AccountRow, account.id)
+            if row is None:
+                raise AccountError(f"account {account.name!r} was removed meanwhile")
+            for key, value in changes.items():
+                setattr(row, key, value)
+        return replace(account, **changes)
+
+    def remove_account(self, account: Account) -> None:
+        with self._session() as session:
+            row = session.get(_AccountRow, account.id)
+            if row is not None:
+                session.delete(row)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout = 30000")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.close()
