@@ -19,7 +19,7 @@ from outlay.errors import AccountError, InputError
 from outlay.ingest.lock import account_lock
 from outlay.ingest.sync import SyncListener, SyncOptions, SyncResult, sync_account
 from outlay.providers.cursor.client import DEFAULT_BASE_URL, CursorClient
-from outlay.providers.cursor.policy import DEFAULT_TIMEOUT, RateLimits
+from outlay.providers.cursor.policy import DEFAULT_LIMITS, DEFAULT_TIMEOUT
 from outlay.providers.cursor.prices import PriceTable, load_price_overrides
 from outlay.report.run import CostReport, run_costs
 from outlay.report.spec import CostQuery
@@ -46,10 +46,15 @@ class Outlay:
         *,
         http: HttpFactory = default_http,
         now_ms: Callable[[], int] = wall_clock_ms,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.settings = settings
         self._http = http
         self._now_ms = now_ms
+        #: Pacing and backoff clocks of the provider clients (tests pass virtual ones).
+        self._monotonic = monotonic
+        self._sleep = sleep
 
     @cached_property
     def meta(self) -> MetaStore:
@@ -92,7 +97,9 @@ class Outlay:
         if any(a.name == name for a in self.meta.accounts()):
             raise AccountError(f"an account named {name!r} exists already; pick another --name")
         with self._http() as http:
-            CursorClient(http, api_key=api_key, base_url=url, limits=None).members()
+            CursorClient(
+                http, api_key=api_key, base_url=url, limits=None, sleep=self._sleep
+            ).members()
         return self.meta.add_account(
             name=name,
             provider=provider,
@@ -128,7 +135,9 @@ class Outlay:
                 http,
                 api_key=self.keybox.open(account.sealed_key),
                 base_url=account.base_url,
-                limits=RateLimits() if account.paced else None,
+                limits=DEFAULT_LIMITS if account.paced else None,
+                clock=self._monotonic,
+                sleep=self._sleep,
             )
             return sync_account(
                 account,

@@ -64,7 +64,7 @@ def run_with_progress(
 ) -> list[tuple[str, SyncResult | OutlayError]]:
     progress = Progress(
         TextColumn("[bold]{task.description}"),
-        BarColumn(),
+        BarColumn(bar_width=20),
         MofNCompleteColumn(),
         TextColumn("windows"),
         TimeElapsedColumn(),

@@ -1,0 +1,80 @@
+"""``outlay demo``: a fake Cursor team, imported end to end, summarised, in about a minute."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from outlay.cli.costs import cost_table
+from outlay.cli.render import console
+from outlay.cli.state import outlay_of
+from outlay.cli.sync import run_with_progress
+from outlay.errors import ConfigError, OutlayError
+from outlay.ingest.windows import utc_day
+from outlay.providers.cursor.fake.server import RunningFake
+from outlay.providers.cursor.fake.team import TeamSpec
+from outlay.report.spec import CostQuery
+from outlay.service import Outlay, wall_clock_ms
+
+MARKER = ".outlay-demo"
+ACCOUNT = "demo-team"
+
+
+def demo(
+    ctx: typer.Context,
+    folder: Annotated[
+        Path, typer.Option("--dir", help="Data folder for the demo (recreated on every run).")
+    ] = Path("outlay-demo"),
+    users: Annotated[int, typer.Option("--users", min=1, max=2000)] = 40,
+    days: Annotated[int, typer.Option("--days", min=1, max=400)] = 90,
+) -> None:
+    """Serve a fake Cursor team locally, import it, and print what it cost."""
+    _reset(folder)
+    outlay = Outlay(replace(outlay_of(ctx).settings, data_dir=folder.resolve()))
+    out = console()
+    with RunningFake(TeamSpec(users=users, days=days), rate_limit=False) as fake:
+        out.print(f"Fake Cursor Admin API serving a {users}-user team on {fake.url}")
+        outlay.add_account("cursor", ACCOUNT, fake.key, base_url=fake.url, paced=False)
+        ((_, outcome),) = run_with_progress(outlay, [ACCOUNT], None)
+    if isinstance(outcome, OutlayError):
+        raise outcome
+    out.print(
+        f"Imported {outcome.events:,} events as {outcome.rows:,} cost rows "
+        f"in {outcome.windows} windows; account status {outcome.status}.\n"
+    )
+    today = utc_day(wall_clock_ms())
+    start = today - timedelta(days=days)
+    span = {"start": start, "end": today, "date_bin": "cumulative"}
+    out.print(cost_table(outlay.costs(CostQuery(**span, group_by=("service",))), "Cost by model"))
+    top = outlay.costs(CostQuery(**span, group_by=("resource",)))
+    out.print(cost_table(top, "Top 10 users", limit=10))
+    out.print(
+        cost_table(outlay.costs(CostQuery(**span, group_by=("token_type",))), "Cost by token type")
+    )
+    cli = f"outlay --data-dir {folder}"
+    out.print(
+        "\nExplore further (in the repo: .venv/bin/outlay):\n"
+        f"  {cli} accounts list\n"
+        f"  {cli} costs --start {start} --end {today} --group-by service --date-bin week\n"
+        f"  {cli} costs --start {start} --end {today} --group-by resource,token_type "
+        "--date-bin cumulative --filter \"costs.subcategory = 'Usage-based'\"\n"
+        f"  {cli} costs --start {today - timedelta(days=6)} --end {today} "
+        "--group-by tag:cursor:max_mode --format json",
+        markup=False,
+        soft_wrap=True,
+    )
+
+
+def _reset(folder: Path) -> None:
+    if folder.exists() and any(folder.iterdir()) and not (folder / MARKER).exists():
+        raise ConfigError(
+            f"{folder} exists and is not an outlay demo folder; pass --dir with a new folder"
+        )
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    (folder / MARKER).write_text("Recreated by `outlay demo` on every run.\n")

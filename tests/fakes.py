@@ -1,0 +1,88 @@
+"""Shared test doubles: a controllable clock and a fake Cursor team behind a real httpx client."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import httpx
+from outlay.providers.cursor.fake.api import DEFAULT_KEY, FakeCursorAPI
+from outlay.providers.cursor.fake.transport import mock_transport
+
+from outlay.providers.cursor.client import CursorClient
+from outlay.providers.cursor.fake.team import FakeTeam, TeamSpec
+from outlay.providers.cursor.policy import (
+    DEFAULT_LIMITS,
+    DEFAULT_RETRY,
+    RateLimits,
+    RetryPolicy,
+)
+
+BASE_URL = "https://cursor.fake.test"
+#: A fixed "now" for deterministic data: 2026-11-20 15:30 UTC.
+NOW_MS = int(datetime(2026, 11, 20, 15, 30, tzinfo=UTC).timestamp() * 1000)
+
+
+@dataclass
+class Clock:
+    """Virtual time: ``sleep`` advances it instantly, and records how long was asked for."""
+
+    ms: int = NOW_MS
+    slept: list[float] = field(default_factory=list)
+
+    def now_ms(self) -> int:
+        return self.ms
+
+    def monotonic(self) -> float:
+        return self.ms / 1000
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.ms += int(max(seconds, 0) * 1000)
+
+
+@dataclass
+class FakeCursor:
+    clock: Clock
+    team: FakeTeam
+    api: FakeCursorAPI
+
+    def http(
+        self, wrap: Callable[[httpx.Request], httpx.Response | None] | None = None
+    ) -> httpx.Client:
+        """A real httpx client whose transport is the fake; ``wrap`` may answer a request first."""
+        inner = mock_transport(self.api)
+        if wrap is None:
+            return httpx.Client(transport=inner)
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            answer = wrap(request)
+            return answer if answer is not None else inner.handle_request(request)
+
+        return httpx.Client(transport=httpx.MockTransport(handler))
+
+    def client(
+        self,
+        *,
+        key: str = DEFAULT_KEY,
+        limits: RateLimits | None = DEFAULT_LIMITS,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        http: httpx.Client | None = None,
+    ) -> CursorClient:
+        return CursorClient(
+            http or self.http(),
+            api_key=key,
+            base_url=BASE_URL,
+            limits=limits,
+            retry=retry,
+            clock=self.clock.monotonic,
+            sleep=self.clock.sleep,
+        )
+
+
+def fake_cursor(spec: TeamSpec | None = None, **api_options: object) -> FakeCursor:
+    clock = Clock()
+    team = FakeTeam(spec or TeamSpec(users=8, days=40), now_ms=clock.now_ms)
+    api = FakeCursorAPI(team, clock=clock.monotonic, **api_options)  # type: ignore[arg-type]
+    return FakeCursor(clock, team, api)
