@@ -10,12 +10,12 @@ from typing import Any
 
 import httpx
 import pytest
-from outlay.providers.cursor.fake.api import DEFAULT_KEY
 
 from outlay.config import Settings
 from outlay.errors import AuthError, SyncBusyError, UnavailableError
 from outlay.ingest.lock import account_lock
 from outlay.ingest.windows import DAY_MS, day_start_ms, utc_day
+from outlay.providers.cursor.fake.api import DEFAULT_KEY
 from outlay.providers.cursor.fake.team import TeamSpec
 from outlay.report.spec import CostQuery
 from outlay.service import Outlay

@@ -53,13 +53,17 @@ def root(
 
 
 def _register() -> None:
-    from outlay.cli import accounts, costs, demo, fake_cursor, sync
+    from outlay.cli.accounts import app as accounts_app
+    from outlay.cli.costs import costs
+    from outlay.cli.demo import demo
+    from outlay.cli.fake_cursor import app as fake_cursor_app
+    from outlay.cli.sync import sync
 
-    app.add_typer(accounts.app, name="accounts")
-    app.add_typer(fake_cursor.app, name="fake-cursor")
-    app.command("sync")(sync.sync)
-    app.command("costs")(costs.costs)
-    app.command("demo")(demo.demo)
+    app.add_typer(accounts_app, name="accounts")
+    app.add_typer(fake_cursor_app, name="fake-cursor")
+    app.command("sync")(sync)
+    app.command("costs")(costs)
+    app.command("demo")(demo)
 
 
 _register()

@@ -18,6 +18,7 @@ from outlay.errors import ConfigError, OutlayError
 from outlay.ingest.windows import utc_day
 from outlay.providers.cursor.fake.server import RunningFake
 from outlay.providers.cursor.fake.team import TeamSpec
+from outlay.report.run import CostReport
 from outlay.report.spec import CostQuery
 from outlay.service import Outlay, wall_clock_ms
 
@@ -49,13 +50,13 @@ def demo(
     )
     today = utc_day(wall_clock_ms())
     start = today - timedelta(days=days)
-    span = {"start": start, "end": today, "date_bin": "cumulative"}
-    out.print(cost_table(outlay.costs(CostQuery(**span, group_by=("service",))), "Cost by model"))
-    top = outlay.costs(CostQuery(**span, group_by=("resource",)))
-    out.print(cost_table(top, "Top 10 users", limit=10))
-    out.print(
-        cost_table(outlay.costs(CostQuery(**span, group_by=("token_type",))), "Cost by token type")
-    )
+
+    def by(dimension: str) -> CostReport:
+        return outlay.costs(CostQuery(start, today, group_by=(dimension,), date_bin="cumulative"))
+
+    out.print(cost_table(by("service"), "Cost by model"))
+    out.print(cost_table(by("resource"), "Top 10 users", limit=10))
+    out.print(cost_table(by("token_type"), "Cost by token type"))
     cli = f"outlay --data-dir {folder}"
     out.print(
         "\nExplore further (in the repo: .venv/bin/outlay):\n"

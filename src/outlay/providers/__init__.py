@@ -1,1 +1,1 @@
-"""Providers: one package per upstream API. Each owns its HTTP client, payload models and normalize."""
+"""Providers: one package per upstream API, each with its HTTP client, payloads and normalize."""
