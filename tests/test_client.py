@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from outlay.providers.cursor.fake.api import Fault
 
 from outlay.errors import (
     AuthError,
@@ -18,6 +17,7 @@ from outlay.errors import (
 )
 from outlay.ingest.windows import DAY_MS
 from outlay.providers.cursor.client import EventWindow
+from outlay.providers.cursor.fake.api import Fault
 from outlay.providers.cursor.fake.team import TeamSpec
 from outlay.providers.cursor.policy import RateLimits, RetryPolicy
 from tests.fakes import NOW_MS, fake_cursor
@@ -34,7 +34,7 @@ def test_pages_through_a_window_to_exactly_the_fakes_events() -> None:
     pages = list(fake.client().iter_event_pages(LAST_30_DAYS))
     expected = fake.team.events(LAST_30_DAYS.start_ms, LAST_30_DAYS.end_ms)
     assert len(pages) == -(-len(expected) // 1000) > 1
-    got = Counter(e.timestamp for page in pages for e in page.usageEvents)
+    got = Counter(e["timestamp"] for page in pages for e in page.usageEvents)
     assert got == stamps(expected)
     requests = [r for r in fake.api.log if r.route_group == "events"]
     assert len(requests) == len(pages)
@@ -172,7 +172,7 @@ def test_a_window_that_shifts_while_paging_is_read_again_whole() -> None:
         return page
 
     pages = fake.client().collect_event_window(window, transform)
-    got = Counter(e.timestamp for page in pages for e in page.usageEvents)  # type: ignore[attr-defined]
+    got = Counter(e["timestamp"] for page in pages for e in page.usageEvents)  # type: ignore[attr-defined]
     assert got == stamps(fake.team.events(window.start_ms, window.end_ms))
     assert len(got) > len(stamps(fake.team.events(window.start_ms, NOW_MS)))
 

@@ -7,12 +7,14 @@ from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import TypeAdapter
 
 from outlay.costrows import SCHEMA, cents_to_units, units_to_usd
 from outlay.providers.cursor.models import EventsPage, UsageEvent
 from outlay.providers.cursor.normalize import apportion, normalize_events
 from outlay.providers.cursor.prices import PriceTable
 
+EVENT = TypeAdapter(UsageEvent)
 FIXTURE = Path(__file__).parent / "fixtures" / "cursor_events_contract.json"
 
 
@@ -37,8 +39,8 @@ def test_each_event_rows_sum_to_its_charged_cents_exactly() -> None:
         counted[row["ts"]] += row["event_count"]  # type: ignore[operator]
     assert len(by_ts) == len(events)
     for event in events:
-        ts = datetime(1970, 1, 1) + timedelta(milliseconds=event.timestamp)
-        assert by_ts[ts] == event.chargedCents / 100  # type: ignore[operator]
+        ts = datetime(1970, 1, 1) + timedelta(milliseconds=event["timestamp"])
+        assert by_ts[ts] == event["chargedCents"] / 100  # type: ignore[operator]
         assert counted[ts] == 1
 
 
@@ -89,7 +91,7 @@ def test_unknown_models_and_kinds_pass_through_with_default_ratio() -> None:
 
 
 def test_event_without_token_usage_keeps_its_cost_on_one_row() -> None:
-    event = UsageEvent.model_validate(
+    event = EVENT.validate_python(
         {"timestamp": 1, "model": "gpt-5", "kind": "Usage-based", "isTokenBasedCall": True,
          "chargedCents": 12.5}
     )  # fmt: skip

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import TypeAdapter
 
 from outlay.ingest.windows import day_start_ms
 from outlay.providers.cursor.models import UsageEvent
@@ -22,6 +23,7 @@ from outlay.report.run import run_costs
 from outlay.report.spec import CostQuery
 from outlay.store.facts import DuckDBFacts
 
+EVENT = TypeAdapter(UsageEvent)
 FIRST = date(2026, 9, 1)
 MODELS = ["claude-4.5-sonnet", "gpt-5.1-codex", "composer-1", "gemini-3-pro"]
 KINDS = ["Usage-based", "Included in Business", "Errored, Not Charged"]
@@ -53,7 +55,7 @@ def synthetic_events(n: int, seed: int = 3) -> list[UsageEvent]:
             }
             if event["model"] != "composer-1" and event["chargedCents"] > 1:
                 event["cursorTokenFee"] = Decimal("0.5")
-        events.append(UsageEvent.model_validate(event))
+        events.append(EVENT.validate_python(event))
     return events
 
 

@@ -8,6 +8,7 @@ half-even at the edge (``cents_to_units``), once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import ROUND_HALF_EVEN, Decimal
 
 import pyarrow as pa
@@ -61,7 +62,7 @@ def usage_units(amount: Decimal | int) -> int:
     return int(Decimal(amount).scaleb(USAGE_SCALE).to_integral_value(ROUND_HALF_EVEN))
 
 
-def fixed_point_array(units: list[int], arrow_type: pa.DataType) -> pa.Array:
+def fixed_point_array(units: Sequence[int], arrow_type: pa.DataType) -> pa.Array:
     """Integer units as a decimal64 array, reinterpreting the int64 buffer (no per-value work)."""
     ints = pa.array(units, pa.int64())
     return pa.Array.from_buffers(arrow_type, len(ints), [None, ints.buffers()[1]])

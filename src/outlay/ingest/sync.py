@@ -183,7 +183,7 @@ class _Fetcher:
     def _page_transform(self, window: Window) -> Callable[[EventsPage], pa.Table]:
         def transform(page: EventsPage) -> pa.Table:
             inside = [
-                e for e in page.usageEvents if window.start_ms <= e.timestamp <= window.end_ms
+                e for e in page.usageEvents if window.start_ms <= e["timestamp"] <= window.end_ms
             ]
             if len(inside) != len(page.usageEvents):
                 # Rows outside the window would be doubled by the neighbour window's replace.

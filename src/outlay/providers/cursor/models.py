@@ -9,9 +9,10 @@ so ``2450.125487`` stays exactly that.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Required
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, with_config
+from typing_extensions import TypedDict
 
 
 def _id_text(value: Any) -> Any:
@@ -26,34 +27,38 @@ class Payload(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
 
 
-class TokenUsage(Payload):
-    inputTokens: int | None = None
-    outputTokens: int | None = None
-    cacheWriteTokens: int | None = None
-    cacheReadTokens: int | None = None
-    totalCents: Decimal | None = None
-    discountPercentOff: Decimal | None = None
+# Usage events are the bulk of every import, so they are validated TypedDicts rather than
+# model instances: the same checks and error locations at about half the cost per event.
+@with_config(ConfigDict(extra="allow"))
+class TokenUsage(TypedDict, total=False):
+    inputTokens: int | None
+    outputTokens: int | None
+    cacheWriteTokens: int | None
+    cacheReadTokens: int | None
+    totalCents: Decimal | None
+    discountPercentOff: Decimal | None
 
 
-class UsageEvent(Payload):
-    timestamp: int
-    userEmail: str | None = None
-    serviceAccountId: str | None = None
-    serviceAccountName: str | None = None
-    cloudAgentId: str | None = None
-    automationId: str | None = None
-    conversationId: str | None = None
-    model: str | None = None
-    kind: str | None = None
-    maxMode: bool | None = None
-    requestsCosts: Decimal | None = None
-    isTokenBasedCall: bool | None = None
-    isChargeable: bool | None = None
-    isHeadless: bool | None = None
-    isFreeBugbot: bool | None = None
-    tokenUsage: TokenUsage | None = None
-    chargedCents: Decimal | None = None
-    cursorTokenFee: Decimal | None = None
+@with_config(ConfigDict(extra="allow"))
+class UsageEvent(TypedDict, total=False):
+    timestamp: Required[int]
+    userEmail: str | None
+    serviceAccountId: str | None
+    serviceAccountName: str | None
+    cloudAgentId: str | None
+    automationId: str | None
+    conversationId: str | None
+    model: str | None
+    kind: str | None
+    maxMode: bool | None
+    requestsCosts: Decimal | None
+    isTokenBasedCall: bool | None
+    isChargeable: bool | None
+    isHeadless: bool | None
+    isFreeBugbot: bool | None
+    tokenUsage: TokenUsage | None
+    chargedCents: Decimal | None
+    cursorTokenFee: Decimal | None
 
 
 class EventsPagination(Payload):

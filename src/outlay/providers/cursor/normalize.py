@@ -28,7 +28,7 @@ from outlay.costrows import (
     fixed_point_array,
     usage_units,
 )
-from outlay.providers.cursor.models import UsageEvent
+from outlay.providers.cursor.models import TokenUsage, UsageEvent
 from outlay.providers.cursor.prices import TOKEN_TYPES, PriceTable
 
 PROVIDER = "cursor"
@@ -58,37 +58,13 @@ def apportion(total: int, weights: Sequence[int]) -> list[int]:
     return [sign * p for p in parts]
 
 
-class _Columns:
-    """Event-level columns (one entry per event) and row-level columns (one per cost row)."""
-
-    def __init__(self) -> None:
-        self.event_cols: dict[str, list[object]] = {
-            name: []
-            for name in (
-                "ts", "service", "category", "subcategory", "resource", "resource_name",
-                "max_mode", "headless", "service_account", "cloud_agent", "automation",
-            )
-        }  # fmt: skip
-        self.row_event: list[int] = []
-        self.token_type: list[str | None] = []
-        self.cost: list[int] = []
-        self.billed: list[int] = []
-        self.list_cost: list[int] = []
-        self.usage: list[int] = []
-        self.unit: list[str] = []
-        self.first: list[int] = []
-
-    def add_row(
-        self, token_type: str | None, cost: int, billed: int, listed: int, usage: int, unit: str
-    ) -> None:
-        self.row_event.append(len(self.event_cols["ts"]) - 1)
-        self.first.append(1 if not self.first or self.row_event[-1] != self.row_event[-2] else 0)
-        self.token_type.append(token_type)
-        self.cost.append(cost)
-        self.billed.append(billed)
-        self.list_cost.append(listed)
-        self.usage.append(usage)
-        self.unit.append(unit)
+_EVENT_COLUMNS = (
+    "ts", "service", "category", "subcategory", "resource", "resource_name",
+    "max_mode", "headless", "service_account", "cloud_agent", "automation",
+)  # fmt: skip
+#: A cost row before expansion: event index, first row of its event, token type, cost,
+#: billed cost, list cost (money units), usage amount (usage units), usage unit.
+Row = tuple[int, int, str | None, int, int, int, int, str]
 
 
 def normalize_events(
@@ -99,55 +75,66 @@ def normalize_events(
     prices: PriceTable,
 ) -> pa.Table:
     """Cost rows (``costrows.SCHEMA``) for ``events`` of one Cursor account."""
-    cols = _Columns()
+    per_event: list[tuple[object, ...]] = []
+    rows: list[Row] = []
     weights_of: dict[str, tuple[int, ...]] = {}
-    for event in events:
-        _add_event(cols, event, member_names, prices, weights_of)
-    return _to_table(cols, account)
+    for index, event in enumerate(events):
+        per_event.append(_event_values(event, member_names))
+        weights = weights_of.get(event.get("model") or "")
+        if weights is None:
+            weights = weights_of[event.get("model") or ""] = _weights(prices, event)
+        _add_rows(rows, index, event, weights)
+    return _to_table(per_event, rows, account)
 
 
-def _add_event(
-    cols: _Columns,
-    event: UsageEvent,
-    member_names: Mapping[str, str],
-    prices: PriceTable,
-    weights_of: dict[str, tuple[int, ...]],
-) -> None:
-    model = event.model or ""
-    kind = event.kind or ""
-    usage = event.tokenUsage
-    fee = cents_to_units(event.cursorTokenFee) if event.cursorTokenFee else 0
+def _weights(prices: PriceTable, event: UsageEvent) -> tuple[int, ...]:
+    price = prices.price(event.get("model") or "")
+    return tuple(int(price.for_type(t) * _PRICE_SCALE) for t in TOKEN_TYPES)
+
+
+def _event_values(event: UsageEvent, member_names: Mapping[str, str]) -> tuple[object, ...]:
+    """The values of ``_EVENT_COLUMNS``, shared by all rows of the event."""
+    account_name = event.get("serviceAccountName")
+    account_id = event.get("serviceAccountId")
+    if account_id in ("null", ""):  # Cursor sends the string "null" for "no service account"
+        account_id = None
+    resource = event.get("userEmail") or account_name or account_id or ""
+    return (
+        event["timestamp"],
+        event.get("model") or "",
+        TOKENS if _token_based(event) else REQUESTS,
+        event.get("kind") or "",
+        resource,
+        member_names.get(resource) or account_name or None,
+        bool(event.get("maxMode")),
+        bool(event.get("isHeadless")),
+        account_name or account_id,
+        event.get("cloudAgentId") or None,
+        event.get("automationId") or None,
+    )
+
+
+def _token_based(event: UsageEvent) -> bool:
+    flag = event.get("isTokenBasedCall")
+    return flag if flag is not None else event.get("tokenUsage") is not None
+
+
+def _add_rows(rows: list[Row], index: int, event: UsageEvent, weights: tuple[int, ...]) -> None:
+    usage: TokenUsage = event.get("tokenUsage") or {}
+    fee_cents = event.get("cursorTokenFee")
+    fee = cents_to_units(fee_cents) if fee_cents else 0
     charged = _charged_units(event, fee)
-    chargeable = event.isChargeable if event.isChargeable is not None else kind == _USAGE_BASED
-    listed = (
-        cents_to_units(usage.totalCents) + fee
-        if usage and usage.totalCents is not None
-        else charged
-    )
-    token_based = (
-        event.isTokenBasedCall if event.isTokenBasedCall is not None else usage is not None
-    )
-    account_id = (
-        event.serviceAccountId if event.serviceAccountId not in (None, "null", "") else None
-    )
-    resource = event.userEmail or event.serviceAccountName or account_id or ""
+    chargeable = event.get("isChargeable")
+    if chargeable is None:
+        chargeable = event.get("kind") == _USAGE_BASED
+    total_cents = usage.get("totalCents")
+    listed = cents_to_units(total_cents) + fee if total_cents is not None else charged
 
-    ev = cols.event_cols
-    ev["ts"].append(event.timestamp)
-    ev["service"].append(model)
-    ev["category"].append(TOKENS if token_based else REQUESTS)
-    ev["subcategory"].append(kind)
-    ev["resource"].append(resource)
-    ev["resource_name"].append(member_names.get(resource) or event.serviceAccountName or None)
-    ev["max_mode"].append(bool(event.maxMode))
-    ev["headless"].append(bool(event.isHeadless))
-    ev["service_account"].append(event.serviceAccountName or account_id)
-    ev["cloud_agent"].append(event.cloudAgentId or None)
-    ev["automation"].append(event.automationId or None)
-
-    if not token_based:
-        amount = usage_units(event.requestsCosts) if event.requestsCosts is not None else 0
-        cols.add_row(None, charged, charged if chargeable else 0, listed, amount, "requests")
+    if not _token_based(event):
+        requests = event.get("requestsCosts")
+        amount = usage_units(requests) if requests is not None else 0
+        billed = charged if chargeable else 0
+        rows.append((index, 1, None, charged, billed, listed, amount, "requests"))
         return
 
     # The fee is its own row; the rest of the charge is the model's, split by token type.
@@ -155,64 +142,75 @@ def _add_event(
         fee = min(fee, max(charged, 0))
     model_cost, model_list = charged - fee, listed - fee
     tokens = (
-        (usage.inputTokens or 0, usage.outputTokens or 0,
-         usage.cacheWriteTokens or 0, usage.cacheReadTokens or 0)
-        if usage else (0, 0, 0, 0)
-    )  # fmt: skip
-    weights = weights_of.get(model)
-    if weights is None:
-        price = prices.price(model)
-        weights = tuple(int(price.for_type(t) * _PRICE_SCALE) for t in TOKEN_TYPES)
-        weights_of[model] = weights
+        usage.get("inputTokens") or 0,
+        usage.get("outputTokens") or 0,
+        usage.get("cacheWriteTokens") or 0,
+        usage.get("cacheReadTokens") or 0,
+    )
     shares = [n * w for n, w in zip(tokens, weights, strict=True)]
+    first = 1
     if any(shares):
         costs = apportion(model_cost, shares)
         lists = apportion(model_list, shares)
         for i, token_type in enumerate(TOKEN_TYPES):
             if tokens[i] or costs[i] or lists[i]:
                 billed = costs[i] if chargeable else 0
-                cols.add_row(
-                    token_type, costs[i], billed, lists[i], tokens[i] * _ONE_TOKEN, "tokens"
-                )
+                rows.append(
+                    (index, first, token_type, costs[i], billed, lists[i],
+                     tokens[i] * _ONE_TOKEN, "tokens")
+                )  # fmt: skip
+                first = 0
     elif model_cost or model_list or not fee:
         # No tokens to split by (tokenUsage missing or all zero): one row without a token type.
-        cols.add_row(None, model_cost, model_cost if chargeable else 0, model_list, 0, "tokens")
+        billed = model_cost if chargeable else 0
+        rows.append((index, 1, None, model_cost, billed, model_list, 0, "tokens"))
+        first = 0
     if fee:
-        cols.add_row(FEE_TYPE, fee, fee if chargeable else 0, fee, 0, "tokens")
+        rows.append((index, first, FEE_TYPE, fee, fee if chargeable else 0, fee, 0, "tokens"))
 
 
 def _charged_units(event: UsageEvent, fee: int) -> int:
-    if event.chargedCents is not None:
-        return cents_to_units(event.chargedCents)
+    charged = event.get("chargedCents")
+    if charged is not None:
+        return cents_to_units(charged)
     # Events older than chargedCents: the contract's identity, total × (1 − discount) + fee.
-    usage = event.tokenUsage
-    if usage is None or usage.totalCents is None:
+    usage: TokenUsage = event.get("tokenUsage") or {}
+    total = usage.get("totalCents")
+    if total is None:
         return fee
-    discount = usage.discountPercentOff or Decimal(0)
-    return cents_to_units(usage.totalCents * (1 - discount / 100)) + fee
+    discount = usage.get("discountPercentOff") or Decimal(0)
+    return cents_to_units(total * (1 - discount / 100)) + fee
 
 
-def _to_table(cols: _Columns, account: str) -> pa.Table:
-    n_rows = len(cols.row_event)
-    ev = cols.event_cols
-    event_table = pa.table(
+def _to_table(per_event: list[tuple[object, ...]], rows: list[Row], account: str) -> pa.Table:
+    n_rows = len(rows)
+    event_values = list(zip(*per_event, strict=True)) or [()] * len(_EVENT_COLUMNS)
+    row_values = list(zip(*rows, strict=True)) or [()] * 8
+    index, first, token_type, cost, billed, listed, usage, unit = row_values
+    events = pa.table(
         {
-            "ts": pa.array(ev["ts"], pa.int64()).cast(pa.timestamp("ms")),
-            **{name: pa.array(ev[name], SCHEMA.field(name).type) for name in ev if name != "ts"},
+            name: (
+                pa.array(values, pa.int64()).cast(pa.timestamp("ms"))
+                if name == "ts"
+                else pa.array(values, SCHEMA.field(name).type)
+            )
+            for name, values in zip(_EVENT_COLUMNS, event_values, strict=True)
         }
     )
-    expanded = event_table.take(pa.array(cols.row_event, pa.int32()))
+    expanded = events.take(pa.array(index, pa.int32()))
     columns = {
         "provider": pa.array([PROVIDER] * n_rows, pa.string()),
         "account": pa.array([account] * n_rows, pa.string()),
         "charge_type": pa.array([CHARGE_TYPE] * n_rows, pa.string()),
-        "token_type": pa.array(cols.token_type, pa.string()),
-        "cost": fixed_point_array(cols.cost, MONEY_TYPE),
-        "billed_cost": fixed_point_array(cols.billed, MONEY_TYPE),
-        "list_cost": fixed_point_array(cols.list_cost, MONEY_TYPE),
-        "usage_amount": fixed_point_array(cols.usage, USAGE_TYPE),
-        "usage_unit": pa.array(cols.unit, pa.string()),
-        "event_count": pa.array(cols.first, pa.int8()),
+        "token_type": pa.array(token_type, pa.string()),
+        "cost": fixed_point_array(cost, MONEY_TYPE),
+        "billed_cost": fixed_point_array(billed, MONEY_TYPE),
+        "list_cost": fixed_point_array(listed, MONEY_TYPE),
+        "usage_amount": fixed_point_array(usage, USAGE_TYPE),
+        "usage_unit": pa.array(unit, pa.string()),
+        "event_count": pa.array(first, pa.int8()),
     }
-    arrays = [expanded.column(name) if name in ev else columns[name] for name in SCHEMA.names]
+    arrays = [
+        expanded.column(name) if name in _EVENT_COLUMNS else columns[name] for name in SCHEMA.names
+    ]
     return pa.Table.from_arrays(arrays, schema=SCHEMA)
