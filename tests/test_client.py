@@ -19,6 +19,7 @@ from outlay.ingest.windows import DAY_MS
 from outlay.providers.cursor.client import EventWindow
 from outlay.providers.cursor.fake.api import Fault
 from outlay.providers.cursor.fake.team import TeamSpec
+from outlay.providers.cursor.models import EventsPage
 from outlay.providers.cursor.policy import RateLimits, RetryPolicy
 from tests.fakes import NOW_MS, fake_cursor
 
@@ -163,16 +164,26 @@ def test_windows_longer_than_30_days_are_refused_locally() -> None:
 def test_a_window_that_shifts_while_paging_is_read_again_whole() -> None:
     fake = fake_cursor(TeamSpec(users=30, days=5, events_per_user_day=40))
     window = EventWindow(NOW_MS - 2 * DAY_MS, NOW_MS + DAY_MS)
-    moved = []
 
-    def transform(page: object) -> object:
-        if not moved:  # new events become visible after the first page of the first walk
-            fake.clock.ms += 3_600_000
-            moved.append(True)
-        return page
+    class Collect:
+        """Keeps the pages of the latest walk; new events appear after the very first page."""
 
-    pages = fake.client().collect_event_window(window, transform)
-    got = Counter(e["timestamp"] for page in pages for e in page.usageEvents)  # type: ignore[attr-defined]
+        def __init__(self) -> None:
+            self.pages: list[EventsPage] = []
+            self.walks = 0
+
+        def restart(self) -> None:
+            self.pages, self.walks = [], self.walks + 1
+
+        def add(self, page: EventsPage) -> None:
+            if self.walks == 1 and not self.pages:
+                fake.clock.ms += 3_600_000
+            self.pages.append(page)
+
+    sink = Collect()
+    fake.client().read_event_window(window, sink)
+    assert sink.walks == 2
+    got = Counter(e["timestamp"] for page in sink.pages for e in page.usageEvents)
     assert got == stamps(fake.team.events(window.start_ms, window.end_ms))
     assert len(got) > len(stamps(fake.team.events(window.start_ms, NOW_MS)))
 

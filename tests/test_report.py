@@ -65,7 +65,9 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[DuckDBFacts, list[
     table = normalize_events(
         synthetic_events(3000), account="acme", member_names={}, prices=PriceTable()
     )
-    facts.replace_window("acme", 0, day_start_ms(date(2030, 1, 1)), [table])
+    with facts.stage() as staged:
+        staged.add(table)
+        facts.replace_window("acme", 0, day_start_ms(date(2030, 1, 1)), staged)
     return facts, table.to_pylist()
 
 

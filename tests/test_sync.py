@@ -15,7 +15,7 @@ from outlay.config import Settings
 from outlay.errors import AuthError, SyncBusyError, UnavailableError
 from outlay.ingest.lock import account_lock
 from outlay.ingest.windows import DAY_MS, day_start_ms, utc_day
-from outlay.providers.cursor.fake.api import DEFAULT_KEY
+from outlay.providers.cursor.fake.api import DEFAULT_KEY, Fault
 from outlay.providers.cursor.fake.team import TeamSpec
 from outlay.report.spec import CostQuery
 from outlay.service import Outlay
@@ -257,3 +257,14 @@ def test_events_the_api_returns_outside_the_window_are_not_stored(tmp_path: Path
     outlay.add_account("cursor", "acme", DEFAULT_KEY, base_url=BASE_URL)
     outlay.sync("acme")
     assert costs_by(outlay, "day") == truth(fake, "day")
+
+
+def test_the_key_never_reaches_the_logs(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    fake = fake_cursor()
+    caplog.set_level("DEBUG")
+    outlay = connected(tmp_path, fake)
+    fake.api.inject(Fault.status(429, retry_after=1), Fault.status(503))
+    outlay.sync("acme")
+    assert caplog.records
+    assert all(DEFAULT_KEY not in record.getMessage() for record in caplog.records)
+    assert DEFAULT_KEY[10:30] not in caplog.text

@@ -8,7 +8,6 @@ half-even at the edge (``cents_to_units``), once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from decimal import ROUND_HALF_EVEN, Decimal
 
 import pyarrow as pa
@@ -62,7 +61,10 @@ def usage_units(amount: Decimal | int) -> int:
     return int(Decimal(amount).scaleb(USAGE_SCALE).to_integral_value(ROUND_HALF_EVEN))
 
 
-def fixed_point_array(units: Sequence[int], arrow_type: pa.DataType) -> pa.Array:
-    """Integer units as a decimal64 array, reinterpreting the int64 buffer (no per-value work)."""
-    ints = pa.array(units, pa.int64())
-    return pa.Array.from_buffers(arrow_type, len(ints), [None, ints.buffers()[1]])
+def fixed_point_array(units: pa.Array, arrow_type: pa.DataType) -> pa.Array:
+    """An int64 array of units as a decimal64 array: the same buffer, no per-value work."""
+    if units.null_count:
+        raise ValueError("money units must not be null")
+    return pa.Array.from_buffers(
+        arrow_type, len(units), [None, units.buffers()[1]], offset=units.offset
+    )

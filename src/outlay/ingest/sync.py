@@ -9,13 +9,9 @@ checkpoint. Re-reading a window is idempotent: nothing is ever de-duplicated by 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
-
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from outlay.errors import InputError, OutlayError
 from outlay.ingest.windows import Window, plan_windows, utc_day
@@ -25,6 +21,7 @@ from outlay.providers.cursor.normalize import normalize_events
 from outlay.providers.cursor.prices import PriceTable
 from outlay.store.facts import DuckDBFacts
 from outlay.store.meta import ERROR, IMPORTING, STABLE, Account, MetaStore
+from outlay.store.staging import StagedWindow
 
 log = logging.getLogger(__name__)
 
@@ -169,31 +166,43 @@ class _Fetcher:
         self.tally = tally
 
     def __call__(self, window: Window) -> int:
-        tables = self.client.collect_event_window(
-            EventWindow(window.start_ms, window.end_ms), self._page_transform(window)
-        )
-        events = sum(pc.sum(t["event_count"]).as_py() or 0 for t in tables)
-        rows = self.facts.replace_window(self.account.name, window.start_ms, window.end_ms, tables)
+        with self.facts.stage() as staged:
+            sink = _WindowSink(self, window, staged)
+            self.client.read_event_window(EventWindow(window.start_ms, window.end_ms), sink)
+            rows = self.facts.replace_window(
+                self.account.name, window.start_ms, window.end_ms, staged
+            )
+            events = staged.events
         self.tally.windows += 1
         self.tally.events += events
         self.tally.rows += rows
         self.listener.window_done(self.account.name, window, events, rows)
         return events
 
-    def _page_transform(self, window: Window) -> Callable[[EventsPage], pa.Table]:
-        def transform(page: EventsPage) -> pa.Table:
-            inside = [
-                e for e in page.usageEvents if window.start_ms <= e["timestamp"] <= window.end_ms
-            ]
-            if len(inside) != len(page.usageEvents):
-                # Rows outside the window would be doubled by the neighbour window's replace.
-                log.warning(
-                    "%s: dropped %d events outside the requested window",
-                    self.account.name,
-                    len(page.usageEvents) - len(inside),
-                )
-            return normalize_events(
-                inside, account=self.account.name, member_names=self.names, prices=self.prices
-            )
 
-        return transform
+class _WindowSink:
+    """Normalizes each page of a window and stages its rows."""
+
+    def __init__(self, fetch: _Fetcher, window: Window, staged: StagedWindow) -> None:
+        self._fetch = fetch
+        self._window = window
+        self._staged = staged
+
+    def restart(self) -> None:
+        self._staged.restart()
+
+    def add(self, page: EventsPage) -> None:
+        start, end = self._window.start_ms, self._window.end_ms
+        inside = [e for e in page.usageEvents if start <= e["timestamp"] <= end]
+        fetch = self._fetch
+        if len(inside) != len(page.usageEvents):
+            # Rows outside the window would be doubled by the neighbour window's replace.
+            log.warning(
+                "%s: dropped %d events outside the requested window",
+                fetch.account.name,
+                len(page.usageEvents) - len(inside),
+            )
+        table = normalize_events(
+            inside, account=fetch.account.name, member_names=fetch.names, prices=fetch.prices
+        )
+        self._staged.add(table)

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from outlay.costrows import SCHEMA
 from outlay.errors import StoreBusyError, StoreError
+from outlay.store.staging import StagedWindow
 
 TABLE = "cost_rows"
 #: How long an operation waits for another process to release the file, and how often it looks.
@@ -86,28 +86,38 @@ class DuckDBFacts:
         finally:
             con.close()
 
-    def replace_window(
-        self, account: str, start_ms: int, end_ms: int, tables: Sequence[pa.Table]
-    ) -> int:
-        """Make ``tables`` the account's only rows in [start_ms, end_ms]; all or nothing."""
-        rows = sum(int(t.num_rows) for t in tables)
+    @contextmanager
+    def stage(self) -> Iterator[StagedWindow]:
+        """A place for one window's rows until ``replace_window``; removed whatever happens."""
+        staged = StagedWindow(self.path.parent / "staging")
+        try:
+            yield staged
+        finally:
+            staged.discard()
+
+    def replace_window(self, account: str, start_ms: int, end_ms: int, staged: StagedWindow) -> int:
+        """Make the staged rows the account's only rows in [start_ms, end_ms]; all or nothing."""
+        staged.finish()
         with self._connect(read_only=False) as con:
+            # Row order inside a window means nothing; not keeping it lets DuckDB stream the file.
+            con.execute("SET preserve_insertion_order = false")
+            con.execute("SET threads = 1")
+            con.execute("SET memory_limit = '300MB'")
             con.execute("BEGIN TRANSACTION")
             try:
                 con.execute(
                     f"DELETE FROM {TABLE} WHERE account = ? AND ts BETWEEN ? AND ?",
                     [account, _ms_to_ts(start_ms), _ms_to_ts(end_ms)],
                 )
-                for table in tables:
-                    if table.num_rows:
-                        con.register("incoming", table)
-                        con.execute(f"INSERT INTO {TABLE} SELECT * FROM incoming")
-                        con.unregister("incoming")
+                if staged.rows:
+                    con.execute(
+                        f"INSERT INTO {TABLE} SELECT * FROM read_parquet(?)", [str(staged.path)]
+                    )
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
-        return rows
+        return staged.rows
 
     def delete_account(self, account: str) -> int:
         with self._connect(read_only=False) as con:

@@ -13,8 +13,9 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -63,7 +64,13 @@ SPEND = ("POST", "/teams/spend")
 READ_ROUTES = frozenset({MEMBERS, EVENTS, DAILY_USAGE, SPEND})
 
 P = TypeVar("P", bound=BaseModel)
-T = TypeVar("T")
+
+
+class PageSink(Protocol):
+    """Receives the pages of one usage-event window."""
+
+    def restart(self) -> None: ...
+    def add(self, page: EventsPage) -> None: ...
 
 
 class PagingShiftedError(UnavailableError):
@@ -149,72 +156,82 @@ class CursorClient:
     def iter_event_pages(self, window: EventWindow) -> Iterator[EventsPage]:
         """Every page of usage events in the window, with all of the contract's stop conditions.
 
-        Raises ``PagingShiftedError`` if the total count moves between pages: new events landing
-        mid-walk shift page boundaries, which would drop or repeat events.
+        The next page is requested while the caller works on this one, so the wait for the
+        API overlaps the caller's processing. Raises ``PagingShiftedError`` if the total count
+        moves between pages: new events landing mid-walk shift page boundaries, which would
+        drop or repeat events.
         """
         _check_window(window)
-        page_size, page_no, seen, total = EVENTS_PAGE_SIZE, 1, 0, None
-        while True:
-            if page_no > MAX_PAGES:
-                raise PayloadError(
-                    f"usage events {_span(window)}: more than {MAX_PAGES} pages; "
-                    "the API kept announcing more pages than it can hold"
-                )
+
+        def fetch(page_no: int, page_size: int) -> EventsPage:
             request = {
                 "startDate": window.start_ms,
                 "endDate": window.end_ms,
                 "page": page_no,
                 "pageSize": page_size,
             }
-            try:
-                body = self._call(EVENTS, request, EventsPage)
-            except RequestRejectedError:
-                if page_no != 1 or page_size == FALLBACK_PAGE_SIZE:
-                    raise
-                # Older deployments capped pageSize lower; the contract says retry with 100.
-                page_size = FALLBACK_PAGE_SIZE
-                continue
-            if total is None:
-                total = body.totalUsageEventsCount
-            elif body.totalUsageEventsCount not in (None, total):
-                raise PagingShiftedError(
-                    f"usage events {_span(window)}: count changed from {total} to "
-                    f"{body.totalUsageEventsCount} while paging"
+            return self._call(EVENTS, request, EventsPage)
+
+        page_size, page_no, seen, total = EVENTS_PAGE_SIZE, 1, 0, None
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cursor-pages") as pool:
+            pending: Future[EventsPage] | None = pool.submit(fetch, page_no, page_size)
+            while pending is not None:
+                try:
+                    body = pending.result()
+                except RequestRejectedError:
+                    if page_no != 1 or page_size == FALLBACK_PAGE_SIZE:
+                        raise
+                    # Older deployments capped pageSize lower; the contract says retry with 100.
+                    page_size = FALLBACK_PAGE_SIZE
+                    pending = pool.submit(fetch, page_no, page_size)
+                    continue
+                if total is None:
+                    total = body.totalUsageEventsCount
+                elif body.totalUsageEventsCount not in (None, total):
+                    raise PagingShiftedError(
+                        f"usage events {_span(window)}: count changed from {total} to "
+                        f"{body.totalUsageEventsCount} while paging"
+                    )
+                events = body.usageEvents
+                seen += len(events)
+                pages = body.pagination
+                last = (
+                    not events
+                    or pages is None
+                    or pages.hasNextPage is False
+                    or (pages.numPages is not None and page_no >= pages.numPages)
+                    or (total is not None and seen >= total)
                 )
-            events = body.usageEvents
-            seen += len(events)
-            if events:
-                yield body
-            pages = body.pagination
-            if (
-                not events
-                or pages is None
-                or pages.hasNextPage is False
-                or (pages.numPages is not None and page_no >= pages.numPages)
-                or (total is not None and seen >= total)
-            ):
-                break
-            page_no += 1
+                if not last and page_no >= MAX_PAGES:
+                    raise PayloadError(
+                        f"usage events {_span(window)}: more than {MAX_PAGES} pages; "
+                        "the API kept announcing more pages than it can hold"
+                    )
+                pending = None if last else pool.submit(fetch, page_no + 1, page_size)
+                page_no += 1
+                if events:
+                    yield body
         if total is not None and seen != total:
             raise PagingShiftedError(
                 f"usage events {_span(window)}: received {seen} events, the API announced {total}"
             )
 
-    def collect_event_window(
-        self, window: EventWindow, transform: Callable[[EventsPage], T]
-    ) -> list[T]:
-        """``transform`` of every page of the window, restarting the walk if the pages shifted.
+    def read_event_window(self, window: EventWindow, sink: PageSink) -> None:
+        """Every page of the window into ``sink``, reading it again whole if the pages shifted.
 
-        Only a complete, consistent walk is returned, so a caller never sees half a window.
+        ``sink.restart()`` opens each walk, so when this returns the sink holds exactly one
+        complete, consistent walk; when it raises, the sink's content is to be dropped.
         """
         for attempt in range(self._retry.max_window_restarts + 1):
+            sink.restart()
             try:
-                return [transform(page) for page in self.iter_event_pages(window)]
+                for page in self.iter_event_pages(window):
+                    sink.add(page)
+                return
             except PagingShiftedError:
                 if attempt == self._retry.max_window_restarts:
                     raise
                 log.info("usage events %s shifted while paging; reading it again", _span(window))
-        raise AssertionError("unreachable")
 
     # -- transport -------------------------------------------------------------------------
 
