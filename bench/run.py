@@ -1,0 +1,194 @@
+"""outlay benchmarks: ingest throughput and memory, and report query speed.
+
+    .venv/bin/python bench/run.py                  # both (``make bench``)
+    .venv/bin/python bench/run.py --only query     # one of them
+    .venv/bin/python bench/run.py --events 500000  # a smaller ingest
+
+Prints numbers, never asserts on time: the summary marks each target PASS or MISS. See
+bench/README.md for what each number means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import platform
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import ingest
+import query
+
+OUT_DIR = Path(__file__).resolve().parent / "out"
+
+# (name, target text, measured text, met?) rows for the summary.
+Summary = list[tuple[str, str, str, bool | None]]
+
+
+def _in_fresh_process(fn: Any, *args: Any) -> Any:
+    """Run ``fn`` in a new interpreter, so its first query is really the process's first."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn")) as pool:
+        return pool.submit(fn, *args).result()
+
+
+def bench_ingest(args: argparse.Namespace, summary: Summary) -> None:
+    print("\n== Ingest: first import from the fake Cursor API, no rate limits ==")
+    cases = ingest.plan_cases(args.events, args.small_events)
+    results = []
+    for case in cases:
+        result = ingest.run_case(case, profile=False)
+        for problem in ingest.check(result):
+            print(f"  WARNING {case.label}: {problem}")
+        results.append(result)
+    print()
+    print(ingest.format_table(results))
+    print(
+        "  max window = events in the largest 30-day window; sync stages a window on disk and "
+        "moves it in with one transaction,\n  so peak RSS can follow that, never the history "
+        "length.\n"
+        "  RSS idle = importer after imports and add_account, before sync; peak RSS = its "
+        "ru_maxrss (MB = 10^6 bytes).\n  CPU s = importer user+sys during sync; fake CPU s = "
+        "the fake API's process over the same time (both share the cores)."
+    )
+    small, full = results
+    summary.append(
+        (
+            f"ingest throughput ({full['label']})",
+            ">= 50,000 events/s",
+            f"{full['events_per_s']:,.0f} events/s",
+            full["events_per_s"] >= 50_000,
+        )
+    )
+    summary.append(
+        (
+            f"ingest peak RSS ({full['label']})",
+            "< 500 MB",
+            f"{full['peak_rss_mb']:,.0f} MB",
+            full["peak_rss_mb"] < 500,
+        )
+    )
+    # Memory above the idle process should track the largest window, not the history: 4x the
+    # days may add at most what the bigger window explains, plus 10% for noise.
+    history = full["events"] / small["events"]
+    window = full["largest_window"] / small["largest_window"]
+    growth = (full["peak_rss_mb"] - full["rss_before_mb"]) / (
+        small["peak_rss_mb"] - small["rss_before_mb"]
+    )
+    summary.append(
+        (
+            f"peak RSS vs history ({small['label'].split()[0]} -> {full['label'].split()[0]})",
+            "follows window, not history",
+            f"{small['peak_rss_mb']:,.0f} -> {full['peak_rss_mb']:,.0f} MB (above idle "
+            f"x{growth:.2f}; history x{history:.1f}, window x{window:.2f})",
+            growth <= 1.1 * window,
+        )
+    )
+    if args.profile:
+        print(f"\n-- cProfile of the {small['label']} import (sorted by own time) --")
+        profiled = ingest.run_case(cases[0], profile=True, log=lambda _: None)
+        print(profiled["profile"])
+
+
+def bench_query(args: argparse.Namespace, summary: Summary) -> None:
+    params = query.QueryParams(events=args.query_events)
+    start, end = params.window
+    print(
+        f"\n== Query: costs by day x service, {start} .. {end} ({params.window_days} of "
+        f"{params.days} days), {params.events:,} synthetic events =="
+    )
+    dataset = query.ensure_dataset(params, args.out)
+    in_window = query.window_rows(dataset.duckdb_path, params)
+    print(
+        f"  {dataset.rows:,} cost rows ({dataset.rows / params.events:.2f} per event), "
+        f"{in_window:,} in the window; on disk: DuckDB {dataset.on_disk_mb['duckdb']:,.0f} MB, "
+        f"SQLite {dataset.on_disk_mb['sqlite']:,.0f} MB"
+    )
+    duck = _in_fresh_process(query.measure_duckdb, str(dataset.duckdb_path), params)
+    lite = _in_fresh_process(query.measure_sqlite, str(dataset.sqlite_path), params)
+    same = duck["groups"] == lite["groups"]
+    speedup = lite["warm_ms"] / duck["warm_ms"]
+
+    header = f"{'engine':<50} {'rows':>11} {'cold ms':>9} {'warm median ms':>15} {'speed-up':>9}"
+    print()
+    print(header)
+    print("-" * len(header))
+    lines = (
+        ("DuckDB, outlay run_costs (connection per query)", duck["cold_ms"], duck["warm_ms"]),
+        ("DuckDB, same SQL on one open connection", duck["kept_cold_ms"], duck["kept_warm_ms"]),
+        ("SQLite + index on ts (the peers' setup)", lite["cold_ms"], lite["warm_ms"]),
+    )
+    for name, cold, warm in lines:
+        print(
+            f"{name:<50} {dataset.rows:>11,} {cold:>9,.0f} {warm:>15,.0f} "
+            f"{lite['warm_ms'] / warm:>8,.1f}x"
+        )
+    print(
+        f"  warm = median of {query.WARM_RUNS_DUCKDB} (DuckDB) / {query.WARM_RUNS_SQLITE} "
+        "(SQLite) runs after the cold one; cold = first query in a fresh process (OS page "
+        "cache warm).\n"
+        f"  SQLite plan: {lite['plan']}\n"
+        f"  {len(duck['groups'])} groups; totals DuckDB {duck['total']} / SQLite "
+        f"{lite['total']} USD: {'identical' if same else 'DIFFERENT'} group by group"
+    )
+    summary.append(
+        (
+            "costs report, DuckDB warm",
+            "< 300 ms",
+            f"{duck['warm_ms']:,.0f} ms (cold {duck['cold_ms']:,.0f} ms)",
+            duck["warm_ms"] < 300,
+        )
+    )
+    summary.append(("DuckDB vs SQLite", ">= 20x faster", f"{speedup:,.1f}x", speedup >= 20))
+    summary.append(("DuckDB and SQLite agree", "same groups and sums", str(same), same))
+
+
+def print_summary(summary: Summary) -> None:
+    print("\n== Summary ==")
+    header = f"{'target':<44} {'goal':<28} {'measured':<62} result"
+    print(header)
+    print("-" * len(header))
+    for name, goal, measured, met in summary:
+        verdict = "-" if met is None else "PASS" if met else "MISS"
+        print(f"{name:<44} {goal:<28} {measured:<62} {verdict}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=("ingest", "query"), help="run one benchmark")
+    parser.add_argument(
+        "--events", type=int, default=1_000_000, help="events of the full import (1M)"
+    )
+    parser.add_argument(
+        "--small-events", type=int, default=250_000, help="events of the small import (250k)"
+    )
+    parser.add_argument(
+        "--query-events", type=int, default=10_000_000, help="events of the query dataset (10M)"
+    )
+    parser.add_argument("--out", type=Path, default=OUT_DIR, help="cache for query datasets")
+    parser.add_argument(
+        "--profile", action="store_true", help="also cProfile the small import, print hot spots"
+    )
+    args = parser.parse_args(argv)
+    if args.small_events >= args.events:
+        parser.error("--small-events must be below --events")
+
+    print(
+        f"outlay benchmarks on {platform.node()}: Python {platform.python_version()}, "
+        f"{mp.cpu_count()} cores, {platform.platform()}"
+    )
+    started = time.perf_counter()
+    summary: Summary = []
+    if args.only in (None, "ingest"):
+        bench_ingest(args, summary)
+    if args.only in (None, "query"):
+        bench_query(args, summary)
+    print_summary(summary)
+    print(f"\nbenchmarks took {time.perf_counter() - started:,.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
