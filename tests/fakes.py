@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import httpx
-from outlay.providers.cursor.fake.api import DEFAULT_KEY, FakeCursorAPI
-from outlay.providers.cursor.fake.transport import mock_transport
 
 from outlay.providers.cursor.client import CursorClient
+from outlay.providers.cursor.fake.api import DEFAULT_KEY, FakeCursorAPI
 from outlay.providers.cursor.fake.team import FakeTeam, TeamSpec
+from outlay.providers.cursor.fake.transport import mock_transport
 from outlay.providers.cursor.policy import (
     DEFAULT_LIMITS,
     DEFAULT_RETRY,

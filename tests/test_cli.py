@@ -9,10 +9,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from outlay.providers.cursor.fake.server import RunningFake
 from typer.testing import CliRunner
 
 from outlay.cli.app import app
+from outlay.providers.cursor.fake.server import RunningFake
 from outlay.providers.cursor.fake.team import TeamSpec
 
 TODAY = datetime.now(UTC).date()
