@@ -26,9 +26,10 @@ from typing import Any
 import duckdb
 
 from outlay.costrows import COLUMNS, MONEY_SCALE, USAGE_SCALE
-from outlay.report.compile import compile_costs
-from outlay.report.run import run_costs
-from outlay.report.spec import CostQuery
+from outlay.report.compile import Shape, compile_report_query
+from outlay.report.run import run_report
+from outlay.report.spec import ReportSpec
+from outlay.report.tags import TagSet
 from outlay.store.facts import TABLE, DuckDBFacts
 
 #: Bump when the generator changes, so stale cached datasets are rebuilt, not reused.
@@ -291,7 +292,9 @@ def copy_to_sqlite(duck_path: Path, sqlite_path: Path, log: Any = print) -> int:
     return copied
 
 
-def ensure_dataset(p: QueryParams, out_dir: Path, *, log: Any = print) -> Dataset:
+def ensure_dataset(
+    p: QueryParams, out_dir: Path, *, log: Any = print, with_sqlite: bool = True
+) -> Dataset:
     out_dir.mkdir(parents=True, exist_ok=True)
     duck_path = out_dir / f"{p.stem}.duckdb"
     sqlite_path = out_dir / f"{p.stem}.sqlite"
@@ -314,7 +317,7 @@ def ensure_dataset(p: QueryParams, out_dir: Path, *, log: Any = print) -> Datase
         manifest = {**wanted, "duckdb_rows": rows, "sorted_by_ts": _check_sorted(duck_path)}
         manifest_path.write_text(json.dumps(manifest, indent=2))
         log(f"  DuckDB: {rows:,} rows in {duck_s:.1f} s, sorted by ts: {manifest['sorted_by_ts']}")
-    if not (manifest.get("sqlite_rows") and sqlite_path.exists()):
+    if with_sqlite and not (manifest.get("sqlite_rows") and sqlite_path.exists()):
         log(f"  copying rows into SQLite ({sqlite_path.name}) in batches of {SQLITE_BATCH:,} …")
         started = perf_counter()
         manifest["sqlite_rows"] = copy_to_sqlite(duck_path, sqlite_path, log)
@@ -323,7 +326,7 @@ def ensure_dataset(p: QueryParams, out_dir: Path, *, log: Any = print) -> Datase
         log(f"  SQLite: {manifest['sqlite_rows']:,} rows in {sqlite_s:.1f} s (incl. ts index)")
     if reused:
         log(f"  reusing cached dataset {out_dir / p.stem}.{{duckdb,sqlite}} (same parameters)")
-    if manifest["sqlite_rows"] != manifest["duckdb_rows"]:
+    if with_sqlite and manifest["sqlite_rows"] != manifest["duckdb_rows"]:
         raise RuntimeError(f"copy lost rows: {manifest}")
     return Dataset(
         duck_path,
@@ -332,7 +335,7 @@ def ensure_dataset(p: QueryParams, out_dir: Path, *, log: Any = print) -> Datase
         reused,
         {
             "duckdb": duck_path.stat().st_size / 1e6,
-            "sqlite": sqlite_path.stat().st_size / 1e6,
+            "sqlite": sqlite_path.stat().st_size / 1e6 if sqlite_path.exists() else 0.0,
         },
     )
 
@@ -351,16 +354,21 @@ def _timed(fn: Any) -> tuple[float, Any]:
 
 
 def measure_duckdb(path: str, p: QueryParams) -> dict[str, Any]:
-    """``run_costs`` exactly as the CLI and web call it: one short-lived connection per query."""
+    """``run_report`` exactly as the CLI and web call it: one short-lived connection per query."""
     start, end = p.window
-    query = CostQuery(start, end, group_by=("service",), date_bin="day")
+    spec = ReportSpec(start, end, group_by=("service",), date_bin="day")
     facts = DuckDBFacts(Path(path))
-    cold_ms, report = _timed(lambda: run_costs(facts, query))
-    warm = [_timed(lambda: run_costs(facts, query))[0] for _ in range(WARM_RUNS_DUCKDB)]
-    groups = {(r["date"], r["service"]): r["cost"] for r in report.rows}
+    no_tags = TagSet(())
+
+    def report() -> Any:
+        return run_report(facts, spec, no_tags, today=end)
+
+    cold_ms, result = _timed(report)
+    warm = [_timed(report)[0] for _ in range(WARM_RUNS_DUCKDB)]
+    groups = {(r["date"], r["service"]): r["cost"] for r in result.rows}
 
     # The same compiled SQL on one connection kept open: shows what reconnecting costs.
-    compiled = compile_costs(query)
+    compiled = compile_report_query(Shape(start, end, "day", ("service",), "cost"), no_tags)
     with duckdb.connect(path, read_only=True) as con:
         kept_cold, _ = _timed(lambda: con.execute(compiled.sql, compiled.params).fetchall())
         kept = [
@@ -373,7 +381,7 @@ def measure_duckdb(path: str, p: QueryParams) -> dict[str, Any]:
         "kept_cold_ms": kept_cold,
         "kept_warm_ms": statistics.median(kept),
         "groups": groups,
-        "total": report.total_cost,
+        "total": result.total,
     }
 
 

@@ -17,7 +17,7 @@ from outlay.ingest.lock import account_lock
 from outlay.ingest.windows import DAY_MS, day_start_ms, utc_day
 from outlay.providers.cursor.fake.api import DEFAULT_KEY, Fault
 from outlay.providers.cursor.fake.team import TeamSpec
-from outlay.report.spec import CostQuery
+from outlay.report.spec import ReportSpec
 from outlay.service import Outlay
 from tests.fakes import BASE_URL, NOW_MS, FakeCursor, fake_cursor
 
@@ -56,7 +56,7 @@ def all_rows(outlay: Outlay) -> list[tuple[Any, ...]]:
 def costs_by(outlay: Outlay, dimension: str) -> dict[str, Decimal]:
     bin_ = "day" if dimension == "day" else "cumulative"
     groups = () if dimension == "day" else (dimension,)
-    report = outlay.costs(CostQuery(**{**EVERYTHING, "date_bin": bin_}, group_by=groups))
+    report = outlay.report(ReportSpec(**{**EVERYTHING, "date_bin": bin_}, group_by=groups))
     key = "date" if dimension == "day" else dimension
     return {row[key]: row["cost"] for row in report.rows}
 

@@ -42,8 +42,8 @@ class Settings:
     secret_key: str | None = None
     #: Optional JSON file of model price rows tried before the built-in table.
     prices_file: Path | None = None
-    #: Seconds an HTTP request to a provider may take.
-    http_timeout: float = 60.0
+    #: Day of the month the billing cycle starts (the ``billing_cycle_to_date`` interval).
+    billing_cycle_day: int = 1
 
     @classmethod
     def from_env(
@@ -59,6 +59,7 @@ class Settings:
             "horizon_days": _int(env, "HORIZON_DAYS", 400, 1, 3650),
             "secret_key": env.get(ENV_PREFIX + "SECRET_KEY") or None,
             "prices_file": Path(prices) if prices else None,
+            "billing_cycle_day": _int(env, "BILLING_CYCLE_DAY", 1, 1, 28),
         }
         if chosen is not None:
             kwargs["data_dir"] = chosen.expanduser()

@@ -8,6 +8,7 @@ the thing, the value and the fix. Surfaces (CLI, web) render ``str(error)`` and 
     ├── InputError               a bad argument, date, name or filter from the user
     │   └── FilterError          a filter that does not parse or names an unknown field
     ├── AccountError             unknown account, duplicate name
+    ├── NotFoundError            no saved report or tag by that name
     ├── ProviderError            talking to a provider's API
     │   ├── AuthError            key refused (401/403)                      Terminal
     │   ├── RouteRefusedError    (method, path) not on the read allowlist   Terminal
@@ -51,6 +52,10 @@ class FilterError(InputError):
 
 
 class AccountError(OutlayError, Terminal):
+    pass
+
+
+class NotFoundError(OutlayError, Terminal):
     pass
 
 

@@ -18,16 +18,20 @@ from outlay.config import Settings
 from outlay.errors import AccountError, InputError
 from outlay.ingest.lock import account_lock
 from outlay.ingest.sync import SyncListener, SyncOptions, SyncResult, sync_account
+from outlay.ingest.windows import utc_day
 from outlay.providers.cursor.client import DEFAULT_BASE_URL, CursorClient
 from outlay.providers.cursor.policy import DEFAULT_LIMITS, DEFAULT_TIMEOUT
 from outlay.providers.cursor.prices import PriceTable, load_price_overrides
-from outlay.report.run import CostReport, run_costs
-from outlay.report.spec import CostQuery
+from outlay.report.compile import Shape, needed_tags
+from outlay.report.run import ReportResult, run_report
+from outlay.report.spec import ReportSpec
+from outlay.report.tags import TagSet, VirtualTag, parse_tags_yaml, tag_from_csv
 from outlay.secrets import KeyBox, mask_key
 from outlay.store.facts import DuckDBFacts
-from outlay.store.meta import Account, MetaStore
+from outlay.store.meta import Account, MetaStore, SavedReport
 
 PROVIDERS = ("cursor",)
+TAGS_DOCUMENT = "virtual_tags"
 HttpFactory = Callable[[], httpx.Client]
 
 
@@ -107,7 +111,7 @@ class Outlay:
             masked_key=mask_key(api_key),
             base_url=url,
             paced=paced,
-            now=datetime.now(UTC).replace(tzinfo=None),
+            now=_utc_now(),
         )
 
     def accounts(self) -> list[Account]:
@@ -152,12 +156,66 @@ class Outlay:
 
     # -- reports -------------------------------------------------------------------------------
 
-    def costs(self, query: CostQuery) -> CostReport:
-        return run_costs(self.facts, query)
+    def today(self) -> date:
+        return utc_day(self._now_ms())
+
+    def report(self, spec: ReportSpec, tags: TagSet | None = None) -> ReportResult:
+        """Run a report; ``tags`` previews unsaved tag definitions instead of the saved ones."""
+        return run_report(
+            self.facts,
+            spec,
+            self.tags() if tags is None else tags,
+            today=self.today(),
+            cycle_day=self.settings.billing_cycle_day,
+        )
+
+    def save_report(self, name: str, spec: ReportSpec) -> SavedReport:
+        name = name.strip()
+        if not name or len(name) > 200:
+            raise InputError("a report name must be 1 to 200 characters")
+        self.tags_check(spec)
+        return self.meta.save_report(name, spec.to_data(), now=_utc_now())
+
+    def saved_spec(self, name: str) -> ReportSpec:
+        return ReportSpec.from_data(self.meta.report(name).spec)
+
+    def tags_check(self, spec: ReportSpec) -> None:
+        """Fail now, not at the next run, if the spec names a virtual tag that does not exist."""
+        start, end = spec.period(self.today(), self.settings.billing_cycle_day)
+        needed_tags(
+            Shape(start, end, spec.date_bin, spec.group_by, spec.measure, spec.expr), self.tags()
+        )
+
+    # -- virtual tags --------------------------------------------------------------------------
+
+    def tags(self) -> TagSet:
+        body = self.meta.document(TAGS_DOCUMENT)
+        return parse_tags_yaml(body, "stored tags") if body else TagSet(())
+
+    def replace_tags(self, tags: TagSet) -> None:
+        """Make ``tags`` the whole set of definitions, in one step."""
+        self.meta.put_document(TAGS_DOCUMENT, tags.to_yaml(), now=_utc_now())
+
+    def import_tags(self, text: str, source: str) -> TagSet:
+        tags = parse_tags_yaml(text, source)
+        self.replace_tags(tags)
+        return tags
+
+    def import_tag_csv(self, key: str, text: str, source: str) -> VirtualTag:
+        tag = tag_from_csv(key, text, source)
+        self.replace_tags(self.tags().replacing(tag))
+        return tag
+
+    def delete_tag(self, key: str) -> None:
+        self.replace_tags(self.tags().without(key))
 
     @property
     def _lock_dir(self) -> Path:
         return self.settings.ensure_data_dir() / "locks"
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _check_url(url: str) -> str:

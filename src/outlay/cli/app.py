@@ -57,9 +57,13 @@ def _register() -> None:
     from outlay.cli.costs import costs
     from outlay.cli.demo import demo
     from outlay.cli.fake_cursor import app as fake_cursor_app
+    from outlay.cli.reports import app as reports_app
     from outlay.cli.sync import sync
+    from outlay.cli.tags import app as tags_app
 
     app.add_typer(accounts_app, name="accounts")
+    app.add_typer(tags_app, name="tags")
+    app.add_typer(reports_app, name="reports")
     app.add_typer(fake_cursor_app, name="fake-cursor")
     app.command("sync")(sync)
     app.command("costs")(costs)

@@ -1,79 +1,97 @@
-"""``outlay costs``: cost over a date range, filtered and grouped, as a table, JSON or CSV."""
+"""``outlay costs``: a cost report over a date range, as a table, JSON, CSV or Parquet."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.table import Table
 
-from outlay.cli.dates import parse_day
-from outlay.cli.render import console, dollars, dump_csv, dump_json, exact, table
+from outlay.cli import report_options as opt
+from outlay.cli.render import console, dollars, dump_json, table
 from outlay.cli.state import outlay_of
-from outlay.report.run import CostReport
-from outlay.report.spec import CostQuery
+from outlay.errors import InputError
+from outlay.report.export import columns, to_csv, to_data, to_parquet
+from outlay.report.run import ReportResult
+
+MONEY = ("cost", "billed_cost", "list_cost")
 
 
 class OutputFormat(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
+    parquet = "parquet"
 
 
-class DateBin(StrEnum):
-    day = "day"
-    week = "week"
-    month = "month"
-    cumulative = "cumulative"
+Format = Annotated[OutputFormat, typer.Option("--format", help="table, json, csv or parquet.")]
+Output = Annotated[
+    Path | None,
+    typer.Option("--output", metavar="FILE", help="Write to FILE (needed for parquet)."),
+]
 
 
 def costs(
     ctx: typer.Context,
-    start: Annotated[str, typer.Option("--start", metavar="YYYY-MM-DD", help="First UTC day.")],
-    end: Annotated[
-        str, typer.Option("--end", metavar="YYYY-MM-DD", help="Last UTC day (inclusive).")
-    ],
-    filter_: Annotated[
-        str | None,
-        typer.Option("--filter", metavar="VQL", help="e.g. costs.service = 'gpt-5' AND …"),
-    ] = None,
-    group_by: Annotated[
-        str | None,
-        typer.Option(
-            "--group-by", metavar="DIM[,DIM…]", help="e.g. service,resource,tag:cursor:max_mode"
-        ),
-    ] = None,
-    date_bin: Annotated[
-        DateBin, typer.Option("--date-bin", help="Bin rows by time.")
-    ] = DateBin.day,
-    fmt: Annotated[
-        OutputFormat, typer.Option("--format", help="table, json or csv.")
-    ] = OutputFormat.table,
+    start: opt.Start = None,
+    end: opt.End = None,
+    interval: opt.Interval = None,
+    filter_: opt.Filter = None,
+    group_by: opt.GroupBy = None,
+    date_bin: opt.Bin = opt.DAY,
+    measure: opt.MeasureOpt = opt.COST,
+    compare: opt.Compare = None,
+    top: opt.Top = None,
+    sort: opt.SortOpt = opt.BY_VALUE,
+    forecast: opt.Forecast = False,
+    fmt: Format = OutputFormat.table,
+    output: Output = None,
 ) -> None:
-    """Cost in USD (Σ chargedCents / 100) between two UTC dates, both included."""
-    groups = tuple(g.strip() for g in group_by.split(",") if g.strip()) if group_by else ()
-    query = CostQuery(
-        start=parse_day(start, "--start"),
-        end=parse_day(end, "--end"),
-        filter=filter_,
-        group_by=groups,
-        date_bin=date_bin.value,
-    )
-    report = outlay_of(ctx).costs(query)
-    out = console()
-    if fmt is OutputFormat.json:
-        out.print(
-            dump_json({"rows": report.rows, "total_cost": exact(report.total_cost)}), markup=False
-        )
-    elif fmt is OutputFormat.csv:
-        out.print(dump_csv(_columns(report), report.rows), end="", markup=False)
+    """Cost (USD, Σ chargedCents / 100) or usage between two UTC dates, both included."""
+    spec = opt.build_spec(
+        start, end, interval, filter_, group_by, date_bin.value, measure.value, compare, top,
+        sort.value, forecast,
+    )  # fmt: skip
+    print_report(outlay_of(ctx).report(spec), fmt, output)
+
+
+def print_report(result: ReportResult, fmt: OutputFormat, output: Path | None) -> None:
+    if fmt is OutputFormat.parquet:
+        if output is None:
+            raise InputError("--format parquet needs --output FILE")
+        to_parquet(result, output)
+        console(stderr=True).print(f"Wrote {len(result.rows)} rows to {output}", markup=False)
+        return
+    if fmt is OutputFormat.table:
+        out = console()
+        out.print(report_table(result, None))
+        if result.groups is not None:
+            out.print(compare_table(result))
+        if result.forecast is not None:
+            f = result.forecast
+            out.print(
+                f"Forecast {f.month}: {_amount(result.measure, f.forecast)} "
+                f"(likely {_amount(result.measure, f.low)} to {_amount(result.measure, f.high)}; "
+                f"{_amount(result.measure, f.actual_to_date)} so far)",
+                markup=False,
+            )
+        return
+    text = dump_json(to_data(result)) + "\n" if fmt is OutputFormat.json else to_csv(result)
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
     else:
-        out.print(cost_table(report, title=None))
+        console().print(text, end="", markup=False, soft_wrap=True)
 
 
-def _columns(report: CostReport) -> list[str]:
-    dated = report.query.date_bin != "cumulative"
-    return [*(["date"] if dated else []), *report.query.group_by, "cost"]
+def _amount(measure: str, value: Any) -> str:
+    if measure in MONEY:
+        return dollars(Decimal(value))
+    if isinstance(value, Decimal):
+        return f"{value.normalize():,f}"
+    return f"{value:,}"
 
 
 def _cell(column: str, value: Any) -> str:
@@ -82,15 +100,44 @@ def _cell(column: str, value: Any) -> str:
     return str(value)
 
 
-def cost_table(report: CostReport, title: str | None, limit: int | None = None) -> Any:
-    columns = _columns(report)
-    grid = table(title, columns, right=["cost"])
-    rows = report.rows if limit is None else report.rows[:limit]
+def report_table(result: ReportResult, title: str | None, limit: int | None = None) -> Table:
+    names = columns(result)
+    measure = result.measure
+    grid = table(title, names, right=[measure])
+    rows = result.rows if limit is None else result.rows[:limit]
     for row in rows:
-        grid.add_row(*(dollars(row[c]) if c == "cost" else _cell(c, row[c]) for c in columns))
-    if not report.rows:
-        grid.add_row(*(["no costs in this range"] + [""] * (len(columns) - 1)))
+        grid.add_row(
+            *(_amount(measure, row[c]) if c == measure else _cell(c, row[c]) for c in names)
+        )
+    if not result.rows:
+        grid.add_row("no costs in this range", *[""] * (len(names) - 1))
     grid.add_section()
-    total = dollars(report.total_cost)
-    grid.add_row(*(["Total", *[""] * (len(columns) - 2), total] if len(columns) > 1 else [total]))
+    pad = [""] * (len(names) - 2)
+    for unit, total in sorted(result.totals.items()):
+        label = f"Total {unit}".strip()
+        grid.add_row(
+            *(
+                [label, *pad, _amount(measure, total)]
+                if len(names) > 1
+                else [_amount(measure, total)]
+            )
+        )
+    return grid
+
+
+def compare_table(result: ReportResult) -> Table:
+    measure = result.measure
+    keys = list(result.group_keys)
+    title = f"Against {result.previous_start} … {result.previous_end}"
+    grid = table(title, [*keys, measure, "previous", "change", "change %"],
+                 right=[measure, "previous", "change", "change %"])  # fmt: skip
+    for group in result.groups or []:
+        pct = group["change_pct"]
+        grid.add_row(
+            *(_cell(k, group[k]) for k in keys),
+            _amount(measure, group[measure]),
+            _amount(measure, group["previous"]),
+            _amount(measure, group["change"]),
+            "—" if pct is None else f"{pct:+}%",
+        )
     return grid

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from outlay.cli.costs import cost_table
+from outlay.cli.costs import report_table
 from outlay.cli.render import console
 from outlay.cli.state import outlay_of
 from outlay.cli.sync import run_with_progress
@@ -18,8 +18,8 @@ from outlay.errors import ConfigError, OutlayError
 from outlay.ingest.windows import utc_day
 from outlay.providers.cursor.fake.server import RunningFake
 from outlay.providers.cursor.fake.team import TeamSpec
-from outlay.report.run import CostReport
-from outlay.report.spec import CostQuery
+from outlay.report.run import ReportResult
+from outlay.report.spec import ReportSpec
 from outlay.service import Outlay, wall_clock_ms
 
 MARKER = ".outlay-demo"
@@ -51,12 +51,13 @@ def demo(
     today = utc_day(wall_clock_ms())
     start = today - timedelta(days=days)
 
-    def by(dimension: str) -> CostReport:
-        return outlay.costs(CostQuery(start, today, group_by=(dimension,), date_bin="cumulative"))
+    def by(dimension: str) -> ReportResult:
+        spec = ReportSpec(start=start, end=today, group_by=(dimension,), date_bin="cumulative")
+        return outlay.report(spec)
 
-    out.print(cost_table(by("service"), "Cost by model"))
-    out.print(cost_table(by("resource"), "Top 10 users", limit=10))
-    out.print(cost_table(by("token_type"), "Cost by token type"))
+    out.print(report_table(by("service"), "Cost by model"))
+    out.print(report_table(by("resource"), "Top 10 users", limit=10))
+    out.print(report_table(by("token_type"), "Cost by token type"))
     cli = f"outlay --data-dir {folder}"
     out.print(
         "\nExplore further (in the repo: .venv/bin/outlay):\n"

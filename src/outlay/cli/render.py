@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Sequence
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-
-def exact(value: Decimal) -> str:
-    """The exact value without exponent or padding zeros: ``Decimal('1.2300')`` → ``'1.23'``."""
-    text = f"{value.normalize():f}"
-    return "0" if text in ("-0", "") else text
+from outlay.report.export import exact
 
 
 def dollars(value: Decimal) -> str:
@@ -28,20 +23,13 @@ def dollars(value: Decimal) -> str:
 def json_ready(value: Any) -> Any:
     if isinstance(value, Decimal):
         return exact(value)
+    if isinstance(value, date):
+        return value.isoformat()
     return value
 
 
 def dump_json(data: Any) -> str:
     return json.dumps(data, default=json_ready, indent=2, ensure_ascii=False)
-
-
-def dump_csv(columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow(["" if row.get(c) is None else json_ready(row.get(c)) for c in columns])
-    return out.getvalue()
 
 
 def table(title: str | None, columns: Sequence[str], right: Sequence[str] = ()) -> Table:

@@ -1,39 +1,199 @@
-"""The one data function per report: every surface (CLI, API, HTML) renders its result."""
+"""The one data function of cost reports: every surface (CLI, API, HTML) renders its result."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
-from outlay.report.compile import compile_costs
-from outlay.report.spec import CostQuery
+from outlay.errors import InputError
+from outlay.report.compile import Shape, compile_report_query
+from outlay.report.forecast import HISTORY_DAYS, Forecast, forecast_month
+from outlay.report.spec import ReportSpec
+from outlay.report.tags import TagSet
+
+OTHER = "Other"
+Number = Decimal | int
 
 
 class Queryable(Protocol):
-    def query(self, sql: str, params: Any = ()) -> Any: ...
+    def query(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
 
 
 @dataclass(frozen=True)
-class CostReport:
-    query: CostQuery
-    #: One dict per group: each group-by dimension, ``date`` (unless cumulative), ``cost``.
+class ReportResult:
+    spec: ReportSpec
+    start: date
+    end: date
+    #: One dict per (bin, group): ``date`` unless cumulative, each group-by dimension, ``unit``
+    #: for usage, and the measure under its own name (``cost``, ``usage``, …).
     rows: list[dict[str, Any]]
-    total_cost: Decimal
+    #: Total per unit (usage) or under "" (every other measure).
+    totals: dict[str, Number]
+    #: With a comparison: one dict per group with the measure, ``previous``, ``change`` and
+    #: ``change_pct`` (None when the previous value is 0).
+    groups: list[dict[str, Any]] | None = None
+    previous_start: date | None = None
+    previous_end: date | None = None
+    forecast: Forecast | None = None
+
+    @property
+    def measure(self) -> str:
+        return self.spec.measure
+
+    @property
+    def group_keys(self) -> tuple[str, ...]:
+        return (*self.spec.group_by, *(("unit",) if self.measure == "usage" else ()))
+
+    @property
+    def total(self) -> Number | None:
+        return self.totals.get("") if self.measure != "usage" else None
 
 
-def run_costs(facts: Queryable, query: CostQuery) -> CostReport:
-    compiled = compile_costs(query)
+def run_report(
+    facts: Queryable, spec: ReportSpec, tags: TagSet, *, today: date, cycle_day: int = 1
+) -> ReportResult:
+    start, end = spec.period(today, cycle_day)
+    shape = Shape(start, end, spec.date_bin, spec.group_by, spec.measure, spec.expr)
+    rows = _fetch(facts, shape, tags)
+    result_keys = (*spec.group_by, *(("unit",) if spec.measure == "usage" else ()))
+    order = _group_order(rows, result_keys, spec)
+    if spec.top is not None and spec.group_by and len(order) > spec.top:
+        kept = set(order[: spec.top])
+        rows = _fold(rows, result_keys, kept, spec.measure)
+        order = [*order[: spec.top], *_other_keys(rows, result_keys, kept)]
+    rank = {key: i for i, key in enumerate(order)}
+    rows.sort(key=lambda r: (r.get("date") or "", rank[_key(r, result_keys)]))
+    totals: dict[str, Number] = defaultdict(lambda: _zero(spec.measure))
+    for row in rows:
+        totals[row.get("unit", "") if spec.measure == "usage" else ""] += row[spec.measure]
+    if spec.measure != "usage":
+        totals.setdefault("", _zero(spec.measure))
+    groups = previous = None
+    if (period := spec.previous_period(start, end)) is not None:
+        previous = period
+        groups = _compare(facts, spec, tags, rows, result_keys, period, order)
+    forecast = _forecast(facts, spec, tags, today) if spec.forecast else None
+    return ReportResult(
+        spec, start, end, rows, dict(totals), groups,
+        previous[0] if previous else None, previous[1] if previous else None, forecast,
+    )  # fmt: skip
+
+
+def _zero(measure: str) -> Number:
+    return 0 if measure == "count" else Decimal(0)
+
+
+def _fetch(facts: Queryable, shape: Shape, tags: TagSet) -> list[dict[str, Any]]:
+    compiled = compile_report_query(shape, tags)
     result = facts.query(compiled.sql, compiled.params)
-    rows: list[dict[str, Any]] = []
-    total = Decimal(0)
+    rows = []
     for values in result.rows:
         row = dict(zip(compiled.columns, values, strict=True))
-        cost = row["cost"] if row["cost"] is not None else Decimal(0)
-        row["cost"] = cost
-        if isinstance(row.get("date"), date):
-            row["date"] = row["date"].isoformat()
-        total += cost
+        value = row.pop("value")
+        if shape.measure == "count":
+            value = int(value or 0)
+        elif value is None:
+            value = Decimal(0)
+        row[shape.measure] = value
+        moment = row.get("date")
+        if isinstance(moment, datetime):
+            row["date"] = moment.isoformat(timespec="minutes")
+        elif isinstance(moment, date):
+            row["date"] = moment.isoformat()
         rows.append(row)
-    return CostReport(query, rows, total)
+    return rows
+
+
+def _key(row: dict[str, Any], keys: Sequence[str]) -> tuple[Any, ...]:
+    return tuple(row[k] for k in keys)
+
+
+def _group_order(
+    rows: list[dict[str, Any]], keys: Sequence[str], spec: ReportSpec
+) -> list[tuple[Any, ...]]:
+    sums: dict[tuple[Any, ...], Number] = defaultdict(lambda: _zero(spec.measure))
+    for row in rows:
+        sums[_key(row, keys)] += row[spec.measure]
+    if spec.sort == "name":
+        return sorted(sums, key=lambda k: tuple((v is None, str(v)) for v in k))
+    return sorted(sums, key=lambda k: (-sums[k], tuple((v is None, str(v)) for v in k)))
+
+
+def _fold(
+    rows: list[dict[str, Any]], keys: Sequence[str], kept: set[tuple[Any, ...]], measure: str
+) -> list[dict[str, Any]]:
+    """Rows of the kept groups, and per bin one "Other" row summing all the rest."""
+    out: list[dict[str, Any]] = []
+    other: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        if _key(row, keys) in kept:
+            out.append(row)
+            continue
+        unit = row.get("unit")
+        bucket = (row.get("date"), unit)
+        if bucket not in other:
+            folded = {k: v for k, v in row.items() if k in ("date",)}
+            folded.update({k: OTHER for k in keys if k != "unit"})
+            if measure == "usage":
+                folded["unit"] = unit
+            folded[measure] = _zero(measure)
+            other[bucket] = folded
+        other[bucket][measure] += row[measure]
+    return out + list(other.values())
+
+
+def _other_keys(
+    rows: list[dict[str, Any]], keys: Sequence[str], kept: set[tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    return sorted({_key(r, keys) for r in rows} - kept, key=str)
+
+
+def _compare(
+    facts: Queryable,
+    spec: ReportSpec,
+    tags: TagSet,
+    rows: list[dict[str, Any]],
+    keys: Sequence[str],
+    period: tuple[date, date],
+    order: list[tuple[Any, ...]],
+) -> list[dict[str, Any]]:
+    shape = Shape(period[0], period[1], "cumulative", spec.group_by, spec.measure, spec.expr)
+    before: dict[tuple[Any, ...], Number] = defaultdict(lambda: _zero(spec.measure))
+    known = set(order)
+    for row in _fetch(facts, shape, tags):
+        key = _key(row, keys)
+        if key not in known and spec.top is not None:
+            key = tuple(row.get("unit") if k == "unit" else OTHER for k in keys)
+        before[key] += row[spec.measure]
+    now: dict[tuple[Any, ...], Number] = defaultdict(lambda: _zero(spec.measure))
+    for row in rows:
+        now[_key(row, keys)] += row[spec.measure]
+    groups = []
+    for key in [*order, *sorted(set(before) - set(order), key=str)]:
+        current, previous = now[key], before[key]
+        change = current - previous
+        pct = (
+            (Decimal(change) * 100 / Decimal(previous)).quantize(Decimal("0.01"))
+            if previous
+            else None
+        )
+        groups.append(
+            {**dict(zip(keys, key, strict=True)), spec.measure: current,
+             "previous": previous, "change": change, "change_pct": pct}
+        )  # fmt: skip
+    return groups
+
+
+def _forecast(facts: Queryable, spec: ReportSpec, tags: TagSet, today: date) -> Forecast:
+    if spec.measure == "usage":
+        raise InputError("--forecast works for cost, billed_cost, list_cost and count, not usage")
+    first = min(today.replace(day=1), today - timedelta(days=HISTORY_DAYS))
+    shape = Shape(first, today, "day", (), spec.measure, spec.expr)
+    daily = {
+        date.fromisoformat(r["date"]): Decimal(r[spec.measure]) for r in _fetch(facts, shape, tags)
+    }
+    return forecast_month(daily, today)

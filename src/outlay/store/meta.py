@@ -6,6 +6,7 @@ frozen ``Account`` values, never ORM objects, so nothing outside this module hol
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -18,7 +19,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from outlay.errors import AccountError, StoreError
+from outlay.errors import AccountError, NotFoundError, StoreError
 
 IMPORTING, STABLE, ERROR = "importing", "stable", "error"
 
@@ -48,6 +49,33 @@ class _AccountRow(_Base):
     backfill_done: Mapped[bool] = mapped_column(Boolean, default=False)
     windows_done: Mapped[int] = mapped_column(Integer, default=0)
     events_imported: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class _DocumentRow(_Base):
+    """Named documents kept whole, such as the virtual tag definitions (YAML)."""
+
+    __tablename__ = "documents"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    body: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class _ReportRow(_Base):
+    __tablename__ = "saved_reports"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    spec: Mapped[str] = mapped_column(Text)  # ReportSpec.to_data() as JSON
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+@dataclass(frozen=True)
+class SavedReport:
+    name: str
+    spec: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
 
 
 @dataclass(frozen=True)
@@ -167,6 +195,49 @@ class MetaStore:
             row = session.get(_AccountRow, account.id)
             if row is not None:
                 session.delete(row)
+
+    # -- documents and saved reports -------------------------------------------------------------
+
+    def document(self, name: str) -> str | None:
+        with self._session() as session:
+            row = session.get(_DocumentRow, name)
+            return row.body if row is not None else None
+
+    def put_document(self, name: str, body: str, *, now: datetime) -> None:
+        with self._session() as session:
+            session.merge(_DocumentRow(name=name, body=body, updated_at=now))
+
+    def save_report(self, name: str, spec: dict[str, Any], *, now: datetime) -> SavedReport:
+        with self._session() as session:
+            row = session.get(_ReportRow, name)
+            if row is None:
+                row = _ReportRow(name=name, created_at=now)
+                session.add(row)
+            row.spec = json.dumps(spec, sort_keys=True)
+            row.updated_at = now
+            session.flush()
+            return _report(row)
+
+    def reports(self) -> list[SavedReport]:
+        with self._session() as session:
+            return [_report(r) for r in session.query(_ReportRow).order_by(_ReportRow.name)]
+
+    def report(self, name: str) -> SavedReport:
+        with self._session() as session:
+            row = session.get(_ReportRow, name)
+            if row is None:
+                known = ", ".join(r.name for r in self.reports()) or "none yet"
+                raise NotFoundError(f"no saved report {name!r} (reports: {known})")
+            return _report(row)
+
+    def delete_report(self, name: str) -> None:
+        self.report(name)
+        with self._session() as session:
+            session.query(_ReportRow).filter_by(name=name).delete()
+
+
+def _report(row: _ReportRow) -> SavedReport:
+    return SavedReport(row.name, json.loads(row.spec), row.created_at, row.updated_at)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

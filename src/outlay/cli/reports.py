@@ -1,0 +1,74 @@
+"""``outlay reports``: save a cost report's options under a name and run it again later."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from outlay.cli import report_options as opt
+from outlay.cli.costs import Format, Output, OutputFormat, print_report
+from outlay.cli.render import console, table
+from outlay.cli.state import outlay_of
+
+app = typer.Typer(help="Saved cost reports.", no_args_is_help=True)
+Name = Annotated[str, typer.Argument(help="The report's name.")]
+
+
+@app.command("save")
+def save(
+    ctx: typer.Context,
+    name: Name,
+    start: opt.Start = None,
+    end: opt.End = None,
+    interval: opt.Interval = None,
+    filter_: opt.Filter = None,
+    group_by: opt.GroupBy = None,
+    date_bin: opt.Bin = opt.DAY,
+    measure: opt.MeasureOpt = opt.COST,
+    compare: opt.Compare = None,
+    top: opt.Top = None,
+    sort: opt.SortOpt = opt.BY_VALUE,
+    forecast: opt.Forecast = False,
+) -> None:
+    """Save (or overwrite) a report with the options of `outlay costs`."""
+    spec = opt.build_spec(
+        start, end, interval, filter_, group_by, date_bin.value, measure.value, compare, top,
+        sort.value, forecast,
+    )  # fmt: skip
+    saved = outlay_of(ctx).save_report(name, spec)
+    console().print(f"Saved report {saved.name!r}. Run it: outlay reports run {saved.name!r}")
+
+
+@app.command("run")
+def run(
+    ctx: typer.Context, name: Name, fmt: Format = OutputFormat.table, output: Output = None
+) -> None:
+    """Run a saved report (named intervals resolve against today)."""
+    outlay = outlay_of(ctx)
+    print_report(outlay.report(outlay.saved_spec(name)), fmt, output)
+
+
+@app.command("list")
+def list_reports(ctx: typer.Context) -> None:
+    """Saved reports and their options."""
+    reports = outlay_of(ctx).meta.reports()
+    if not reports:
+        console().print("No saved reports. Save one: outlay reports save NAME --interval …")
+        return
+    grid = table(None, ["name", "period", "group by", "bin", "measure", "filter", "updated"])
+    for report in reports:
+        s = report.spec
+        period = s.get("interval") or f"{s.get('start')} … {s.get('end')}"
+        grid.add_row(
+            report.name, period, ",".join(s.get("group_by") or []) or "—", s["date_bin"],
+            s["measure"], s.get("filter") or "", report.updated_at.isoformat(timespec="minutes"),
+        )  # fmt: skip
+    console().print(grid)
+
+
+@app.command("delete")
+def delete(ctx: typer.Context, name: Name) -> None:
+    """Delete a saved report."""
+    outlay_of(ctx).meta.delete_report(name)
+    console().print(f"Deleted report {name!r}.")

@@ -1,0 +1,96 @@
+"""``outlay tags``: virtual tag definitions — import, export, list, preview, delete."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from outlay.cli.costs import report_table
+from outlay.cli.render import console, table
+from outlay.cli.state import outlay_of
+from outlay.errors import InputError
+from outlay.report.intervals import INTERVALS
+from outlay.report.spec import ReportSpec
+from outlay.report.tags import parse_tags_yaml
+
+app = typer.Typer(help="Virtual tags: values given to costs by VQL rules.", no_args_is_help=True)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read {path}: {exc}; check the path") from None
+
+
+@app.command("import")
+def import_tags(
+    ctx: typer.Context, file: Annotated[Path, typer.Argument(help="YAML file of tags.")]
+) -> None:
+    """Replace all tag definitions with the file's, after validating all of it."""
+    tags = outlay_of(ctx).import_tags(_read(file), str(file))
+    console().print(f"Imported {len(tags.tags)} tag(s): {', '.join(tags.keys) or 'none'}.")
+
+
+@app.command("export")
+def export_tags(ctx: typer.Context) -> None:
+    """Print the tag definitions as YAML (the import format)."""
+    console().print(outlay_of(ctx).tags().to_yaml(), end="", markup=False, soft_wrap=True)
+
+
+@app.command("list")
+def list_tags(ctx: typer.Context) -> None:
+    """Tag keys with their values in the order they are tried."""
+    tags = outlay_of(ctx).tags()
+    if not tags.tags:
+        console().print("No virtual tags yet. Import some: outlay tags import tags.yaml")
+        return
+    grid = table(None, ["key", "#", "value", "filter", "dates"])
+    for tag in tags.tags:
+        for position, value in enumerate(tag.values, start=1):
+            names = value.name or ", ".join(f"{n} {w / 10**4:g}%" for n, w in value.split)
+            dates = (
+                ""
+                if value.start is None and value.end is None
+                else (f"{value.start or '…'} to {value.end or '…'}")
+            )
+            grid.add_row(tag.key, str(position), names, value.filter_text, dates)
+        grid.add_section()
+    console().print(grid)
+
+
+@app.command("import-csv")
+def import_csv(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(help="The tag key, e.g. team.")],
+    file: Annotated[Path, typer.Argument(help="CSV of email,value rows.")],
+) -> None:
+    """Make tag KEY map user emails to values from a CSV (an HR or IdP export)."""
+    tag = outlay_of(ctx).import_tag_csv(key, _read(file), str(file))
+    console().print(f"Tag {tag.key!r} now has {len(tag.values)} value(s) from {file}.")
+
+
+@app.command("preview")
+def preview(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="YAML file of tags to try.")],
+    interval: Annotated[
+        str, typer.Option("--interval", help=f"One of {', '.join(INTERVALS)}.")
+    ] = "last_30_days",
+) -> None:
+    """Cost per value and untagged under the file's definitions; nothing is saved."""
+    outlay = outlay_of(ctx)
+    tags = parse_tags_yaml(_read(file), str(file))
+    out = console()
+    for tag in tags.tags:
+        spec = ReportSpec(interval=interval, date_bin="cumulative", group_by=(f"tag:{tag.key}",))
+        out.print(report_table(outlay.report(spec, tags), f"tag:{tag.key} ({interval})"))
+
+
+@app.command("delete")
+def delete(ctx: typer.Context, key: Annotated[str, typer.Argument(help="The tag key.")]) -> None:
+    """Delete one tag (refused while another tag's filter uses it)."""
+    outlay_of(ctx).delete_tag(key)
+    console().print(f"Deleted tag {key!r}.")

@@ -1,0 +1,593 @@
+"""VQL, Vantage's filter language: parse it into an AST, print it back, compile it to DuckDB SQL.
+
+Grammar (field names and keywords are case-insensitive; precedence NOT > AND > OR)::
+
+    filter     := or_expr END
+    or_expr    := and_expr ("OR" and_expr)*
+    and_expr   := not_expr ("AND" not_expr)*
+    not_expr   := "NOT" not_expr | primary
+    primary    := "(" or_expr ")" | tag_tuple | condition
+    condition  := "costs." DIMENSION test
+                | "tags.name" "=" STRING "AND" "tags.value" test    -- one tag condition
+                | "tags.name" ("=" | "!=" | "<>") (STRING | "NULL")
+    test       := ("=" | "!=" | "<>") (STRING | "NULL")
+                | ["NOT"] "IN" "(" STRING ("," STRING)* ")"
+                | ["NOT"] "LIKE" STRING
+                | ("~*" | "!~*") STRING
+    tag_tuple  := "(" "tags.name" "," "tags.value" ")" ["NOT"] "IN" "(" pair ("," pair)* ")"
+    pair       := "(" STRING "," STRING ")"
+
+Strings are single-quoted, ``''`` inside is a quote. A tag pair is read greedily as one condition:
+``tags.name = 'k'`` swallows a directly following ``AND tags.value …``, wherever an AND chain
+appears, so ``NOT tags.name = 'k' AND tags.value = 'v'`` negates the whole pair.
+
+The AST is in a normal form, so equal filters compare equal and ``to_vql`` round-trips:
+``And``/``Or`` hold at least two items and never an item of their own kind (parentheses that
+only regroup are flattened away), and a tag tuple ``IN`` becomes one ``InList`` per key (in the
+order the keys first appear) joined by ``Or``; ``NOT IN`` becomes negated ``InList``s joined by
+``And``. ``tags.name != 'k'`` is ``Not(HasTag('k'))`` and ``tags.name != NULL`` is
+``Not(Untagged())``.
+
+Compiled SQL is two-valued: every leaf is TRUE or FALSE, never NULL, so ``NOT`` is an exact
+complement. A NULL dimension equals no value, is in no list and matches no LIKE pattern or
+regular expression. Values are always bound ``?`` parameters; identifiers come from the caller.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TypeAlias
+
+from outlay.errors import FilterError
+from outlay.report.dimensions import BASE_DIMENSIONS, TAG_PREFIX
+
+#: Vantage's field names for the same dimensions.
+ALIASES: dict[str, str] = {"account_id": "account", "resource_id": "resource"}
+#: The ``Compare.op`` values.
+COMPARE_OPS: tuple[str, ...] = ("=", "!=", "like", "notlike", "regex", "notregex")
+#: Deeper nesting of parentheses and NOTs is refused rather than exhausting Python's stack.
+MAX_DEPTH = 100
+
+
+@dataclass(frozen=True)
+class Compare:
+    """``field op value``; ``field`` is a dimension (``service``) or ``tag:<key>``.
+
+    ``value`` is None only with ``=`` / ``!=``, meaning "is NULL" / "is not NULL".
+    """
+
+    field: str
+    op: str
+    value: str | None
+
+
+@dataclass(frozen=True)
+class InList:
+    field: str
+    values: tuple[str, ...]
+    negated: bool
+
+
+@dataclass(frozen=True)
+class HasTag:
+    """The row has a value for tag ``key``."""
+
+    key: str
+
+
+@dataclass(frozen=True)
+class Untagged:
+    """The row has no value for any tag."""
+
+
+@dataclass(frozen=True)
+class And:
+    items: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    items: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    item: Expr
+
+
+Leaf: TypeAlias = Compare | InList | HasTag | Untagged
+Expr: TypeAlias = Compare | InList | HasTag | Untagged | And | Or | Not
+
+_FIELD_LIST = ", ".join([*(f"costs.{name}" for name in BASE_DIMENSIONS), "tags.name"])
+_OPERATORS = "an operator (=, !=, <>, IN, NOT IN, LIKE, NOT LIKE, ~*, !~*)"
+_VALUE = "a quoted value like 'gpt-5'"
+
+# Strings are unrolled (no nested quantifiers) so an unterminated one fails in linear time.
+_TOKEN = re.compile(
+    r"\s*(?:(?P<string>'[^']*(?:''[^']*)*')|(?P<op>!~\*|~\*|!=|<>|=|\(|\)|,)"
+    r"|(?P<word>\w[\w.:-]*)|(?P<bad>\S))"
+)
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # string, op, word, bad, end
+    text: str
+    pos: int
+
+    def word(self) -> str:
+        """The text of a word token, upper-cased; "" for any other token."""
+        # ASCII only: str.upper() would turn "ſ" into "S" and make "coſts.service" a field.
+        return self.text.upper() if self.kind == "word" and self.text.isascii() else ""
+
+
+def tokenize(text: str) -> list[Token]:
+    tokens: list[Token] = []
+    pos = 0
+    while pos < len(text):
+        match = _TOKEN.match(text, pos)
+        if match is None:  # only whitespace is left
+            break
+        kind = match.lastgroup or "bad"
+        start = match.start(kind)
+        if kind == "bad" and match.group(kind) == "'":
+            raise FilterError(
+                f"filter: unterminated string at position {start + 1}: expected a closing ', "
+                "found the end"
+            )
+        tokens.append(Token(kind, match.group(kind), start))
+        pos = match.end()
+    tokens.append(Token("end", "", len(text)))
+    return tokens
+
+
+def parse_vql(text: str) -> Expr:
+    """The AST of a VQL filter. Anything bad, including an empty filter, is a ``FilterError``."""
+    return _Parser(text).parse()
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.tokens = tokenize(text)
+        self.i = 0
+        self.depth = 0
+
+    @property
+    def tok(self) -> Token:
+        return self.tokens[self.i]
+
+    def ahead(self, n: int) -> Token:
+        return self.tokens[min(self.i + n, len(self.tokens) - 1)]
+
+    def fail(self, expected: str) -> FilterError:
+        got = "the end" if self.tok.kind == "end" else repr(self.tok.text)
+        return FilterError(
+            f"filter: expected {expected} at position {self.tok.pos + 1}, found {got}"
+        )
+
+    def take_word(self, word: str) -> bool:
+        if self.tok.word() == word:
+            self.i += 1
+            return True
+        return False
+
+    def take_op(self, *ops: str) -> str | None:
+        if self.tok.kind == "op" and self.tok.text in ops:
+            self.i += 1
+            return self.tokens[self.i - 1].text
+        return None
+
+    def is_op(self, tok: Token, op: str) -> bool:
+        return tok.kind == "op" and tok.text == op
+
+    def enter(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.fail(f"at most {MAX_DEPTH} nested parentheses and NOTs")
+
+    def string(self, expected: str = _VALUE) -> str:
+        tok = self.tok
+        if tok.kind != "string":
+            raise self.fail(expected)
+        self.i += 1
+        return tok.text[1:-1].replace("''", "'")
+
+    def parse(self) -> Expr:
+        if self.tok.kind == "end":
+            raise self.fail("a condition like costs.service = 'gpt-5'")
+        expr = self.or_expr()
+        if self.tok.kind != "end":
+            raise self.fail("AND, OR or the end of the filter")
+        return expr
+
+    def or_expr(self) -> Expr:
+        items = [self.and_expr()]
+        while self.take_word("OR"):
+            items.append(self.and_expr())
+        return _combine(Or, items)
+
+    def and_expr(self) -> Expr:
+        items = [self.not_expr()]
+        while self.take_word("AND"):
+            items.append(self.not_expr())
+        return _combine(And, items)
+
+    def not_expr(self) -> Expr:
+        if self.tok.word() != "NOT":
+            return self.primary()
+        self.enter()
+        self.i += 1
+        item = self.not_expr()
+        self.depth -= 1
+        return Not(item)
+
+    def primary(self) -> Expr:
+        if not self.is_op(self.tok, "("):
+            return self.condition()
+        if self.ahead(1).word() == "TAGS.NAME" and self.is_op(self.ahead(2), ","):
+            return self.tag_tuple()
+        self.enter()
+        self.i += 1
+        expr = self.or_expr()
+        if not self.take_op(")"):
+            raise self.fail("AND, OR or )")
+        self.depth -= 1
+        return expr
+
+    def condition(self) -> Expr:
+        field = self.tok.word().lower()
+        if field == "tags.name":
+            self.i += 1
+            return self.tag_name()
+        if field == "tags.value":
+            raise FilterError(
+                "filter: expected tags.name = '<key>' AND right before tags.value at position "
+                f"{self.tok.pos + 1}, found tags.value on its own"
+            )
+        name = field.removeprefix("costs.") if field.startswith("costs.") else ""
+        name = ALIASES.get(name, name)
+        if name not in BASE_DIMENSIONS:
+            raise self.fail(f"a field ({_FIELD_LIST})")
+        self.i += 1
+        return self.test(name)
+
+    def tag_name(self) -> Expr:
+        op = self.take_op("=", "!=", "<>")
+        if op is None:
+            raise self.fail("= or != after tags.name")
+        negated = op != "="
+        if self.take_word("NULL"):
+            return Not(Untagged()) if negated else Untagged()
+        key = self.string("a quoted tag key like 'team' or NULL")
+        if not negated and self.tok.word() == "AND" and self.ahead(1).word() == "TAGS.VALUE":
+            self.i += 2
+            return self.test(TAG_PREFIX + key)
+        return Not(HasTag(key)) if negated else HasTag(key)
+
+    def test(self, field: str) -> Expr:
+        op = self.take_op("=", "!=", "<>", "~*", "!~*")
+        if op in ("~*", "!~*"):
+            return Compare(field, "regex" if op == "~*" else "notregex", self.regex())
+        if op is not None:
+            canonical = "=" if op == "=" else "!="
+            if self.take_word("NULL"):
+                return Compare(field, canonical, None)
+            return Compare(field, canonical, self.string(f"{_VALUE} or NULL"))
+        negated = self.take_word("NOT")
+        if self.take_word("LIKE"):
+            return Compare(field, "notlike" if negated else "like", self.string())
+        if self.take_word("IN"):
+            return InList(field, self.string_list(), negated)
+        raise self.fail("IN or LIKE after NOT" if negated else _OPERATORS)
+
+    def regex(self) -> str:
+        tok = self.tok
+        pattern = self.string("a quoted regular expression like 'gpt-.*'")
+        problem = _regex_problem(pattern)
+        if problem is not None:
+            raise FilterError(
+                f"filter: expected a valid regular expression at position {tok.pos + 1}, "
+                f"found {tok.text!r} ({problem})"
+            )
+        return pattern
+
+    def string_list(self) -> tuple[str, ...]:
+        if not self.take_op("("):
+            raise self.fail("( after IN")
+        if self.is_op(self.tok, ")"):
+            raise self.fail("at least one quoted value in the IN list")
+        values = [self.string()]
+        while self.take_op(","):
+            values.append(self.string())
+        if not self.take_op(")"):
+            raise self.fail(", or ) in the IN list")
+        return tuple(values)
+
+    def tag_tuple(self) -> Expr:
+        self.i += 3  # "(", "tags.name", ","
+        if not self.take_word("TAGS.VALUE"):
+            raise self.fail("tags.value in (tags.name, tags.value)")
+        if not self.take_op(")"):
+            raise self.fail(") after (tags.name, tags.value")
+        negated = self.take_word("NOT")
+        if not self.take_word("IN"):
+            raise self.fail("IN or NOT IN after (tags.name, tags.value)")
+        if not self.take_op("("):
+            raise self.fail("( after IN")
+        if self.is_op(self.tok, ")"):
+            raise self.fail("at least one ('key', 'value') pair")
+        by_key: dict[str, list[str]] = {}
+        while True:
+            if not self.take_op("("):
+                raise self.fail("a pair like ('team', 'ml')")
+            key = self.string("a quoted tag key like 'team'")
+            if not self.take_op(","):
+                raise self.fail(", between the tag key and the tag value")
+            by_key.setdefault(key, []).append(self.string())
+            if not self.take_op(")"):
+                raise self.fail(") after the tag value")
+            if not self.take_op(","):
+                break
+        if not self.take_op(")"):
+            raise self.fail(", or ) in the list of pairs")
+        lists: list[Expr] = [
+            InList(TAG_PREFIX + key, tuple(values), negated) for key, values in by_key.items()
+        ]
+        # Matching no pair means, for every key, a value outside that key's list.
+        return _combine(And if negated else Or, lists)
+
+
+def _combine(kind: type[And] | type[Or], items: list[Expr]) -> Expr:
+    if len(items) == 1:
+        return items[0]
+    flat: list[Expr] = []
+    for item in items:
+        if isinstance(item, kind):
+            flat.extend(item.items)
+        else:
+            flat.append(item)
+    return kind(tuple(flat))
+
+
+# Regular expressions are checked by Python's ``re`` and then against what RE2 (DuckDB's engine)
+# refuses or reads differently, so a filter fails when parsed, not when a report runs.
+_GROUP_START = re.compile(r"\(\?(?::|P<|[ims]*(?:-[ims]+)?[:)])")
+_COUNTED_REPEAT = re.compile(r"\{(\d*)(?:(,)(\d*))?\}")
+_RE2_MAX_REPEAT = 1000
+_ESCAPES = frozenset("AbBdDsSwWafnrtvx0")
+_CLASS_ESCAPES = frozenset("dDsSwWafnrtvx0")  # RE2 has no \b (backspace) inside [...]
+
+
+def _regex_problem(pattern: str) -> str | None:
+    """Why ``pattern`` is not a regular expression that Python and RE2 both accept alike."""
+    # The RE2 scan runs first: it refuses the sets (like [[:alpha:]]) that make re.compile warn,
+    # so no FutureWarning reaches stderr, and no thread-unsafe catch_warnings is needed.
+    problem = _re2_problem(pattern)
+    if problem is not None:
+        return problem
+    try:
+        re.compile(pattern)
+    except (re.error, Warning) as error:  # Warning: when warnings are errors, as in tests
+        return str(error)
+    return None
+
+
+def _re2_problem(pattern: str) -> str | None:
+    # The pattern may not be valid yet: what this scan lets through, re.compile checks after.
+    # RE2 also caps nested counted repeats: their product may not pass 1000.
+    levels = [1]  # per open group, the largest repeat product inside it
+    closed = 1  # the product inside the group that just closed, which a repeat would multiply
+    i, end = 0, len(pattern)
+    while i < end:
+        char, after_group, closed = pattern[i], closed, 1
+        if char == "\\":
+            if (problem := _escape_problem(pattern[i + 1 : i + 2], _ESCAPES)) is not None:
+                return problem
+            i += 2
+            continue
+        if char == "[":
+            i, problem = _skip_set(pattern, i)
+            if problem is not None:
+                return problem
+            continue
+        if char == "(" and pattern.startswith("?", i + 1):
+            group = _GROUP_START.match(pattern, i)
+            if group is None:
+                return f"{pattern[i : i + 3]}… groups are not supported; use (?:…) or (?i)"
+            i = group.end()
+            if not group.group().endswith(")"):  # (?i) only sets flags
+                levels.append(1)
+            continue
+        i += 1
+        if char == "(":
+            levels.append(1)
+        elif char == ")":
+            closed = levels.pop() if len(levels) > 1 else 1  # unbalanced: re.compile says so
+            levels[-1] = max(levels[-1], closed)
+        elif char in "*+?":
+            if pattern.startswith("+", i + pattern.startswith("?", i)):
+                return "possessive repeats like a*+ are not supported"
+        elif char == "{" and (counted := _COUNTED_REPEAT.match(pattern, i - 1)) is not None:
+            low, comma, high = counted.groups()
+            if not low and not comma:
+                continue  # "{}" is a literal in both
+            if not low:
+                return "a repeat needs a minimum, like {0,3}"
+            i = counted.end()
+            if pattern.startswith("+", i + pattern.startswith("?", i)):
+                return "possessive repeats like a{2}+ are not supported"
+            product = max(int(low), int(high or 0)) * after_group
+            if product > _RE2_MAX_REPEAT:
+                return f"repeat counts, multiplied when nested, may not pass {_RE2_MAX_REPEAT}"
+            levels[-1] = max(levels[-1], product)
+    return None
+
+
+def _skip_set(pattern: str, start: int) -> tuple[int, str | None]:
+    i = start + 1
+    i += pattern.startswith("^", i)
+    i += pattern.startswith("]", i)  # a leading ] is a literal in both
+    while i < len(pattern) and pattern[i] != "]":
+        if pattern[i] == "\\":
+            if (problem := _escape_problem(pattern[i + 1 : i + 2], _CLASS_ESCAPES)) is not None:
+                return i, problem
+            i += 2
+        elif pattern[i] == "[" or pattern[i : i + 2] in ("&&", "||", "--", "~~"):
+            bad = "[" if pattern[i] == "[" else pattern[i : i + 2]
+            return i, f"{bad!r} inside [...] is not supported; escape it"
+        else:
+            i += 1
+    return i + 1, None
+
+
+def _escape_problem(char: str, allowed: frozenset[str]) -> str | None:
+    # Escaped ASCII punctuation is a literal in both; "" (a trailing backslash) is re's to refuse.
+    if (char.isascii() and not char.isalnum()) or char in allowed:
+        return None
+    return f"the escape \\{char} is not supported"
+
+
+def to_vql(expr: Expr) -> str:
+    """Canonical VQL text of ``expr``; ``parse_vql(to_vql(e)) == e`` for every parsed AST."""
+    if isinstance(expr, Compare):
+        if expr.op not in _OP_TEXT or (expr.value is None and expr.op not in ("=", "!=")):
+            raise ValueError(f"cannot print operator {expr.op!r} with value {expr.value!r}")
+        value = "NULL" if expr.value is None else _quote(expr.value)
+        return f"{_subject(expr.field)} {_OP_TEXT[expr.op]} {value}"
+    if isinstance(expr, InList):
+        values = ", ".join(_quote(value) for value in expr.values)
+        return f"{_subject(expr.field)} {'NOT IN' if expr.negated else 'IN'} ({values})"
+    if isinstance(expr, HasTag):
+        return f"tags.name = {_quote(expr.key)}"
+    if isinstance(expr, Untagged):
+        return "tags.name = NULL"
+    if isinstance(expr, And):
+        return " AND ".join(_grouped(item, (And, Or)) for item in expr.items)
+    if isinstance(expr, Or):
+        return " OR ".join(_grouped(item, (Or,)) for item in expr.items)
+    # A tag pair is grouped too, though the parser would read it whole anyway: clearer.
+    tag_pair = isinstance(expr.item, Compare | InList) and expr.item.field.startswith(TAG_PREFIX)
+    return "NOT " + (f"({to_vql(expr.item)})" if tag_pair else _grouped(expr.item, (And, Or)))
+
+
+_OP_TEXT = {
+    "=": "=",
+    "!=": "!=",
+    "like": "LIKE",
+    "notlike": "NOT LIKE",
+    "regex": "~*",
+    "notregex": "!~*",
+}
+
+
+def _grouped(expr: Expr, kinds: tuple[type[And] | type[Or], ...]) -> str:
+    text = to_vql(expr)
+    return f"({text})" if isinstance(expr, kinds) else text
+
+
+def _subject(field: str) -> str:
+    if field.startswith(TAG_PREFIX):
+        return f"tags.name = {_quote(field[len(TAG_PREFIX) :])} AND tags.value"
+    if field in BASE_DIMENSIONS:
+        return f"costs.{field}"
+    raise ValueError(f"not a VQL field: {field!r}")
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def compile_vql(
+    expr: Expr,
+    column: Callable[[str], str],
+    any_tag: Callable[[], str] | None = None,
+) -> tuple[str, list[object]]:
+    """``(sql, params)``: a DuckDB boolean expression that is never NULL, and its ``?`` values.
+
+    ``column(name)`` gives the SQL of a dimension (``service``) or a tag (``tag:team``) and
+    raises for names the caller does not know; ``any_tag()`` gives an SQL boolean that is true
+    when the row has any tag value, needed only by ``Untagged``.
+    """
+    params: list[object] = []
+    sql = _compile(expr, column, any_tag, params)
+    return sql, params
+
+
+# op -> (positive test, whether the op is its negation)
+_TESTS: dict[str, tuple[str, bool]] = {
+    "=": ("{} = ?", False),
+    "!=": ("{} = ?", True),
+    "like": ("{} LIKE ?", False),
+    "notlike": ("{} LIKE ?", True),
+    "regex": ("regexp_matches({}, ?, 'i')", False),
+    "notregex": ("regexp_matches({}, ?, 'i')", True),
+}
+
+
+def _compile(
+    expr: Expr,
+    column: Callable[[str], str],
+    any_tag: Callable[[], str] | None,
+    params: list[object],
+) -> str:
+    if isinstance(expr, Compare):
+        subject = f"({column(expr.field)})"
+        if expr.value is None and expr.op in ("=", "!="):
+            return f"({subject} IS {'NOT ' if expr.op == '!=' else ''}NULL)"
+        if expr.value is None or expr.op not in _TESTS:
+            raise ValueError(f"cannot compile operator {expr.op!r} with value {expr.value!r}")
+        template, negated = _TESTS[expr.op]
+        params.append(expr.value)
+        return _two_valued(template.format(subject), negated)
+    if isinstance(expr, InList):
+        if not expr.values:
+            return "TRUE" if expr.negated else "FALSE"
+        params.extend(expr.values)
+        marks = ", ".join("?" for _ in expr.values)
+        return _two_valued(f"({column(expr.field)}) IN ({marks})", expr.negated)
+    if isinstance(expr, HasTag):
+        return f"(({column(TAG_PREFIX + expr.key)}) IS NOT NULL)"
+    if isinstance(expr, Untagged):
+        if any_tag is None:
+            raise FilterError("filter: tags.name = NULL (untagged) needs tags; no tags are defined")
+        return _two_valued(any_tag(), negated=True)
+    if isinstance(expr, Not):
+        return f"(NOT {_compile(expr.item, column, any_tag, params)})"
+    if not expr.items:  # not produced by the parser; the empty AND is true, the empty OR false
+        return "TRUE" if isinstance(expr, And) else "FALSE"
+    joiner = " AND " if isinstance(expr, And) else " OR "
+    return "(" + joiner.join(_compile(item, column, any_tag, params) for item in expr.items) + ")"
+
+
+def _two_valued(test: str, negated: bool) -> str:
+    # NULL (unknown) counts as "no match", and a negative test is the exact complement of that.
+    positive = f"coalesce({test}, FALSE)"
+    return f"(NOT {positive})" if negated else positive
+
+
+def fields_used(expr: Expr) -> set[str]:
+    """The dimensions and ``tag:<key>`` names ``expr`` reads; see also ``uses_untagged``."""
+    names: set[str] = set()
+    for leaf in _leaves(expr):
+        if isinstance(leaf, Compare | InList):
+            names.add(leaf.field)
+        elif isinstance(leaf, HasTag):
+            names.add(TAG_PREFIX + leaf.key)
+    return names
+
+
+def uses_untagged(expr: Expr) -> bool:
+    """Whether ``expr`` asks about every tag at once (``tags.name = NULL``)."""
+    return any(isinstance(leaf, Untagged) for leaf in _leaves(expr))
+
+
+def _leaves(expr: Expr) -> Iterator[Leaf]:
+    if isinstance(expr, And | Or):
+        for item in expr.items:
+            yield from _leaves(item)
+    elif isinstance(expr, Not):
+        yield from _leaves(expr.item)
+    else:
+        yield expr

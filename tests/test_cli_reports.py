@@ -1,0 +1,169 @@
+"""The report, tag and saved-report commands, run as written against synced fake data."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from outlay.cli.app import app
+from outlay.providers.cursor.fake.server import RunningFake
+from outlay.providers.cursor.fake.team import TeamSpec
+
+TAGS = """\
+- key: team
+  values:
+    - name: Platform
+      filter: costs.service LIKE 'gpt%'
+    - split: {Platform: 60, Research: 40}
+      filter: costs.service ~* '^claude'
+"""
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    folder = tmp_path_factory.mktemp("outlay")
+    with RunningFake(TeamSpec(users=6, days=40), rate_limit=False) as fake:
+        runner = CliRunner()
+        env = {"OUTLAY_DATA_DIR": str(folder), "CURSOR_KEY": fake.key}
+        for args in (
+            ["accounts", "add", "cursor", "--name", "acme", "--api-key-env", "CURSOR_KEY",
+             "--base-url", fake.url],
+            ["sync"],
+        ):  # fmt: skip
+            result = runner.invoke(app, args, env=env)
+            assert result.exit_code == 0, result.output
+    yield folder
+
+
+@pytest.fixture
+def cli(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("OUTLAY_DATA_DIR", str(data_dir))
+    return CliRunner()
+
+
+def run(cli: CliRunner, *args: str, code: int = 0) -> str:
+    result = cli.invoke(app, list(args))
+    assert result.exit_code == code, result.output + str(result.exception or "")
+    return result.output
+
+
+def as_json(cli: CliRunner, *args: str) -> dict[str, object]:
+    return json.loads(run(cli, "costs", "--format", "json", *args))  # type: ignore[no-any-return]
+
+
+def test_tags_import_then_group_by_tag_adds_up_to_the_total(cli: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "tags.yaml").write_text(TAGS)
+    assert "Imported 1 tag(s): team" in run(cli, "tags", "import", str(tmp_path / "tags.yaml"))
+    by_team = as_json(cli, "--interval", "last_30_days", "--group-by", "tag:team", "--date-bin",
+                      "cumulative")  # fmt: skip
+    rows = by_team["rows"]
+    assert isinstance(rows, list)
+    assert {r["tag:team"] for r in rows} == {"Platform", "Research", None}
+    total = as_json(cli, "--interval", "last_30_days", "--date-bin", "cumulative")["total_cost"]
+    assert sum(Decimal(r["cost"]) for r in rows) == Decimal(str(total))
+    assert "Platform" in run(cli, "tags", "export") and "team" in run(cli, "tags", "list")
+
+
+def test_a_malformed_tag_file_changes_nothing_and_names_the_line(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    (tmp_path / "good.yaml").write_text(TAGS)
+    run(cli, "tags", "import", str(tmp_path / "good.yaml"))
+    before = run(cli, "tags", "export")
+    bad = TAGS + "- key: other\n  values:\n    - name: X\n      filter: costs.service = 'a' OR\n"
+    (tmp_path / "bad.yaml").write_text(bad)
+    out = run(cli, "tags", "import", str(tmp_path / "bad.yaml"), code=1)
+    assert out.startswith("error: ") and "bad.yaml, line 10: filter: expected" in out
+    assert run(cli, "tags", "export") == before
+
+
+def test_a_tag_edit_shows_in_the_very_next_report(cli: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "tags.yaml").write_text(TAGS)
+    run(cli, "tags", "import", str(tmp_path / "tags.yaml"))
+    (tmp_path / "people.csv").write_text("email,value\n")
+    args = ("--interval", "last_30_days", "--group-by", "tag:team", "--date-bin", "cumulative")
+    before = {r["tag:team"] for r in as_json(cli, *args)["rows"]}  # type: ignore[union-attr]
+    (tmp_path / "v2.yaml").write_text(TAGS.replace("name: Platform", "name: Core"))
+    run(cli, "tags", "import", str(tmp_path / "v2.yaml"))
+    after = {r["tag:team"] for r in as_json(cli, *args)["rows"]}  # type: ignore[union-attr]
+    assert "Core" in after and "Core" not in before
+
+
+def test_preview_saves_nothing(cli: CliRunner, tmp_path: Path) -> None:
+    (tmp_path / "tags.yaml").write_text(TAGS.replace("key: team", "key: trial"))
+    out = run(cli, "tags", "preview", str(tmp_path / "tags.yaml"), "--interval", "last_30_days")
+    assert "tag:trial" in out and "Untagged" in out
+    assert "trial" not in run(cli, "tags", "export")
+
+
+def test_csv_import_and_delete(cli: CliRunner, tmp_path: Path) -> None:
+    accounts = as_json(cli, "--interval", "last_30_days", "--group-by", "resource",
+                       "--date-bin", "cumulative")["rows"]  # fmt: skip
+    assert isinstance(accounts, list)
+    emails = [r["resource"] for r in accounts][:2]
+    (tmp_path / "people.csv").write_text(f"email,value\n{emails[0]},ML\n{emails[1]},Infra\n")
+    run(cli, "tags", "import-csv", "owner", str(tmp_path / "people.csv"))
+    rows = as_json(cli, "--interval", "last_30_days", "--group-by", "tag:owner",
+                   "--date-bin", "cumulative")["rows"]  # fmt: skip
+    assert {r["tag:owner"] for r in rows} == {"ML", "Infra", None}  # type: ignore[union-attr]
+    run(cli, "tags", "delete", "owner")
+    out = run(cli, "costs", "--interval", "last_7_days", "--group-by", "tag:owner", code=1)
+    assert "unknown tag 'owner'" in out
+
+
+def test_measures_bins_top_compare_and_forecast(cli: CliRunner) -> None:
+    usage = as_json(cli, "--interval", "last_7_days", "--measure", "usage", "--group-by",
+                    "token_type", "--date-bin", "cumulative")  # fmt: skip
+    assert set(usage["totals"]) <= {"tokens", "requests"}  # type: ignore[arg-type]
+    assert all("unit" in r for r in usage["rows"])  # type: ignore[union-attr]
+    hourly = as_json(cli, "--interval", "last_7_days", "--date-bin", "hour")
+    assert all("T" in r["date"] for r in hourly["rows"])  # type: ignore[union-attr]
+    top = as_json(cli, "--interval", "last_30_days", "--group-by", "resource", "--top", "2",
+                  "--date-bin", "cumulative", "--compare", "previous", "--forecast")  # fmt: skip
+    assert [r["resource"] for r in top["rows"]][-1] == "Other"  # type: ignore[union-attr]
+    assert {"groups", "forecast", "previous_start"} <= set(top)
+    count = as_json(cli, "--interval", "last_30_days", "--measure", "count", "--date-bin",
+                    "quarter")  # fmt: skip
+    assert isinstance(count["total_count"], int) and count["total_count"] > 0
+
+
+def test_saved_reports_round_trip_and_export_parquet(cli: CliRunner, tmp_path: Path) -> None:
+    run(cli, "reports", "save", "by-model", "--interval", "last_30_days", "--group-by",
+        "service", "--date-bin", "cumulative")  # fmt: skip
+    assert "by-model" in run(cli, "reports", "list")
+    saved = json.loads(run(cli, "reports", "run", "by-model", "--format", "json"))
+    direct = as_json(cli, "--interval", "last_30_days", "--group-by", "service",
+                     "--date-bin", "cumulative")  # fmt: skip
+    assert saved == direct
+    out_file = tmp_path / "by-model.parquet"
+    run(cli, "reports", "run", "by-model", "--format", "parquet", "--output", str(out_file))
+    table = pq.read_table(out_file)
+    assert table.column_names == ["service", "cost"]
+    assert sum(table.column("cost").to_pylist()) == Decimal(str(direct["total_cost"]))
+    run(cli, "reports", "delete", "by-model")
+    assert "no saved report 'by-model'" in run(cli, "reports", "run", "by-model", code=1)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--interval", "last_year"], "unknown interval 'last_year'"),
+        (["--interval", "last_7_days", "--start", "2026-01-01"], "not both"),
+        (
+            ["--interval", "last_7_days", "--filter", "costs.service = 'a' AND (costs.service"],
+            "expected",
+        ),
+        (["--interval", "last_7_days", "--measure", "usage", "--forecast"], "not usage"),
+        (["--interval", "last_7_days", "--format", "parquet"], "needs --output FILE"),
+        (["--interval", "last_7_days", "--compare", "2026-01"], "--compare '2026-01'"),
+    ],
+)
+def test_bad_options_are_one_clear_line(cli: CliRunner, args: list[str], message: str) -> None:
+    out = run(cli, "costs", *args, code=1)
+    assert out.startswith("error: ") and message in out
