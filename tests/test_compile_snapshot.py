@@ -1,0 +1,53 @@
+"""The compiled SQL of a report with tags, split and lookup rules, pinned as a snapshot.
+
+A change to the SQL shape shows up in review as a diff of ``tests/snapshots/*.sql``; rewrite
+the snapshots with ``OUTLAY_UPDATE_SNAPSHOTS=1 make test`` after checking the change is meant.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from outlay.report.compile import Shape, compile_report_query
+from outlay.report.tags import parse_tags_yaml
+from outlay.report.vql import parse_vql
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+TAGS = parse_tags_yaml("""\
+- key: team
+  values:
+    - name: Platform
+      filter: costs.resource IN ('ana@acme.example', 'bo@acme.example')
+    - name: Research
+      filter: costs.service LIKE 'claude%'
+      dates: {start: 2026-01-01, end: null}
+    - split: {Platform: 60, Research: 40}
+      filter: costs.resource = 'ci-runner@acme.example'
+""")
+
+CASES = {
+    "plain_by_service_day": Shape(date(2026, 1, 1), date(2026, 1, 31), "day", ("service",), "cost"),
+    "split_tag_with_filter": Shape(
+        date(2026, 1, 1),
+        date(2026, 3, 31),
+        "week",
+        ("tag:team", "token_type"),
+        "cost",
+        parse_vql("costs.subcategory = 'Usage-based' AND NOT costs.service ~* 'gpt'"),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_compiled_sql_matches_the_snapshot(name: str) -> None:
+    compiled = compile_report_query(CASES[name], TAGS)
+    text = compiled.sql.replace(" WITH ", "\nWITH ").replace("), r", "),\nr") + "\n-- params\n"
+    text += "\n".join(repr(p) for p in compiled.params) + "\n"
+    path = SNAPSHOTS / f"{name}.sql"
+    if os.environ.get("OUTLAY_UPDATE_SNAPSHOTS") == "1" or not path.exists():
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8")
