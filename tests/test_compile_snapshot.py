@@ -17,17 +17,7 @@ from outlay.report.tags import parse_tags_yaml
 from outlay.report.vql import parse_vql
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
-TAGS = parse_tags_yaml("""\
-- key: team
-  values:
-    - name: Platform
-      filter: costs.resource IN ('ana@acme.example', 'bo@acme.example')
-    - name: Research
-      filter: costs.service LIKE 'claude%'
-      dates: {start: 2026-01-01, end: null}
-    - split: {Platform: 60, Research: 40}
-      filter: costs.resource = 'ci-runner@acme.example'
-""")
+TAGS = parse_tags_yaml((Path(__file__).parent / "fixtures" / "tags_example.yaml").read_text())
 
 CASES = {
     "plain_by_service_day": Shape(date(2026, 1, 1), date(2026, 1, 31), "day", ("service",), "cost"),

@@ -3,27 +3,22 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 
 from outlay.errors import InputError
 from outlay.report.tags import TagSet, parse_tags_yaml, tag_from_csv
 
-EXAMPLE = """\
-- key: team
-  values:
-    - name: Platform
-      filter: costs.resource IN ('ana@acme.example', 'bo@acme.example')
-    - name: Research
-      filter: costs.service LIKE 'claude%'
-      dates: {start: 2026-01-01, end: null}
-    - split: {Platform: 60, Research: 40}
-      filter: costs.resource = 'ci-runner@acme.example'
+EXAMPLE = (
+    (Path(__file__).parent / "fixtures" / "tags_example.yaml").read_text()
+    + """\
 - key: cost_center
   values:
     - name: R&D
       filter: tags.name = 'team' AND tags.value IN ('Platform', 'Research')
 """
+)
 
 
 def test_the_documented_example_parses() -> None:
