@@ -66,7 +66,10 @@ def demo(
         f"  {cli} costs --start {start} --end {today} --group-by resource,token_type "
         "--date-bin cumulative --filter \"costs.subcategory = 'Usage-based'\"\n"
         f"  {cli} costs --start {today - timedelta(days=6)} --end {today} "
-        "--group-by tag:cursor:max_mode --format json",
+        "--group-by tag:cursor:max_mode --format json\n"
+        f"  {cli} costs --interval this_month --group-by resource --top 5 --date-bin cumulative "
+        "--compare previous --forecast\n"
+        f"  {cli} tags import-csv team people.csv   # email,value rows; then --group-by tag:team",
         markup=False,
         soft_wrap=True,
     )
