@@ -14,8 +14,9 @@ from pathlib import Path
 
 import httpx
 
+from outlay.access import LOCAL_OWNER, Action, Principal
 from outlay.config import Settings
-from outlay.errors import AccountError, InputError
+from outlay.errors import AccountError, InputError, NotFoundError
 from outlay.ingest.lock import account_lock
 from outlay.ingest.sync import SyncListener, SyncOptions, SyncResult, sync_account
 from outlay.ingest.windows import utc_day
@@ -27,6 +28,7 @@ from outlay.report.run import ReportResult, run_report
 from outlay.report.spec import ReportSpec
 from outlay.report.tags import TagSet, VirtualTag, parse_tags_yaml, tag_from_csv
 from outlay.secrets import KeyBox, mask_key
+from outlay.store.access import DEFAULT_WORKSPACE, AccessStore, Workspace
 from outlay.store.facts import DuckDBFacts
 from outlay.store.meta import Account, MetaStore, SavedReport
 
@@ -82,13 +84,27 @@ class Outlay:
             table = table.with_rows_first(load_price_overrides(self.settings.prices_file))
         return table
 
+    @cached_property
+    def access(self) -> AccessStore:
+        return AccessStore(self.meta, now=_utc_now())
+
+    def workspace(self, name: str | None, principal: Principal = LOCAL_OWNER) -> Workspace:
+        """A workspace the principal may see (the Default one when ``name`` is None)."""
+        found = self.access.workspace(name or DEFAULT_WORKSPACE)
+        if not principal.sees(found.id):
+            raise NotFoundError(f"no workspace named {found.name!r} that you can see")
+        return found
+
     # -- accounts ------------------------------------------------------------------------------
 
     def add_account(
         self, provider: str, name: str, api_key: str, *, base_url: str | None = None,
-        paced: bool = True,
+        paced: bool = True, principal: Principal = LOCAL_OWNER,
+        workspaces: list[str] | None = None,
     ) -> Account:  # fmt: skip
-        """Validate the key against the API (``GET /teams/members``), then register it."""
+        """Validate the key against the API (``GET /teams/members``), then register it in
+        ``workspaces`` (the Default one when None)."""
+        principal.require(Action.ADMIN)
         if provider not in PROVIDERS:
             raise InputError(f"unknown provider {provider!r}; supported: {', '.join(PROVIDERS)}")
         name = name.strip()
@@ -98,13 +114,15 @@ class Outlay:
         if not api_key:
             raise InputError("the API key is empty; pass a Cursor Admin API key")
         url = _check_url(base_url or DEFAULT_BASE_URL)
+        chosen: list[str | None] = list(workspaces) if workspaces else [None]
+        targets = [self.workspace(w, principal) for w in chosen]
         if any(a.name == name for a in self.meta.accounts()):
             raise AccountError(f"an account named {name!r} exists already; pick another --name")
         with self._http() as http:
             CursorClient(
                 http, api_key=api_key, base_url=url, limits=None, sleep=self._sleep
             ).members()
-        return self.meta.add_account(
+        account = self.meta.add_account(
             name=name,
             provider=provider,
             sealed_key=self.keybox.seal(api_key),
@@ -113,24 +131,49 @@ class Outlay:
             paced=paced,
             now=_utc_now(),
         )
+        for target in targets:
+            self.access.attach(account.id, target.id)
+        return account
 
-    def accounts(self) -> list[Account]:
-        return self.meta.accounts()
+    def accounts(self, principal: Principal = LOCAL_OWNER) -> list[Account]:
+        """Accounts attached to a workspace the principal sees."""
+        accounts = self.meta.accounts()
+        if principal.workspace_ids is None:
+            return accounts
+        visible = self.access.account_ids(principal.workspace_ids)
+        return [a for a in accounts if a.id in visible]
 
-    def remove_account(self, name: str) -> int:
+    def account(self, name: str, principal: Principal = LOCAL_OWNER) -> Account:
+        for account in self.accounts(principal):
+            if account.name == name:
+                return account
+        # Same answer whether it does not exist or lives in another workspace: no leak.
+        known = ", ".join(a.name for a in self.accounts(principal)) or "none yet"
+        raise AccountError(f"no account named {name!r} (accounts: {known})")
+
+    def remove_account(self, name: str, principal: Principal = LOCAL_OWNER) -> int:
         """Delete the account and all its cost rows; returns how many rows went."""
-        account = self.meta.account(name)
+        principal.require(Action.ADMIN)
+        account = self.account(name, principal)
         with account_lock(self._lock_dir, account.id, account.name):
             rows = self.facts.delete_account(account.name)
             self.meta.remove_account(account)
         return rows
 
+    def attach(self, account_name: str, workspace: str, principal: Principal = LOCAL_OWNER) -> None:
+        principal.require(Action.ADMIN)
+        self.access.attach(
+            self.account(account_name, principal).id, self.workspace(workspace, principal).id
+        )
+
     # -- sync ----------------------------------------------------------------------------------
 
     def sync(
-        self, name: str, *, since: date | None = None, listener: SyncListener | None = None
-    ) -> SyncResult:
-        account = self.meta.account(name)
+        self, name: str, *, since: date | None = None, listener: SyncListener | None = None,
+        principal: Principal = LOCAL_OWNER,
+    ) -> SyncResult:  # fmt: skip
+        principal.require(Action.ADMIN)
+        account = self.account(name, principal)
         options = SyncOptions(
             lag_days=self.settings.lag_days, horizon_days=self.settings.horizon_days, since=since
         )
@@ -159,55 +202,94 @@ class Outlay:
     def today(self) -> date:
         return utc_day(self._now_ms())
 
-    def report(self, spec: ReportSpec, tags: TagSet | None = None) -> ReportResult:
-        """Run a report; ``tags`` previews unsaved tag definitions instead of the saved ones."""
+    def report(
+        self, spec: ReportSpec, tags: TagSet | None = None, *,
+        principal: Principal = LOCAL_OWNER, workspace: str | None = None,
+    ) -> ReportResult:  # fmt: skip
+        """Run a report over one workspace's accounts, with its tags (or unsaved ``tags``)."""
+        principal.require(Action.READ)
+        space = self.workspace(workspace, principal)
+        names = {a.id: a.name for a in self.meta.accounts()}
+        accounts = tuple(sorted(names[i] for i in self.access.account_ids(frozenset({space.id}))))
         return run_report(
             self.facts,
             spec,
-            self.tags() if tags is None else tags,
+            self.tags(space.name, principal) if tags is None else tags,
             today=self.today(),
             cycle_day=self.settings.billing_cycle_day,
+            accounts=accounts,
         )
 
-    def save_report(self, name: str, spec: ReportSpec) -> SavedReport:
+    def save_report(
+        self, name: str, spec: ReportSpec, *, principal: Principal = LOCAL_OWNER,
+        workspace: str | None = None,
+    ) -> SavedReport:  # fmt: skip
+        principal.require(Action.EDIT)
+        space = self.workspace(workspace, principal)
         name = name.strip()
         if not name or len(name) > 200:
             raise InputError("a report name must be 1 to 200 characters")
-        self.tags_check(spec)
-        return self.meta.save_report(name, spec.to_data(), now=_utc_now())
-
-    def saved_spec(self, name: str) -> ReportSpec:
-        return ReportSpec.from_data(self.meta.report(name).spec)
-
-    def tags_check(self, spec: ReportSpec) -> None:
-        """Fail now, not at the next run, if the spec names a virtual tag that does not exist."""
         start, end = spec.period(self.today(), self.settings.billing_cycle_day)
-        needed_tags(
-            Shape(start, end, spec.date_bin, spec.group_by, spec.measure, spec.expr), self.tags()
-        )
+        # Fail now, not at the next run, if the spec names a virtual tag that does not exist.
+        shape = Shape(start, end, spec.date_bin, spec.group_by, spec.measure, spec.expr)
+        needed_tags(shape, self.tags(space.name, principal))
+        return self.meta.save_report(space.id, name, spec.to_data(), now=_utc_now())
+
+    def saved_reports(
+        self, principal: Principal = LOCAL_OWNER, workspace: str | None = None
+    ) -> list[SavedReport]:
+        principal.require(Action.READ)
+        return self.meta.reports(self.workspace(workspace, principal).id)
+
+    def saved_spec(
+        self, name: str, principal: Principal = LOCAL_OWNER, workspace: str | None = None
+    ) -> ReportSpec:
+        principal.require(Action.READ)
+        space = self.workspace(workspace, principal)
+        return ReportSpec.from_data(self.meta.report(space.id, name).spec)
+
+    def delete_report(
+        self, name: str, principal: Principal = LOCAL_OWNER, workspace: str | None = None
+    ) -> None:
+        principal.require(Action.EDIT)
+        self.meta.delete_report(self.workspace(workspace, principal).id, name)
 
     # -- virtual tags --------------------------------------------------------------------------
 
-    def tags(self) -> TagSet:
-        body = self.meta.document(TAGS_DOCUMENT)
+    def tags(self, workspace: str | None = None, principal: Principal = LOCAL_OWNER) -> TagSet:
+        principal.require(Action.READ)
+        space = self.workspace(workspace, principal)
+        body = self.meta.document(f"{TAGS_DOCUMENT}:{space.id}")
         return parse_tags_yaml(body, "stored tags") if body else TagSet(())
 
-    def replace_tags(self, tags: TagSet) -> None:
-        """Make ``tags`` the whole set of definitions, in one step."""
-        self.meta.put_document(TAGS_DOCUMENT, tags.to_yaml(), now=_utc_now())
+    def replace_tags(
+        self, tags: TagSet, workspace: str | None = None, principal: Principal = LOCAL_OWNER
+    ) -> None:
+        """Make ``tags`` the whole set of the workspace's definitions, in one step."""
+        principal.require(Action.EDIT)
+        space = self.workspace(workspace, principal)
+        self.meta.put_document(f"{TAGS_DOCUMENT}:{space.id}", tags.to_yaml(), now=_utc_now())
 
-    def import_tags(self, text: str, source: str) -> TagSet:
+    def import_tags(
+        self, text: str, source: str, workspace: str | None = None,
+        principal: Principal = LOCAL_OWNER,
+    ) -> TagSet:  # fmt: skip
         tags = parse_tags_yaml(text, source)
-        self.replace_tags(tags)
+        self.replace_tags(tags, workspace, principal)
         return tags
 
-    def import_tag_csv(self, key: str, text: str, source: str) -> VirtualTag:
+    def import_tag_csv(
+        self, key: str, text: str, source: str, workspace: str | None = None,
+        principal: Principal = LOCAL_OWNER,
+    ) -> VirtualTag:  # fmt: skip
         tag = tag_from_csv(key, text, source)
-        self.replace_tags(self.tags().replacing(tag))
+        self.replace_tags(self.tags(workspace, principal).replacing(tag), workspace, principal)
         return tag
 
-    def delete_tag(self, key: str) -> None:
-        self.replace_tags(self.tags().without(key))
+    def delete_tag(
+        self, key: str, workspace: str | None = None, principal: Principal = LOCAL_OWNER
+    ) -> None:
+        self.replace_tags(self.tags(workspace, principal).without(key), workspace, principal)
 
     @property
     def _lock_dir(self) -> Path:

@@ -97,7 +97,7 @@ def remove(
 ) -> None:
     """Remove an account and delete all of its cost data."""
     outlay = outlay_of(ctx)
-    account = outlay.meta.account(name)
+    account = outlay.account(name)
     if not yes:
         typer.confirm(f"Remove account {account.name!r} and delete all its cost data?", abort=True)
     rows = outlay.remove_account(account.name)

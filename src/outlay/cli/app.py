@@ -47,9 +47,15 @@ def root(
             help="Folder for outlay's data (default: OUTLAY_DATA_DIR, else the user data dir).",
         ),
     ] = None,
+    workspace: Annotated[
+        str | None,
+        typer.Option(
+            "--workspace", help="Workspace for reports, tags and saved reports (default: Default)."
+        ),
+    ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
 ) -> None:
-    ctx.obj = CliState(Outlay(Settings.from_env(data_dir=data_dir)), debug)
+    ctx.obj = CliState(Outlay(Settings.from_env(data_dir=data_dir)), debug, workspace)
 
 
 def _register() -> None:

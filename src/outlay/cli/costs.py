@@ -12,7 +12,7 @@ from rich.table import Table
 
 from outlay.cli import report_options as opt
 from outlay.cli.render import console, dollars, dump_json, table
-from outlay.cli.state import outlay_of
+from outlay.cli.state import outlay_of, workspace_of
 from outlay.errors import InputError
 from outlay.report.export import columns, to_csv, to_data, to_parquet
 from outlay.report.run import ReportResult
@@ -55,7 +55,7 @@ def costs(
         start, end, interval, filter_, group_by, date_bin.value, measure.value, compare, top,
         sort.value, forecast,
     )  # fmt: skip
-    print_report(outlay_of(ctx).report(spec), fmt, output)
+    print_report(outlay_of(ctx).report(spec, workspace=workspace_of(ctx)), fmt, output)
 
 
 def print_report(result: ReportResult, fmt: OutputFormat, output: Path | None) -> None:

@@ -9,7 +9,7 @@ import typer
 from outlay.cli import report_options as opt
 from outlay.cli.costs import Format, Output, OutputFormat, print_report
 from outlay.cli.render import console, table
-from outlay.cli.state import outlay_of
+from outlay.cli.state import outlay_of, workspace_of
 
 app = typer.Typer(help="Saved cost reports.", no_args_is_help=True)
 Name = Annotated[str, typer.Argument(help="The report's name.")]
@@ -36,7 +36,7 @@ def save(
         start, end, interval, filter_, group_by, date_bin.value, measure.value, compare, top,
         sort.value, forecast,
     )  # fmt: skip
-    saved = outlay_of(ctx).save_report(name, spec)
+    saved = outlay_of(ctx).save_report(name, spec, workspace=workspace_of(ctx))
     console().print(f"Saved report {saved.name!r}. Run it: outlay reports run {saved.name!r}")
 
 
@@ -46,13 +46,16 @@ def run(
 ) -> None:
     """Run a saved report (named intervals resolve against today)."""
     outlay = outlay_of(ctx)
-    print_report(outlay.report(outlay.saved_spec(name)), fmt, output)
+    space = workspace_of(ctx)
+    print_report(
+        outlay.report(outlay.saved_spec(name, workspace=space), workspace=space), fmt, output
+    )
 
 
 @app.command("list")
 def list_reports(ctx: typer.Context) -> None:
     """Saved reports and their options."""
-    reports = outlay_of(ctx).meta.reports()
+    reports = outlay_of(ctx).saved_reports(workspace=workspace_of(ctx))
     if not reports:
         console().print("No saved reports. Save one: outlay reports save NAME --interval …")
         return
@@ -70,5 +73,5 @@ def list_reports(ctx: typer.Context) -> None:
 @app.command("delete")
 def delete(ctx: typer.Context, name: Name) -> None:
     """Delete a saved report."""
-    outlay_of(ctx).meta.delete_report(name)
+    outlay_of(ctx).delete_report(name, workspace=workspace_of(ctx))
     console().print(f"Deleted report {name!r}.")

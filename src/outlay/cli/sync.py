@@ -100,7 +100,7 @@ def sync(
     """Import usage: the lag window again, then the history not yet imported."""
     outlay = outlay_of(ctx)
     first = parse_day(since, "--since") if since else None
-    names = [outlay.meta.account(account).name] if account else [a.name for a in outlay.accounts()]
+    names = [outlay.account(account).name] if account else [a.name for a in outlay.accounts()]
     out = console()
     if not names:
         out.print(

@@ -9,7 +9,7 @@ import typer
 
 from outlay.cli.costs import report_table
 from outlay.cli.render import console, table
-from outlay.cli.state import outlay_of
+from outlay.cli.state import outlay_of, workspace_of
 from outlay.errors import InputError
 from outlay.report.intervals import INTERVALS
 from outlay.report.spec import ReportSpec
@@ -30,20 +30,22 @@ def import_tags(
     ctx: typer.Context, file: Annotated[Path, typer.Argument(help="YAML file of tags.")]
 ) -> None:
     """Replace all tag definitions with the file's, after validating all of it."""
-    tags = outlay_of(ctx).import_tags(_read(file), str(file))
+    tags = outlay_of(ctx).import_tags(_read(file), str(file), workspace_of(ctx))
     console().print(f"Imported {len(tags.tags)} tag(s): {', '.join(tags.keys) or 'none'}.")
 
 
 @app.command("export")
 def export_tags(ctx: typer.Context) -> None:
     """Print the tag definitions as YAML (the import format)."""
-    console().print(outlay_of(ctx).tags().to_yaml(), end="", markup=False, soft_wrap=True)
+    console().print(
+        outlay_of(ctx).tags(workspace_of(ctx)).to_yaml(), end="", markup=False, soft_wrap=True
+    )
 
 
 @app.command("list")
 def list_tags(ctx: typer.Context) -> None:
     """Tag keys with their values in the order they are tried."""
-    tags = outlay_of(ctx).tags()
+    tags = outlay_of(ctx).tags(workspace_of(ctx))
     if not tags.tags:
         console().print("No virtual tags yet. Import some: outlay tags import tags.yaml")
         return
@@ -68,7 +70,7 @@ def import_csv(
     file: Annotated[Path, typer.Argument(help="CSV of email,value rows.")],
 ) -> None:
     """Make tag KEY map user emails to values from a CSV (an HR or IdP export)."""
-    tag = outlay_of(ctx).import_tag_csv(key, _read(file), str(file))
+    tag = outlay_of(ctx).import_tag_csv(key, _read(file), str(file), workspace_of(ctx))
     console().print(f"Tag {tag.key!r} now has {len(tag.values)} value(s) from {file}.")
 
 
@@ -86,11 +88,12 @@ def preview(
     out = console()
     for tag in tags.tags:
         spec = ReportSpec(interval=interval, date_bin="cumulative", group_by=(f"tag:{tag.key}",))
-        out.print(report_table(outlay.report(spec, tags), f"tag:{tag.key} ({interval})"))
+        result = outlay.report(spec, tags, workspace=workspace_of(ctx))
+        out.print(report_table(result, f"tag:{tag.key} ({interval})"))
 
 
 @app.command("delete")
 def delete(ctx: typer.Context, key: Annotated[str, typer.Argument(help="The tag key.")]) -> None:
     """Delete one tag (refused while another tag's filter uses it)."""
-    outlay_of(ctx).delete_tag(key)
+    outlay_of(ctx).delete_tag(key, workspace_of(ctx))
     console().print(f"Deleted tag {key!r}.")

@@ -57,6 +57,8 @@ class Shape:
     group_by: tuple[str, ...]
     measure: str
     expr: Expr | None = None
+    #: Only these accounts' rows (a workspace's); None: every account.
+    accounts: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -106,10 +108,11 @@ def compile_report_query(shape: Shape, tags: TagSet) -> CompiledQuery:
     first = datetime.combine(shape.start, time())
     after = datetime.combine(shape.end + timedelta(days=1), time())
     units = f", {column} AS __m" if split else ""
-    b.ctes.append(
-        f"r0 AS (SELECT *{units} FROM {FACT_TABLE} "
-        f"WHERE ts >= {b.bind(first)} AND ts < {b.bind(after)})"
-    )
+    period = f"ts >= {b.bind(first)} AND ts < {b.bind(after)}"  # bound in text order
+    scope = ""
+    if shape.accounts is not None:
+        scope = f" AND account IN ({b.bind(*shape.accounts)})" if shape.accounts else " AND FALSE"
+    b.ctes.append(f"r0 AS (SELECT *{units} FROM {FACT_TABLE} WHERE {period}{scope})")
     computed: list[str] = []
     for tag in chain:
         _add_tag(b, tag, computed, scale=None if shape.measure == "count" else scale)

@@ -54,10 +54,17 @@ class ReportResult:
 
 
 def run_report(
-    facts: Queryable, spec: ReportSpec, tags: TagSet, *, today: date, cycle_day: int = 1
+    facts: Queryable,
+    spec: ReportSpec,
+    tags: TagSet,
+    *,
+    today: date,
+    cycle_day: int = 1,
+    accounts: tuple[str, ...] | None = None,
 ) -> ReportResult:
+    """``accounts``: report only these accounts' costs (a workspace's); None for all."""
     start, end = spec.period(today, cycle_day)
-    shape = Shape(start, end, spec.date_bin, spec.group_by, spec.measure, spec.expr)
+    shape = Shape(start, end, spec.date_bin, spec.group_by, spec.measure, spec.expr, accounts)
     rows = _fetch(facts, shape, tags)
     result_keys = (*spec.group_by, *(("unit",) if spec.measure == "usage" else ()))
     order = _group_order(rows, result_keys, spec)
@@ -75,8 +82,8 @@ def run_report(
     groups = previous = None
     if (period := spec.previous_period(start, end)) is not None:
         previous = period
-        groups = _compare(facts, spec, tags, rows, result_keys, period, order)
-    forecast = _forecast(facts, spec, tags, today) if spec.forecast else None
+        groups = _compare(facts, shape, spec, tags, rows, result_keys, period, order)
+    forecast = _forecast(facts, shape, spec, tags, today) if spec.forecast else None
     return ReportResult(
         spec, start, end, rows, dict(totals), groups,
         previous[0] if previous else None, previous[1] if previous else None, forecast,
@@ -154,6 +161,7 @@ def _other_keys(
 
 def _compare(
     facts: Queryable,
+    scope: Shape,
     spec: ReportSpec,
     tags: TagSet,
     rows: list[dict[str, Any]],
@@ -161,7 +169,9 @@ def _compare(
     period: tuple[date, date],
     order: list[tuple[Any, ...]],
 ) -> list[dict[str, Any]]:
-    shape = Shape(period[0], period[1], "cumulative", spec.group_by, spec.measure, spec.expr)
+    shape = Shape(
+        period[0], period[1], "cumulative", spec.group_by, spec.measure, spec.expr, scope.accounts
+    )
     before: dict[tuple[Any, ...], Number] = defaultdict(lambda: _zero(spec.measure))
     known = set(order)
     for row in _fetch(facts, shape, tags):
@@ -188,11 +198,13 @@ def _compare(
     return groups
 
 
-def _forecast(facts: Queryable, spec: ReportSpec, tags: TagSet, today: date) -> Forecast:
+def _forecast(
+    facts: Queryable, scope: Shape, spec: ReportSpec, tags: TagSet, today: date
+) -> Forecast:
     if spec.measure == "usage":
         raise InputError("--forecast works for cost, billed_cost, list_cost and count, not usage")
     first = min(today.replace(day=1), today - timedelta(days=HISTORY_DAYS))
-    shape = Shape(first, today, "day", (), spec.measure, spec.expr)
+    shape = Shape(first, today, "day", (), spec.measure, spec.expr, scope.accounts)
     daily = {
         date.fromisoformat(r["date"]): Decimal(r[spec.measure]) for r in _fetch(facts, shape, tags)
     }

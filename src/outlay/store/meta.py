@@ -14,64 +14,20 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Boolean, Date, DateTime, Integer, LargeBinary, String, Text, create_engine
+from sqlalchemy import create_engine
 from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from outlay.errors import AccountError, NotFoundError, StoreError
+from outlay.store.schema import AccountRow, Base, DocumentRow, ReportRow
 
 IMPORTING, STABLE, ERROR = "importing", "stable", "error"
 
 
-class _Base(DeclarativeBase):
-    pass
-
-
-class _AccountRow(_Base):
-    __tablename__ = "accounts"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
-    provider: Mapped[str] = mapped_column(String(40))
-    sealed_key: Mapped[bytes] = mapped_column(LargeBinary)
-    masked_key: Mapped[str] = mapped_column(String(40))
-    base_url: Mapped[str] = mapped_column(String(500))
-    paced: Mapped[bool] = mapped_column(Boolean, default=True)
-    status: Mapped[str] = mapped_column(String(20), default=IMPORTING)
-    error: Mapped[str | None] = mapped_column(Text, default=None)
-    created_at: Mapped[datetime] = mapped_column(DateTime)
-    last_synced_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
-    #: Newest UTC day a finished sync covered; the next sync re-reads from here minus the lag.
-    synced_through: Mapped[date | None] = mapped_column(Date, default=None)
-    #: Oldest UTC day imported so far; the backfill resumes the day before it.
-    oldest_day: Mapped[date | None] = mapped_column(Date, default=None)
-    backfill_done: Mapped[bool] = mapped_column(Boolean, default=False)
-    windows_done: Mapped[int] = mapped_column(Integer, default=0)
-    events_imported: Mapped[int] = mapped_column(Integer, default=0)
-
-
-class _DocumentRow(_Base):
-    """Named documents kept whole, such as the virtual tag definitions (YAML)."""
-
-    __tablename__ = "documents"
-
-    name: Mapped[str] = mapped_column(String(100), primary_key=True)
-    body: Mapped[str] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(DateTime)
-
-
-class _ReportRow(_Base):
-    __tablename__ = "saved_reports"
-
-    name: Mapped[str] = mapped_column(String(200), primary_key=True)
-    spec: Mapped[str] = mapped_column(Text)  # ReportSpec.to_data() as JSON
-    created_at: Mapped[datetime] = mapped_column(DateTime)
-    updated_at: Mapped[datetime] = mapped_column(DateTime)
-
-
 @dataclass(frozen=True)
 class SavedReport:
+    workspace_id: int
     name: str
     spec: dict[str, Any]
     created_at: datetime
@@ -117,7 +73,7 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z") if moment else None
 
 
-def _account(row: _AccountRow) -> Account:
+def _account(row: AccountRow) -> Account:
     return Account(**{f: getattr(row, f) for f in Account.__dataclass_fields__})
 
 
@@ -129,7 +85,7 @@ class MetaStore:
             sa_event.listen(self._engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
         try:
-            _Base.metadata.create_all(self._engine)
+            Base.metadata.create_all(self._engine)
         except SQLAlchemyError as exc:
             raise StoreError(f"metadata store {url}: {exc.__class__.__name__}: {exc}") from exc
 
@@ -151,7 +107,7 @@ class MetaStore:
         self, *, name: str, provider: str, sealed_key: bytes, masked_key: str, base_url: str,
         paced: bool = True, now: datetime,
     ) -> Account:  # fmt: skip
-        row = _AccountRow(
+        row = AccountRow(
             name=name, provider=provider, sealed_key=sealed_key, masked_key=masked_key,
             base_url=base_url, paced=paced, status=IMPORTING, created_at=now,
             backfill_done=False, windows_done=0, events_imported=0,
@@ -168,12 +124,12 @@ class MetaStore:
 
     def accounts(self) -> list[Account]:
         with self._session() as session:
-            rows = session.query(_AccountRow).order_by(_AccountRow.name).all()
+            rows = session.query(AccountRow).order_by(AccountRow.name).all()
             return [_account(r) for r in rows]
 
     def account(self, name: str) -> Account:
         with self._session() as session:
-            row = session.query(_AccountRow).filter_by(name=name).one_or_none()
+            row = session.query(AccountRow).filter_by(name=name).one_or_none()
             if row is None:
                 known = ", ".join(a.name for a in self.accounts()) or "none yet"
                 raise AccountError(
@@ -183,7 +139,7 @@ class MetaStore:
 
     def update(self, account: Account, **changes: Any) -> Account:
         with self._session() as session:
-            row = session.get(_AccountRow, account.id)
+            row = session.get(AccountRow, account.id)
             if row is None:
                 raise AccountError(f"account {account.name!r} was removed meanwhile")
             for key, value in changes.items():
@@ -192,7 +148,7 @@ class MetaStore:
 
     def remove_account(self, account: Account) -> None:
         with self._session() as session:
-            row = session.get(_AccountRow, account.id)
+            row = session.get(AccountRow, account.id)
             if row is not None:
                 session.delete(row)
 
@@ -200,48 +156,60 @@ class MetaStore:
 
     def document(self, name: str) -> str | None:
         with self._session() as session:
-            row = session.get(_DocumentRow, name)
+            row = session.get(DocumentRow, name)
             return row.body if row is not None else None
 
     def put_document(self, name: str, body: str, *, now: datetime) -> None:
         with self._session() as session:
-            session.merge(_DocumentRow(name=name, body=body, updated_at=now))
+            session.merge(DocumentRow(name=name, body=body, updated_at=now))
 
-    def save_report(self, name: str, spec: dict[str, Any], *, now: datetime) -> SavedReport:
+    def save_report(
+        self, workspace_id: int, name: str, spec: dict[str, Any], *, now: datetime
+    ) -> SavedReport:
         with self._session() as session:
-            row = session.get(_ReportRow, name)
+            row = session.get(ReportRow, (workspace_id, name))
             if row is None:
-                row = _ReportRow(name=name, created_at=now)
+                row = ReportRow(workspace_id=workspace_id, name=name, created_at=now)
                 session.add(row)
             row.spec = json.dumps(spec, sort_keys=True)
             row.updated_at = now
             session.flush()
             return _report(row)
 
-    def reports(self) -> list[SavedReport]:
+    def reports(self, workspace_id: int) -> list[SavedReport]:
         with self._session() as session:
-            return [_report(r) for r in session.query(_ReportRow).order_by(_ReportRow.name)]
+            rows = session.query(ReportRow).filter_by(workspace_id=workspace_id)
+            return [_report(r) for r in rows.order_by(ReportRow.name)]
 
-    def report(self, name: str) -> SavedReport:
+    def report(self, workspace_id: int, name: str) -> SavedReport:
         with self._session() as session:
-            row = session.get(_ReportRow, name)
+            row = session.get(ReportRow, (workspace_id, name))
             if row is None:
-                known = ", ".join(r.name for r in self.reports()) or "none yet"
+                known = ", ".join(r.name for r in self.reports(workspace_id)) or "none yet"
                 raise NotFoundError(f"no saved report {name!r} (reports: {known})")
             return _report(row)
 
-    def delete_report(self, name: str) -> None:
-        self.report(name)
+    def delete_report(self, workspace_id: int, name: str) -> None:
+        self.report(workspace_id, name)
         with self._session() as session:
-            session.query(_ReportRow).filter_by(name=name).delete()
+            session.query(ReportRow).filter_by(workspace_id=workspace_id, name=name).delete()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A transaction for the other stores that share this database (access)."""
+        with self._session() as session:
+            yield session
 
 
-def _report(row: _ReportRow) -> SavedReport:
-    return SavedReport(row.name, json.loads(row.spec), row.created_at, row.updated_at)
+def _report(row: ReportRow) -> SavedReport:
+    return SavedReport(
+        row.workspace_id, row.name, json.loads(row.spec), row.created_at, row.updated_at
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA busy_timeout = 30000")
+    cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.close()

@@ -1,0 +1,94 @@
+"""Who may do what: roles, the permission each action needs, password and secret hashing.
+
+Roles, from least to most: ``viewer`` reads the costs, reports and tags of its workspaces;
+``editor`` also saves reports and tags; ``admin`` also connects, syncs and removes accounts
+and manages workspaces; ``owner`` also manages users and sees every workspace.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from outlay.errors import InputError, OutlayError, Terminal
+
+ROLES = ("viewer", "editor", "admin", "owner")
+MIN_PASSWORD = 10
+
+
+class Action(StrEnum):
+    READ = "read"
+    EDIT = "edit"  # reports, tags
+    ADMIN = "admin"  # accounts, sync, workspaces
+    OWN = "own"  # users
+
+
+_NEEDS = {Action.READ: "viewer", Action.EDIT: "editor", Action.ADMIN: "admin", Action.OWN: "owner"}
+
+
+class ForbiddenError(OutlayError, Terminal):
+    """The signed-in user's role does not allow the action."""
+
+
+class UnauthenticatedError(OutlayError, Terminal):
+    """No valid session or token."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking. ``workspace_ids`` None means every workspace (owners, the local CLI)."""
+
+    user_id: int | None
+    email: str
+    role: str
+    workspace_ids: frozenset[int] | None
+
+    def can(self, action: Action) -> bool:
+        return ROLES.index(self.role) >= ROLES.index(_NEEDS[action])
+
+    def require(self, action: Action) -> None:
+        if not self.can(action):
+            raise ForbiddenError(
+                f"{self.email} is a {self.role}; this needs the {_NEEDS[action]} role or above"
+            )
+
+    def sees(self, workspace_id: int) -> bool:
+        return self.workspace_ids is None or workspace_id in self.workspace_ids
+
+
+LOCAL_OWNER = Principal(None, "local command line", "owner", None)
+
+_hasher = PasswordHasher()
+
+
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise InputError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
+    return role
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        raise InputError(f"the password must be at least {MIN_PASSWORD} characters")
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def new_secret() -> str:
+    """A random secret for a session cookie, a CSRF token or an API token."""
+    return secrets.token_urlsafe(32)
+
+
+def secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()

@@ -1,0 +1,238 @@
+"""Users, workspaces, which accounts each workspace sees, sessions and API tokens.
+
+It shares the metadata database (and its transactions) with ``MetaStore``. Secrets are never
+stored: a session or token is kept as the SHA-256 of its value, passwords as argon2 hashes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+
+from outlay.errors import AccountError, InputError, NotFoundError
+from outlay.store.meta import MetaStore
+from outlay.store.schema import (
+    AccountWorkspaceRow,
+    CredentialRow,
+    LoginFailureRow,
+    UserRow,
+    UserWorkspaceRow,
+    WorkspaceRow,
+)
+
+DEFAULT_WORKSPACE = "Default"
+
+
+@dataclass(frozen=True)
+class Workspace:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    email: str
+    role: str
+    password_hash: str
+
+
+@dataclass(frozen=True)
+class Credential:
+    id: int
+    kind: str
+    user_id: int
+    name: str
+    csrf_token: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+def _workspace(row: WorkspaceRow) -> Workspace:
+    return Workspace(row.id, row.name)
+
+
+def _user(row: UserRow) -> User:
+    return User(row.id, row.email, row.role, row.password_hash)
+
+
+def _credential(row: CredentialRow) -> Credential:
+    return Credential(
+        row.id, row.kind, row.user_id, row.name, row.csrf_token, row.created_at,
+        row.expires_at, row.revoked_at,
+    )  # fmt: skip
+
+
+class AccessStore:
+    def __init__(self, meta: MetaStore, *, now: datetime) -> None:
+        self._meta = meta
+        if not self.workspaces():
+            self.add_workspace(DEFAULT_WORKSPACE, now=now)
+
+    # -- workspaces --------------------------------------------------------------------------
+
+    def workspaces(self) -> list[Workspace]:
+        with self._meta.session() as s:
+            return [
+                _workspace(r) for r in s.scalars(select(WorkspaceRow).order_by(WorkspaceRow.id))
+            ]
+
+    def workspace(self, name: str) -> Workspace:
+        with self._meta.session() as s:
+            row = s.scalar(select(WorkspaceRow).where(WorkspaceRow.name == name))
+        if row is None:
+            known = ", ".join(w.name for w in self.workspaces())
+            raise NotFoundError(f"no workspace named {name!r} (workspaces: {known})")
+        return _workspace(row)
+
+    def add_workspace(self, name: str, *, now: datetime) -> Workspace:
+        name = name.strip()
+        if not name or len(name) > 100:
+            raise InputError("a workspace name must be 1 to 100 characters")
+        try:
+            with self._meta.session() as s:
+                row = WorkspaceRow(name=name, created_at=now)
+                s.add(row)
+                s.flush()
+                return _workspace(row)
+        except IntegrityError:
+            raise AccountError(f"a workspace named {name!r} exists already") from None
+
+    def attach(self, account_id: int, workspace_id: int) -> None:
+        with self._meta.session() as s:
+            if s.get(AccountWorkspaceRow, (account_id, workspace_id)) is None:
+                s.add(AccountWorkspaceRow(account_id=account_id, workspace_id=workspace_id))
+
+    def detach(self, account_id: int, workspace_id: int) -> None:
+        with self._meta.session() as s:
+            s.execute(
+                delete(AccountWorkspaceRow).where(
+                    AccountWorkspaceRow.account_id == account_id,
+                    AccountWorkspaceRow.workspace_id == workspace_id,
+                )
+            )
+
+    def account_ids(self, workspace_ids: frozenset[int]) -> set[int]:
+        """Accounts attached to any of the workspaces."""
+        with self._meta.session() as s:
+            rows = s.scalars(
+                select(AccountWorkspaceRow.account_id).where(
+                    AccountWorkspaceRow.workspace_id.in_(workspace_ids)
+                )
+            )
+            return set(rows)
+
+    def workspaces_of_account(self, account_id: int) -> list[Workspace]:
+        with self._meta.session() as s:
+            rows = s.scalars(
+                select(WorkspaceRow)
+                .join(AccountWorkspaceRow, AccountWorkspaceRow.workspace_id == WorkspaceRow.id)
+                .where(AccountWorkspaceRow.account_id == account_id)
+                .order_by(WorkspaceRow.id)
+            )
+            return [_workspace(r) for r in rows]
+
+    # -- users -------------------------------------------------------------------------------
+
+    def add_user(
+        self, email: str, password_hash: str, role: str, workspace_ids: list[int], *,
+        now: datetime,
+    ) -> User:  # fmt: skip
+        try:
+            with self._meta.session() as s:
+                row = UserRow(email=email, password_hash=password_hash, role=role, created_at=now)
+                s.add(row)
+                s.flush()
+                for workspace_id in workspace_ids:
+                    s.add(UserWorkspaceRow(user_id=row.id, workspace_id=workspace_id))
+                return _user(row)
+        except IntegrityError:
+            raise AccountError(f"a user {email!r} exists already") from None
+
+    def users(self) -> list[User]:
+        with self._meta.session() as s:
+            return [_user(r) for r in s.scalars(select(UserRow).order_by(UserRow.email))]
+
+    def user_by_email(self, email: str) -> User | None:
+        with self._meta.session() as s:
+            row = s.scalar(select(UserRow).where(func.lower(UserRow.email) == email.lower()))
+            return _user(row) if row is not None else None
+
+    def user(self, user_id: int) -> User | None:
+        with self._meta.session() as s:
+            row = s.get(UserRow, user_id)
+            return _user(row) if row is not None else None
+
+    def user_workspace_ids(self, user_id: int) -> frozenset[int]:
+        with self._meta.session() as s:
+            rows = s.scalars(
+                select(UserWorkspaceRow.workspace_id).where(UserWorkspaceRow.user_id == user_id)
+            )
+            return frozenset(rows)
+
+    def add_member(self, user_id: int, workspace_id: int) -> None:
+        with self._meta.session() as s:
+            if s.get(UserWorkspaceRow, (user_id, workspace_id)) is None:
+                s.add(UserWorkspaceRow(user_id=user_id, workspace_id=workspace_id))
+
+    # -- sessions and tokens -----------------------------------------------------------------
+
+    def add_credential(
+        self, kind: str, secret_hash: str, user_id: int, *, name: str = "", csrf_token: str = "",
+        now: datetime, expires_at: datetime | None,
+    ) -> Credential:  # fmt: skip
+        with self._meta.session() as s:
+            row = CredentialRow(
+                kind=kind, secret_hash=secret_hash, user_id=user_id, name=name,
+                csrf_token=csrf_token, created_at=now, expires_at=expires_at,
+            )  # fmt: skip
+            s.add(row)
+            s.flush()
+            return _credential(row)
+
+    def credential(self, kind: str, secret_hash: str) -> Credential | None:
+        with self._meta.session() as s:
+            row = s.scalar(
+                select(CredentialRow).where(
+                    CredentialRow.kind == kind, CredentialRow.secret_hash == secret_hash
+                )
+            )
+            return _credential(row) if row is not None else None
+
+    def credentials(self, user_id: int, kind: str) -> list[Credential]:
+        with self._meta.session() as s:
+            rows = s.scalars(
+                select(CredentialRow)
+                .where(CredentialRow.user_id == user_id, CredentialRow.kind == kind)
+                .order_by(CredentialRow.id)
+            )
+            return [_credential(r) for r in rows]
+
+    def revoke(self, credential_id: int, *, now: datetime) -> None:
+        with self._meta.session() as s:
+            row = s.get(CredentialRow, credential_id)
+            if row is not None and row.revoked_at is None:
+                row.revoked_at = now
+
+    # -- login throttling --------------------------------------------------------------------
+
+    def record_failure(self, email: str, *, now: datetime) -> None:
+        with self._meta.session() as s:
+            s.add(LoginFailureRow(email=email.lower(), at=now))
+
+    def failures_since(self, email: str, since: datetime) -> int:
+        with self._meta.session() as s:
+            count = s.scalar(
+                select(func.count()).where(
+                    LoginFailureRow.email == email.lower(), LoginFailureRow.at >= since
+                )
+            )
+            return int(count or 0)
+
+    def clear_failures(self, email: str) -> None:
+        with self._meta.session() as s:
+            s.execute(delete(LoginFailureRow).where(LoginFailureRow.email == email.lower()))
