@@ -8,13 +8,23 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 
 import httpx
 
-from outlay.access import LOCAL_OWNER, Action, Principal
+from outlay.access import (
+    LOCAL_OWNER,
+    Action,
+    Principal,
+    UnauthenticatedError,
+    check_role,
+    hash_password,
+    new_secret,
+    secret_hash,
+    verify_password,
+)
 from outlay.config import Settings
 from outlay.errors import AccountError, InputError, NotFoundError
 from outlay.ingest.lock import account_lock
@@ -28,11 +38,17 @@ from outlay.report.run import ReportResult, run_report
 from outlay.report.spec import ReportSpec
 from outlay.report.tags import TagSet, VirtualTag, parse_tags_yaml, tag_from_csv
 from outlay.secrets import KeyBox, mask_key
-from outlay.store.access import DEFAULT_WORKSPACE, AccessStore, Workspace
+from outlay.store.access import DEFAULT_WORKSPACE, AccessStore, Credential, User, Workspace
 from outlay.store.facts import DuckDBFacts
 from outlay.store.meta import Account, MetaStore, SavedReport
 
 PROVIDERS = ("cursor",)
+TOKEN_PREFIX = "olt_"  # noqa: S105 (a marker that makes tokens recognisable, not a secret)
+TOKEN_DAYS = 365
+SESSION_LIFETIME = timedelta(days=7)
+#: Sign-in throttling: this many failures per email within the window lock it until it passes.
+LOGIN_ATTEMPTS = 5
+LOGIN_WINDOW = timedelta(minutes=15)
 TAGS_DOCUMENT = "virtual_tags"
 HttpFactory = Callable[[], httpx.Client]
 
@@ -290,6 +306,86 @@ class Outlay:
         self, key: str, workspace: str | None = None, principal: Principal = LOCAL_OWNER
     ) -> None:
         self.replace_tags(self.tags(workspace, principal).without(key), workspace, principal)
+
+    # -- users, workspaces, sign-in ------------------------------------------------------------
+
+    def add_workspace(self, name: str, principal: Principal = LOCAL_OWNER) -> Workspace:
+        principal.require(Action.ADMIN)
+        return self.access.add_workspace(name, now=_utc_now())
+
+    def add_user(
+        self, email: str, role: str, password: str, workspaces: list[str] | None = None,
+        principal: Principal = LOCAL_OWNER,
+    ) -> User:  # fmt: skip
+        """A user of the web app and API, member of ``workspaces`` (Default when None)."""
+        principal.require(Action.OWN)
+        email = email.strip()
+        if "@" not in email or len(email) > 320:
+            raise InputError(f"{email!r} is not an email address")
+        chosen: list[str | None] = list(workspaces) if workspaces else [None]
+        spaces = [self.workspace(w, principal).id for w in chosen]
+        return self.access.add_user(
+            email, hash_password(password), check_role(role), spaces, now=_utc_now()
+        )
+
+    def principal_of(self, user: User) -> Principal:
+        spaces = None if user.role == "owner" else self.access.user_workspace_ids(user.id)
+        return Principal(user.id, user.email, user.role, spaces)
+
+    def create_token(self, email: str, name: str = "", days: int | None = TOKEN_DAYS) -> str:
+        """A new API token for the user, returned once; only its hash is kept."""
+        user = self.access.user_by_email(email)
+        if user is None:
+            raise NotFoundError(f"no user {email!r}; add one with `outlay users add`")
+        secret = TOKEN_PREFIX + new_secret()
+        now = _utc_now()
+        expires = now + timedelta(days=days) if days else None
+        self.access.add_credential(
+            "token", secret_hash(secret), user.id, name=name, now=now, expires_at=expires
+        )
+        return secret
+
+    def login(self, email: str, password: str) -> tuple[str, str]:
+        """(session secret, CSRF token) for a correct password; throttled per email."""
+        now = _utc_now()
+        recent = self.access.failures_since(email, now - LOGIN_WINDOW)
+        if recent >= LOGIN_ATTEMPTS:
+            raise UnauthenticatedError(
+                f"too many failed sign-ins for {email}; wait {LOGIN_WINDOW.seconds // 60} minutes"
+            )
+        user = self.access.user_by_email(email)
+        if user is None or not verify_password(user.password_hash, password):
+            self.access.record_failure(email, now=now)
+            raise UnauthenticatedError("wrong email or password")
+        self.access.clear_failures(email)
+        secret, csrf = new_secret(), new_secret()
+        self.access.add_credential(
+            "session", secret_hash(secret), user.id, csrf_token=csrf, now=now,
+            expires_at=now + SESSION_LIFETIME,
+        )  # fmt: skip
+        return secret, csrf
+
+    def authenticate(self, kind: str, secret: str) -> tuple[Principal, Credential]:
+        """The principal behind a session cookie or an API token, if it is still valid."""
+        found = self.access.credential(kind, secret_hash(secret)) if secret else None
+        now = _utc_now()
+        if (
+            found is None
+            or found.revoked_at is not None
+            or (found.expires_at is not None and found.expires_at <= now)
+        ):
+            raise UnauthenticatedError(
+                "sign in again"
+                if kind == "session"
+                else "the API token is unknown, expired or revoked"
+            )
+        user = self.access.user(found.user_id)
+        if user is None:
+            raise UnauthenticatedError("the user of this credential no longer exists")
+        return self.principal_of(user), found
+
+    def revoke(self, credential: Credential) -> None:
+        self.access.revoke(credential.id, now=_utc_now())
 
     @property
     def _lock_dir(self) -> Path:

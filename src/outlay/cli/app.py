@@ -60,6 +60,7 @@ def root(
 
 def _register() -> None:
     from outlay.cli.accounts import app as accounts_app
+    from outlay.cli.admin import tokens, users, workspaces
     from outlay.cli.costs import costs
     from outlay.cli.demo import demo
     from outlay.cli.fake_cursor import app as fake_cursor_app
@@ -70,6 +71,9 @@ def _register() -> None:
     app.add_typer(accounts_app, name="accounts")
     app.add_typer(tags_app, name="tags")
     app.add_typer(reports_app, name="reports")
+    app.add_typer(users, name="users")
+    app.add_typer(workspaces, name="workspaces")
+    app.add_typer(tokens, name="tokens")
     app.add_typer(fake_cursor_app, name="fake-cursor")
     app.command("sync")(sync)
     app.command("costs")(costs)
