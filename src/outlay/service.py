@@ -105,8 +105,13 @@ class Outlay:
         return AccessStore(self.meta, now=_utc_now())
 
     def workspace(self, name: str | None, principal: Principal = LOCAL_OWNER) -> Workspace:
-        """A workspace the principal may see (the Default one when ``name`` is None)."""
-        found = self.access.workspace(name or DEFAULT_WORKSPACE)
+        """A workspace the principal may see; without a name, Default or else their first."""
+        if name is None:
+            visible = [w for w in self.access.workspaces() if principal.sees(w.id)]
+            if not visible:
+                raise NotFoundError(f"{principal.email} belongs to no workspace; ask an admin")
+            return next((w for w in visible if w.name == DEFAULT_WORKSPACE), visible[0])
+        found = self.access.workspace(name)
         if not principal.sees(found.id):
             raise NotFoundError(f"no workspace named {found.name!r} that you can see")
         return found

@@ -65,6 +65,7 @@ def _register() -> None:
     from outlay.cli.demo import demo
     from outlay.cli.fake_cursor import app as fake_cursor_app
     from outlay.cli.reports import app as reports_app
+    from outlay.cli.serve import serve
     from outlay.cli.sync import sync
     from outlay.cli.tags import app as tags_app
 
@@ -78,6 +79,7 @@ def _register() -> None:
     app.command("sync")(sync)
     app.command("costs")(costs)
     app.command("demo")(demo)
+    app.command("serve")(serve)
 
 
 _register()

@@ -1,0 +1,1 @@
+"""The web app and the REST API: thin renderings of ``outlay.service.Outlay``."""

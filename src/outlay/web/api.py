@@ -1,0 +1,208 @@
+"""REST API ``/api/v1``: Bearer tokens, the CLI's JSON shapes, one error shape."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Request, Response
+from pydantic import BaseModel, Field
+
+from outlay.access import Action
+from outlay.report.export import to_data
+from outlay.report.spec import ReportSpec
+from outlay.web.deps import ApiPrincipal, OutlayDep
+
+router = APIRouter(prefix="/api/v1")
+Workspace = Annotated[str | None, Query(description="Workspace (default: Default).")]
+
+
+class AccountCreate(BaseModel):
+    provider: str = "cursor"
+    name: str = Field(min_length=1, max_length=200)
+    api_key: str = Field(min_length=1)
+    base_url: str | None = None
+    workspaces: list[str] | None = None
+
+
+class ReportSave(BaseModel):
+    spec: dict[str, Any]
+
+
+class TagsReplace(BaseModel):
+    yaml: str
+
+
+class WorkspaceCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+
+
+class AttachAccount(BaseModel):
+    account: str
+
+
+def spec_from_query(
+    start_date: date | None,
+    end_date: date | None,
+    interval: str | None,
+    filter_: str | None,
+    groupings: str | None,
+    date_bin: str,
+    measure: str,
+    compare: str | None,
+    top: int | None,
+    sort: str,
+    forecast: bool,
+) -> ReportSpec:
+    groups = tuple(g.strip() for g in groupings.split(",") if g.strip()) if groupings else ()
+    return ReportSpec(
+        start=start_date, end=end_date, interval=interval, filter=filter_ or None,
+        group_by=groups, date_bin=date_bin, measure=measure, compare=compare, top=top,
+        sort=sort, forecast=forecast,
+    )  # fmt: skip
+
+
+@router.get("/costs")
+def costs(
+    outlay: OutlayDep,
+    principal: ApiPrincipal,
+    workspace: Workspace = None,
+    start_date: date | None = None,
+    end_date: date | None = None,
+    interval: str | None = None,
+    filter: Annotated[str | None, Query(description="VQL")] = None,
+    groupings: Annotated[str | None, Query(description="Comma-separated dimensions")] = None,
+    date_bin: str = "day",
+    measure: str = "cost",
+    compare: str | None = None,
+    top: int | None = None,
+    sort: str = "value",
+    forecast: bool = False,
+) -> dict[str, Any]:
+    """The cost report: the same rows and totals as `outlay costs --format json`."""
+    spec = spec_from_query(
+        start_date, end_date, interval, filter, groupings, date_bin, measure, compare, top,
+        sort, forecast,
+    )  # fmt: skip
+    return to_data(outlay.report(spec, principal=principal, workspace=workspace))
+
+
+@router.get("/accounts")
+def list_accounts(outlay: OutlayDep, principal: ApiPrincipal) -> list[dict[str, Any]]:
+    return [a.public() for a in outlay.accounts(principal)]
+
+
+@router.post("/accounts", status_code=201)
+def create_account(
+    outlay: OutlayDep, principal: ApiPrincipal, body: AccountCreate
+) -> dict[str, Any]:
+    account = outlay.add_account(
+        body.provider, body.name, body.api_key, base_url=body.base_url, principal=principal,
+        workspaces=body.workspaces,
+    )  # fmt: skip
+    return account.public()
+
+
+@router.post("/accounts/{name}/sync", status_code=202)
+def sync_account(
+    outlay: OutlayDep, principal: ApiPrincipal, name: str, request: Request
+) -> dict[str, Any]:
+    principal.require(Action.ADMIN)
+    account = outlay.account(name, principal)
+    request.app.state.scheduler.sync_now(account.name)
+    return {"account": account.name, "queued": True}
+
+
+@router.delete("/accounts/{name}", status_code=204)
+def delete_account(outlay: OutlayDep, principal: ApiPrincipal, name: str) -> Response:
+    outlay.remove_account(name, principal)
+    return Response(status_code=204)
+
+
+@router.get("/reports")
+def list_reports(
+    outlay: OutlayDep, principal: ApiPrincipal, workspace: Workspace = None
+) -> list[dict[str, Any]]:
+    return [
+        {"name": r.name, "spec": r.spec, "updated_at": r.updated_at.isoformat()}
+        for r in outlay.saved_reports(principal, workspace)
+    ]
+
+
+@router.put("/reports/{name}")
+def save_report(
+    outlay: OutlayDep, principal: ApiPrincipal, name: str, body: ReportSave,
+    workspace: Workspace = None,
+) -> dict[str, Any]:  # fmt: skip
+    saved = outlay.save_report(
+        name, ReportSpec.from_data(body.spec), principal=principal, workspace=workspace
+    )
+    return {"name": saved.name, "spec": saved.spec}
+
+
+@router.get("/reports/{name}")
+def get_report(
+    outlay: OutlayDep, principal: ApiPrincipal, name: str, workspace: Workspace = None
+) -> dict[str, Any]:
+    return {"name": name, "spec": outlay.saved_spec(name, principal, workspace).to_data()}
+
+
+@router.get("/reports/{name}/costs")
+def run_report(
+    outlay: OutlayDep, principal: ApiPrincipal, name: str, workspace: Workspace = None
+) -> dict[str, Any]:
+    spec = outlay.saved_spec(name, principal, workspace)
+    return to_data(outlay.report(spec, principal=principal, workspace=workspace))
+
+
+@router.delete("/reports/{name}", status_code=204)
+def delete_report(
+    outlay: OutlayDep, principal: ApiPrincipal, name: str, workspace: Workspace = None
+) -> Response:
+    outlay.delete_report(name, principal, workspace)
+    return Response(status_code=204)
+
+
+@router.get("/tags")
+def get_tags(
+    outlay: OutlayDep, principal: ApiPrincipal, workspace: Workspace = None
+) -> dict[str, Any]:
+    tags = outlay.tags(workspace, principal)
+    return {"tags": tags.to_data(), "yaml": tags.to_yaml()}
+
+
+@router.put("/tags")
+def replace_tags(
+    outlay: OutlayDep, principal: ApiPrincipal, body: Annotated[TagsReplace, Body()],
+    workspace: Workspace = None,
+) -> dict[str, Any]:  # fmt: skip
+    tags = outlay.import_tags(body.yaml, "tags", workspace, principal)
+    return {"tags": tags.to_data(), "yaml": tags.to_yaml()}
+
+
+@router.delete("/tags/{key}", status_code=204)
+def delete_tag(
+    outlay: OutlayDep, principal: ApiPrincipal, key: str, workspace: Workspace = None
+) -> Response:
+    outlay.delete_tag(key, workspace, principal)
+    return Response(status_code=204)
+
+
+@router.get("/workspaces")
+def list_workspaces(outlay: OutlayDep, principal: ApiPrincipal) -> list[dict[str, Any]]:
+    return [{"name": w.name} for w in outlay.access.workspaces() if principal.sees(w.id)]
+
+
+@router.post("/workspaces", status_code=201)
+def create_workspace(
+    outlay: OutlayDep, principal: ApiPrincipal, body: WorkspaceCreate
+) -> dict[str, Any]:
+    return {"name": outlay.add_workspace(body.name, principal).name}
+
+
+@router.post("/workspaces/{name}/accounts", status_code=204)
+def attach_account(
+    outlay: OutlayDep, principal: ApiPrincipal, name: str, body: AttachAccount
+) -> Response:
+    outlay.attach(body.account, name, principal)
+    return Response(status_code=204)
