@@ -295,6 +295,7 @@ class Outlay:
         self, text: str, source: str, workspace: str | None = None,
         principal: Principal = LOCAL_OWNER,
     ) -> TagSet:  # fmt: skip
+        principal.require(Action.EDIT)
         tags = parse_tags_yaml(text, source)
         self.replace_tags(tags, workspace, principal)
         return tags
@@ -303,6 +304,7 @@ class Outlay:
         self, key: str, text: str, source: str, workspace: str | None = None,
         principal: Principal = LOCAL_OWNER,
     ) -> VirtualTag:  # fmt: skip
+        principal.require(Action.EDIT)
         tag = tag_from_csv(key, text, source)
         self.replace_tags(self.tags(workspace, principal).replacing(tag), workspace, principal)
         return tag
@@ -310,6 +312,7 @@ class Outlay:
     def delete_tag(
         self, key: str, workspace: str | None = None, principal: Principal = LOCAL_OWNER
     ) -> None:
+        principal.require(Action.EDIT)
         self.replace_tags(self.tags(workspace, principal).without(key), workspace, principal)
 
     # -- users, workspaces, sign-in ------------------------------------------------------------

@@ -41,9 +41,9 @@ class ReportSpec:
 
     def __post_init__(self) -> None:
         if self.interval is not None and (self.start is not None or self.end is not None):
-            raise InputError("give --start and --end, or --interval, not both")
+            raise InputError("give start and end dates (--start/--end) or an interval, not both")
         if self.interval is None and (self.start is None or self.end is None):
-            raise InputError("give both --start and --end, or --interval NAME")
+            raise InputError("give both a start and an end date (--start/--end), or an interval")
         if self.interval is not None and self.interval not in INTERVALS:
             raise InputError(
                 f"unknown interval {self.interval!r}; use one of {', '.join(INTERVALS)}"

@@ -56,8 +56,8 @@ def spec_from_query(
 ) -> ReportSpec:
     groups = tuple(g.strip() for g in groupings.split(",") if g.strip()) if groupings else ()
     return ReportSpec(
-        start=start_date, end=end_date, interval=interval, filter=filter_ or None,
-        group_by=groups, date_bin=date_bin, measure=measure, compare=compare, top=top,
+        start=start_date, end=end_date, interval=interval or None, filter=filter_ or None,
+        group_by=groups, date_bin=date_bin, measure=measure, compare=compare or None, top=top,
         sort=sort, forecast=forecast,
     )  # fmt: skip
 

@@ -1,0 +1,200 @@
+"""REST API /api/v1: every route, its authorization, its error shape, its agreement with the CLI."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from outlay.cli.app import app as cli_app
+from outlay.config import Settings
+from outlay.providers.cursor.fake.api import DEFAULT_KEY
+from outlay.service import Outlay
+from outlay.web.app import create_app
+from tests.fakes import BASE_URL, FakeCursor, fake_cursor
+
+PASSWORD = "correct horse battery"
+TAGS = "- key: team\n  values:\n    - name: Core\n      filter: costs.service LIKE 'claude%'\n"
+
+
+@dataclass
+class World:
+    outlay: Outlay
+    client: TestClient
+    tokens: dict[str, str]
+    data_dir: Path
+    fake: FakeCursor
+
+    def call(self, who: str, method: str, path: str, **kwargs: object) -> object:
+        headers = {"Authorization": f"Bearer {self.tokens[who]}"} if who else {}
+        return self.client.request(method, path, headers=headers, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    fake = fake_cursor()
+    outlay = Outlay(
+        Settings(data_dir=tmp_path),
+        http=lambda: fake.http(),
+        now_ms=fake.clock.now_ms,
+        monotonic=fake.clock.monotonic,
+        sleep=fake.clock.sleep,
+    )
+    outlay.add_workspace("A")
+    outlay.add_workspace("B")
+    outlay.add_account("cursor", "a", DEFAULT_KEY, base_url=BASE_URL, workspaces=["A"])
+    outlay.add_account("cursor", "b", DEFAULT_KEY, base_url=BASE_URL, workspaces=["B"])
+    outlay.sync("a")
+    outlay.sync("b")
+    outlay.import_tags(TAGS, "tags", "B")
+    tokens = {}
+    for email, role in [("owner@x.io", "owner"), ("viewer@x.io", "viewer"),
+                        ("editor@x.io", "editor"), ("admin@x.io", "admin")]:  # fmt: skip
+        outlay.add_user(email, role, PASSWORD, ["A"])
+        tokens[role] = outlay.create_token(email)
+    app = create_app(outlay.settings, outlay=outlay, scheduler=False)
+    with TestClient(app) as client:
+        yield World(outlay, client, tokens, tmp_path, fake)
+
+
+def body(response: object) -> object:
+    return response.json()  # type: ignore[attr-defined]
+
+
+def status(response: object) -> int:
+    return int(response.status_code)  # type: ignore[attr-defined]
+
+
+def assert_error(response: object, code: int, kind: str) -> None:
+    assert status(response) == code, body(response)
+    payload = body(response)
+    assert isinstance(payload, dict) and set(payload) == {"error"}
+    assert payload["error"]["code"] == kind and payload["error"]["message"]
+
+
+SPEC = {"interval": "last_30_days", "groupings": "service", "date_bin": "cumulative"}
+
+
+def test_costs_match_the_cli_for_the_same_spec(world: World) -> None:
+    # Explicit dates: the API's service runs on the fake's clock, the CLI on the real one.
+    dates = {"start_date": "2026-10-01", "end_date": "2026-11-20"}
+    api = body(world.call("owner", "GET", "/api/v1/costs",
+                          params={**SPEC, **dates, "interval": "", "workspace": "A"}))  # fmt: skip
+    cli = CliRunner().invoke(
+        cli_app,
+        ["--data-dir", str(world.data_dir), "--workspace", "A", "costs", "--start", "2026-10-01",
+         "--end", "2026-11-20", "--group-by", "service", "--date-bin", "cumulative",
+         "--format", "json"],
+    )  # fmt: skip
+    assert cli.exit_code == 0, cli.output
+    assert api == json.loads(cli.output)
+    assert isinstance(api, dict) and api["rows"] and api["total_cost"] != "0"
+
+
+def test_a_viewer_of_a_gets_nothing_of_b_by_any_route(world: World) -> None:
+    own = body(world.call("viewer", "GET", "/api/v1/costs", params=SPEC))
+    only_a = body(world.call("owner", "GET", "/api/v1/costs", params={**SPEC, "workspace": "A"}))
+    assert own == only_a  # the viewer's default workspace is A, and A holds only account a
+    for path in ["/api/v1/costs", "/api/v1/reports", "/api/v1/tags"]:
+        assert_error(
+            world.call("viewer", "GET", path, params={**SPEC, "workspace": "B"}), 404, "not_found"
+        )
+    assert [a["name"] for a in body(world.call("viewer", "GET", "/api/v1/accounts"))] == ["a"]  # type: ignore[index, union-attr]
+    assert body(world.call("viewer", "GET", "/api/v1/workspaces")) == [{"name": "A"}]
+    # An admin of A cannot reach b either: it answers as if b did not exist.
+    assert_error(world.call("admin", "POST", "/api/v1/accounts/b/sync"), 404, "not_found")
+    assert_error(world.call("admin", "DELETE", "/api/v1/accounts/b"), 404, "not_found")
+    attach = world.call("admin", "POST", "/api/v1/workspaces/A/accounts", json={"account": "b"})
+    assert_error(attach, 404, "not_found")
+    assert world.outlay.facts.count_rows("b") > 0
+
+
+def test_a_viewer_cannot_change_anything(world: World) -> None:
+    before_accounts = [a.name for a in world.outlay.accounts()]
+    attempts = [
+        ("POST", "/api/v1/accounts", {"json": {"name": "c", "api_key": DEFAULT_KEY, "base_url": BASE_URL}}),
+        ("POST", "/api/v1/accounts/a/sync", {}),
+        ("DELETE", "/api/v1/accounts/a", {}),
+        ("PUT", "/api/v1/reports/r1", {"json": {"spec": {"interval": "last_7_days"}}}),
+        ("DELETE", "/api/v1/reports/r1", {}),
+        ("PUT", "/api/v1/tags", {"json": {"yaml": TAGS}}),
+        ("DELETE", "/api/v1/tags/team", {}),
+        ("POST", "/api/v1/workspaces", {"json": {"name": "C"}}),
+        ("POST", "/api/v1/workspaces/A/accounts", {"json": {"account": "a"}}),
+    ]  # fmt: skip
+    for method, path, extra in attempts:
+        assert_error(world.call("viewer", method, path, **extra), 403, "forbidden")
+    assert [a.name for a in world.outlay.accounts()] == before_accounts
+    assert world.outlay.saved_reports(workspace="A") == []
+    assert world.outlay.tags("A").keys == ()
+    assert [w.name for w in world.outlay.access.workspaces()] == ["Default", "A", "B"]
+
+
+def test_editors_save_reports_and_tags_admins_manage_accounts(world: World) -> None:
+    spec = {"interval": "last_7_days", "group_by": ["tag:team"], "date_bin": "cumulative"}
+    put_tags = world.call("editor", "PUT", "/api/v1/tags", json={"yaml": TAGS})
+    assert status(put_tags) == 200
+    saved = world.call("editor", "PUT", "/api/v1/reports/by-team", json={"spec": spec})
+    assert status(saved) == 200, body(saved)
+    assert [r["name"] for r in body(world.call("viewer", "GET", "/api/v1/reports"))] == ["by-team"]  # type: ignore[index, union-attr]
+    ran = body(world.call("viewer", "GET", "/api/v1/reports/by-team/costs"))
+    assert isinstance(ran, dict) and {r["tag:team"] for r in ran["rows"]} <= {"Core", None}
+    assert_error(world.call("editor", "POST", "/api/v1/accounts/a/sync"), 403, "forbidden")
+    queued = world.call("admin", "POST", "/api/v1/accounts/a/sync")
+    assert status(queued) == 202 and world.client.app.state.scheduler.pending() == {"a"}  # type: ignore[attr-defined]
+    assert status(world.call("editor", "DELETE", "/api/v1/reports/by-team")) == 204
+    assert status(world.call("admin", "DELETE", "/api/v1/accounts/a")) == 204
+    assert world.outlay.facts.count_rows("a") == 0
+
+
+def test_connecting_an_account_validates_the_key_and_never_returns_it(world: World) -> None:
+    bad = world.call("admin", "POST", "/api/v1/accounts",
+                     json={"name": "c", "api_key": "crsr_" + "9" * 64, "base_url": BASE_URL})  # fmt: skip
+    assert_error(bad, 502, "provider_error")
+    assert "9" * 20 not in json.dumps(body(bad))
+    good = world.call("admin", "POST", "/api/v1/accounts",
+                      json={"name": "c", "api_key": DEFAULT_KEY, "base_url": BASE_URL, "workspaces": ["A"]})  # fmt: skip
+    assert status(good) == 201
+    listed = world.call("admin", "GET", "/api/v1/accounts")
+    for response in (good, listed):
+        assert DEFAULT_KEY not in json.dumps(body(response))
+    assert_error(world.call("admin", "POST", "/api/v1/accounts",
+                            json={"name": "c", "api_key": DEFAULT_KEY, "base_url": BASE_URL}), 409, "conflict")  # fmt: skip
+
+
+def test_tokens_must_be_valid_and_revocation_is_immediate(world: World) -> None:
+    assert_error(world.client.get("/api/v1/accounts"), 401, "unauthenticated")
+    bad = world.client.get("/api/v1/accounts", headers={"Authorization": "Bearer olt_nope"})
+    assert_error(bad, 401, "unauthenticated")
+    assert status(world.call("viewer", "GET", "/api/v1/accounts")) == 200
+    _, credential = world.outlay.authenticate("token", world.tokens["viewer"])
+    world.outlay.revoke(credential)
+    assert_error(world.call("viewer", "GET", "/api/v1/accounts"), 401, "unauthenticated")
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"interval": "last_7_days", "top": "many"}, "top"),
+        ({"interval": "last_7_days", "filter": "costs.service = gpt"}, "position 17"),
+        ({"interval": "last_7_days", "groupings": "model"}, "unknown dimension 'model'"),
+        ({"start_date": "2026-02-30", "end_date": "2026-03-01"}, "start_date"),
+    ],
+)
+def test_bad_input_gets_the_one_error_shape(
+    world: World, params: dict[str, str], message: str
+) -> None:
+    response = world.call("viewer", "GET", "/api/v1/costs", params=params)
+    assert_error(response, 400, "bad_request")
+    assert message in body(response)["error"]["message"]  # type: ignore[index, call-overload]
+
+
+def test_unknown_routes_and_the_openapi_document(world: World) -> None:
+    assert_error(world.call("viewer", "GET", "/api/v1/nope"), 404, "not_found")
+    spec = body(world.client.get("/api/v1/openapi.json"))
+    assert isinstance(spec, dict) and "/api/v1/costs" in spec["paths"]
