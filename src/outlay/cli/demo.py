@@ -9,20 +9,25 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import uvicorn
 
+from outlay.access import new_secret
 from outlay.cli.costs import report_table
 from outlay.cli.render import console
 from outlay.cli.state import outlay_of
 from outlay.cli.sync import run_with_progress
 from outlay.errors import ConfigError, OutlayError
+from outlay.ingest.sync import SyncResult
 from outlay.ingest.windows import utc_day
 from outlay.providers.cursor.fake.server import RunningFake
 from outlay.providers.cursor.fake.team import TeamSpec
 from outlay.report.run import ReportResult
 from outlay.report.spec import ReportSpec
 from outlay.service import Outlay, wall_clock_ms
+from outlay.web.app import create_app
 
 MARKER = ".outlay-demo"
+DEMO_LOGIN = "demo@outlay.example"
 ACCOUNT = "demo-team"
 
 
@@ -33,17 +38,38 @@ def demo(
     ] = Path("outlay-demo"),
     users: Annotated[int, typer.Option("--users", min=1, max=2000)] = 40,
     days: Annotated[int, typer.Option("--days", min=1, max=400)] = 90,
+    serve: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="End by serving the web app on the data.")
+    ] = True,
+    port: Annotated[int, typer.Option("--port", help="Port of the web app.")] = 8000,
 ) -> None:
-    """Serve a fake Cursor team locally, import it, and print what it cost."""
+    """Serve a fake Cursor team locally, import it, print what it cost, then serve the app."""
     _reset(folder)
     outlay = Outlay(replace(outlay_of(ctx).settings, data_dir=folder.resolve()))
     out = console()
+    # The fake keeps running while the app is served, so hourly syncs and Sync now work too.
     with RunningFake(TeamSpec(users=users, days=days), rate_limit=False) as fake:
         out.print(f"Fake Cursor Admin API serving a {users}-user team on {fake.url}")
         outlay.add_account("cursor", ACCOUNT, fake.key, base_url=fake.url, paced=False)
         ((_, outcome),) = run_with_progress(outlay, [ACCOUNT], None)
-    if isinstance(outcome, OutlayError):
-        raise outcome
+        if isinstance(outcome, OutlayError):
+            raise outcome
+        _summary(outlay, outcome, days, folder)
+        if serve:
+            password = new_secret()[:16]
+            outlay.add_user(DEMO_LOGIN, "owner", password)
+            out.print(
+                f"\nThe web app is at http://127.0.0.1:{port}/  sign in as {DEMO_LOGIN} "
+                f"with password {password}  (Ctrl-C stops it)",
+                markup=False,
+                soft_wrap=True,
+            )
+            uvicorn.run(create_app(outlay.settings, outlay=outlay), host="127.0.0.1", port=port,
+                        log_level="warning")  # fmt: skip
+
+
+def _summary(outlay: Outlay, outcome: SyncResult, days: int, folder: Path) -> None:
+    out = console()
     out.print(
         f"Imported {outcome.events:,} events as {outcome.rows:,} cost rows "
         f"in {outcome.windows} windows; account status {outcome.status}.\n"
