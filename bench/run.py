@@ -22,6 +22,7 @@ from typing import Any
 import ingest
 import query
 import tags
+import web
 
 OUT_DIR = Path(__file__).resolve().parent / "out"
 
@@ -173,6 +174,26 @@ def bench_tags(args: argparse.Namespace, summary: Summary) -> None:
     summary.append(("tag totals equal the untagged total", "exact", str(same), same))
 
 
+def bench_web(args: argparse.Namespace, summary: Summary) -> None:
+    params = query.QueryParams(events=2_670_000)  # about 10M cost rows, as the target says
+    print(
+        f"\n== Web: report page and GET /api/v1/costs, day x service over {params.days} days, "
+        f"{params.events:,} events =="
+    )
+    results = _in_fresh_process(web.measure, params, args.out)
+    print(f"  {results[0]['rows']:,} cost rows, {results[0]['groups']:,} result rows\n")
+    print(web.format_table(results))
+    print(f"  p50 of {web.RUNS} requests after the first, in-process (no network).")
+    by = {r["label"]: r["p50_ms"] for r in results}
+    api = by["GET /api/v1/costs"]
+    summary.append(("GET /api/v1/costs p50, 10M rows", "< 200 ms", f"{api:,.0f} ms", api < 200))
+    page = by.get("GET /reports (the page)")
+    if page is None:
+        summary.append(("report page p50, 10M rows", "< 300 ms", "page not served", False))
+    else:
+        summary.append(("report page p50, 10M rows", "< 300 ms", f"{page:,.0f} ms", page < 300))
+
+
 def print_summary(summary: Summary) -> None:
     print("\n== Summary ==")
     header = f"{'target':<44} {'goal':<28} {'measured':<62} result"
@@ -185,7 +206,9 @@ def print_summary(summary: Summary) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=("ingest", "query", "tags"), help="run one benchmark")
+    parser.add_argument(
+        "--only", choices=("ingest", "query", "tags", "web"), help="run one benchmark"
+    )
     parser.add_argument(
         "--events", type=int, default=1_000_000, help="events of the full import (1M)"
     )
@@ -215,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
         bench_query(args, summary)
     if args.only in (None, "tags"):
         bench_tags(args, summary)
+    if args.only in (None, "web"):
+        bench_web(args, summary)
     print_summary(summary)
     print(f"\nbenchmarks took {time.perf_counter() - started:,.0f} s")
     return 0
