@@ -26,6 +26,14 @@ TABLE = "cost_rows"
 #: How long an operation waits for another process to release the file, and how often it looks.
 LOCK_WAIT_S = 30.0
 LOCK_POLL_S = 0.05
+#: A window replace streams a staged file with one thread and bounded memory: about as fast as
+#: more threads, with a fraction of the memory (measured in bench/ingest.py); row order inside
+#: a window means nothing, and not keeping it lets DuckDB stream.
+WRITE_SETTINGS = (
+    ("preserve_insertion_order", "false"),
+    ("threads", "1"),
+    ("memory_limit", "'300MB'"),
+)
 
 _DUCK_TYPES = {
     "string": "VARCHAR",
@@ -58,15 +66,17 @@ class DuckDBFacts:
     def __init__(self, path: Path, *, lock_wait_s: float = LOCK_WAIT_S) -> None:
         self.path = path
         self._lock_wait_s = lock_wait_s
-        with self._connect(read_only=False) as con:
+        with self._connect() as con:
             con.execute(_DDL)
 
     @contextmanager
-    def _connect(self, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+    def _connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        # Always read-write: DuckDB refuses a read-only and a read-write connection to one file
+        # in the same process (the server's requests beside its scheduler's syncs).
         deadline = time.monotonic() + self._lock_wait_s
         while True:
             try:
-                con = duckdb.connect(str(self.path), read_only=read_only)
+                con = duckdb.connect(str(self.path))
                 break
             except duckdb.IOException as exc:
                 if "lock" not in str(exc).lower():
@@ -98,11 +108,9 @@ class DuckDBFacts:
     def replace_window(self, account: str, start_ms: int, end_ms: int, staged: StagedWindow) -> int:
         """Make the staged rows the account's only rows in [start_ms, end_ms]; all or nothing."""
         staged.finish()
-        with self._connect(read_only=False) as con:
-            # Row order inside a window means nothing; not keeping it lets DuckDB stream the file.
-            con.execute("SET preserve_insertion_order = false")
-            con.execute("SET threads = 1")
-            con.execute("SET memory_limit = '300MB'")
+        with self._connect() as con:
+            for setting, value in WRITE_SETTINGS:
+                con.execute(f"SET {setting} = {value}")
             con.execute("BEGIN TRANSACTION")
             try:
                 con.execute(
@@ -117,15 +125,20 @@ class DuckDBFacts:
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
+            finally:
+                # The settings belong to the database, which other connections of this process
+                # may share (a server's report queries): put them back.
+                for setting, _ in WRITE_SETTINGS:
+                    con.execute(f"RESET {setting}")
         return staged.rows
 
     def delete_account(self, account: str) -> int:
-        with self._connect(read_only=False) as con:
+        with self._connect() as con:
             deleted = con.execute(f"DELETE FROM {TABLE} WHERE account = ?", [account]).fetchone()
         return int(deleted[0]) if deleted is not None else 0
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> QueryResult:
-        with self._connect(read_only=True) as con:
+        with self._connect() as con:
             cursor = con.execute(sql, list(params))
             columns = [d[0] for d in cursor.description or ()]
             return QueryResult(columns, cursor.fetchall())
