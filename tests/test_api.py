@@ -198,3 +198,12 @@ def test_unknown_routes_and_the_openapi_document(world: World) -> None:
     assert_error(world.call("viewer", "GET", "/api/v1/nope"), 404, "not_found")
     spec = body(world.client.get("/api/v1/openapi.json"))
     assert isinstance(spec, dict) and "/api/v1/costs" in spec["paths"]
+
+
+def test_an_admin_cannot_remove_an_account_shared_with_a_workspace_they_cannot_see(
+    world: World,
+) -> None:
+    world.outlay.add_account("cursor", "ab", DEFAULT_KEY, base_url=BASE_URL, workspaces=["A", "B"])
+    assert_error(world.call("admin", "DELETE", "/api/v1/accounts/ab"), 403, "forbidden")
+    assert "ab" in [a.name for a in world.outlay.accounts()]
+    assert status(world.call("owner", "DELETE", "/api/v1/accounts/ab")) == 204

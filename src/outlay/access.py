@@ -64,6 +64,8 @@ class Principal:
 LOCAL_OWNER = Principal(None, "local command line", "owner", None)
 
 _hasher = PasswordHasher()
+#: Checked when a sign-in names an unknown email, so that it takes as long as a known one.
+DUMMY_HASH = _hasher.hash("not a password of anyone: only here to be checked against")
 
 
 def check_role(role: str) -> str:

@@ -15,8 +15,10 @@ from pathlib import Path
 import httpx
 
 from outlay.access import (
+    DUMMY_HASH,
     LOCAL_OWNER,
     Action,
+    ForbiddenError,
     Principal,
     UnauthenticatedError,
     check_role,
@@ -111,10 +113,13 @@ class Outlay:
             if not visible:
                 raise NotFoundError(f"{principal.email} belongs to no workspace; ask an admin")
             return next((w for w in visible if w.name == DEFAULT_WORKSPACE), visible[0])
-        found = self.access.workspace(name)
-        if not principal.sees(found.id):
-            raise NotFoundError(f"no workspace named {found.name!r} that you can see")
-        return found
+        visible = [w for w in self.access.workspaces() if principal.sees(w.id)]
+        for candidate in visible:
+            if candidate.name == name:
+                return candidate
+        # The same answer for a workspace that does not exist and one the principal cannot see.
+        known = ", ".join(w.name for w in visible) or "none"
+        raise NotFoundError(f"no workspace named {name!r} (workspaces: {known})")
 
     # -- accounts ------------------------------------------------------------------------------
 
@@ -176,6 +181,12 @@ class Outlay:
         """Delete the account and all its cost rows; returns how many rows went."""
         principal.require(Action.ADMIN)
         account = self.account(name, principal)
+        spaces = self.access.workspaces_of_account(account.id)
+        if not all(principal.sees(w.id) for w in spaces):
+            raise ForbiddenError(
+                f"account {account.name!r} is also in workspaces you cannot see, and removing it "
+                "deletes their costs too; ask an owner"
+            )
         with account_lock(self._lock_dir, account.id, account.name):
             rows = self.facts.delete_account(account.name)
             self.meta.remove_account(account)
@@ -327,7 +338,7 @@ class Outlay:
     ) -> User:  # fmt: skip
         """A user of the web app and API, member of ``workspaces`` (Default when None)."""
         principal.require(Action.OWN)
-        email = email.strip()
+        email = email.strip().lower()
         if "@" not in email or len(email) > 320:
             raise InputError(f"{email!r} is not an email address")
         chosen: list[str | None] = list(workspaces) if workspaces else [None]
@@ -362,7 +373,9 @@ class Outlay:
                 f"too many failed sign-ins for {email}; wait {LOGIN_WINDOW.seconds // 60} minutes"
             )
         user = self.access.user_by_email(email)
-        if user is None or not verify_password(user.password_hash, password):
+        # An unknown email costs one hash check too: the answer's timing must not tell.
+        valid = verify_password(user.password_hash if user else DUMMY_HASH, password)
+        if user is None or not valid:
             self.access.record_failure(email, now=now)
             raise UnauthenticatedError("wrong email or password")
         self.access.clear_failures(email)

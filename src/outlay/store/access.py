@@ -144,7 +144,10 @@ class AccessStore:
     ) -> User:  # fmt: skip
         try:
             with self._meta.session() as s:
-                row = UserRow(email=email, password_hash=password_hash, role=role, created_at=now)
+                # Emails are kept lower-case, so that Ann@ and ann@ are one sign-in name.
+                row = UserRow(
+                    email=email.lower(), password_hash=password_hash, role=role, created_at=now
+                )
                 s.add(row)
                 s.flush()
                 for workspace_id in workspace_ids:
