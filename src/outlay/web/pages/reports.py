@@ -1,0 +1,190 @@
+"""Cost Reports: the page, its CSV export, value lookups and saved reports."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Annotated, Any
+from urllib.parse import parse_qsl, urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from outlay.access import Action, Principal
+from outlay.errors import InputError, OutlayError
+from outlay.report.export import to_csv
+from outlay.report.spec import ReportSpec
+from outlay.service import Outlay
+from outlay.web.deps import CheckedSession, OutlayDep, Session
+from outlay.web.pages.common import (
+    INTERVAL_LABELS,
+    MAX_VALUES,
+    _slug,
+    dimension_label,
+    error_page,
+    notice_of,
+    redirect,
+    render,
+    visible_workspaces,
+)
+from outlay.web.pages.report_view import (
+    ReportView,
+    _workspace_name,
+    report_context,
+    run_view,
+)
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/reports")
+def reports(request: Request, session: Session, outlay: OutlayDep) -> Response:
+    query = request.query_params
+    try:
+        workspace = _workspace_name(outlay, session.principal, query.get("workspace"))
+        tags = outlay.tags(workspace, session.principal)
+    except OutlayError as exc:
+        return error_page(request, session, exc)
+    view = ReportView.from_query(query, workspace)
+    added = query.get("add_group", "").strip()
+    if added and added not in view.groupings:
+        view = replace(view, groupings=(*view.groupings, added))
+    # One URL per view: forms submit every field; bookmarks and links get the short form.
+    asked = [(k, v) for k, v in query.multi_items() if k not in ("notice", "name")]
+    if urlencode(asked) != view.query():
+        kept = [(k, v) for k, v in query.multi_items() if k in ("notice", "name")]
+        suffix = "&" + urlencode(kept) if kept else ""
+        return RedirectResponse(view.url() + suffix, status_code=303)
+    page = run_view(outlay, session.principal, view, tags)
+    context = report_context(outlay, session.principal, view, tags, page)
+    status = 400 if page.errors or page.filter_error else 200
+    return render(request, "reports.html", session, status, notice=notice_of(request), **context)
+
+
+@router.get("/reports/export.csv")
+def export_csv(request: Request, session: Session, outlay: OutlayDep) -> Response:
+    query = request.query_params
+    workspace = _workspace_name(outlay, session.principal, query.get("workspace"))
+    view = ReportView.from_query(query, workspace)
+    spec = replace(view.spec(), forecast=False)
+    result = outlay.report(spec, principal=session.principal, workspace=workspace)
+    filename = f"outlay-{_slug(workspace)}-{result.start}-{result.end}.csv"
+    return Response(
+        to_csv(result),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/reports/values")
+def dimension_values(
+    request: Request, session: Session, outlay: OutlayDep, dimension: str = ""
+) -> JSONResponse:
+    """The values a dimension takes over the view's dates: the filter builder's suggestions."""
+    query = request.query_params
+    workspace = _workspace_name(outlay, session.principal, query.get("workspace"))
+    view = ReportView.from_query(query, workspace)
+    base = view.spec()
+    spec = ReportSpec(
+        start=base.start, end=base.end, interval=base.interval, date_bin="cumulative",
+        group_by=(dimension,),
+    )  # fmt: skip
+    result = outlay.report(spec, principal=session.principal, workspace=workspace)
+    values = [str(r[dimension]) for r in result.rows if r.get(dimension) is not None]
+    return JSONResponse({"dimension": dimension, "values": values[:MAX_VALUES]})
+
+
+def _view_of_query(outlay: Outlay, principal: Principal, query: str) -> ReportView:
+    params = dict(parse_qsl(query, keep_blank_values=True))
+    workspace = _workspace_name(outlay, principal, params.get("workspace"))
+    return ReportView.from_query(params, workspace)
+
+
+@router.post("/reports/save")
+def save_report(
+    request: Request,
+    session: CheckedSession,
+    outlay: OutlayDep,
+    name: Annotated[str, Form()] = "",
+    query: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        view = _view_of_query(outlay, session.principal, query)
+        saved = outlay.save_report(
+            name, view.spec(), principal=session.principal, workspace=view.workspace
+        )
+    except OutlayError as exc:
+        return error_page(request, session, exc)
+    notice = urlencode({"notice": "saved", "name": saved.name})
+    return RedirectResponse(f"{view.url(report=saved.name)}&{notice}", status_code=303)
+
+
+@router.get("/reports/saved")
+def saved_reports(request: Request, session: Session, outlay: OutlayDep) -> HTMLResponse:
+    try:
+        workspace = _workspace_name(
+            outlay, session.principal, request.query_params.get("workspace")
+        )
+        found = outlay.saved_reports(session.principal, workspace)
+    except OutlayError as exc:
+        return error_page(request, session, exc)
+    items: list[dict[str, Any]] = []
+    for report in found:
+        try:
+            spec = ReportSpec.from_data(report.spec)
+        except OutlayError as exc:
+            items.append({"report": report, "url": None, "summary": str(exc)})
+            continue
+        view = ReportView.from_spec(spec, workspace, report.name)
+        period = (
+            INTERVAL_LABELS.get(spec.interval, spec.interval)
+            if spec.interval
+            else f"{spec.start} to {spec.end}"
+        )
+        grouped = ", ".join(dimension_label(g) for g in spec.group_by) or "no grouping"
+        summary = f"{period}, {spec.date_bin}, by {grouped}"
+        items.append({"report": report, "url": view.url(), "summary": summary, "spec": spec})
+    return render(
+        request, "reports_saved.html", session, items=items, workspace=workspace,
+        workspaces=visible_workspaces(outlay, session.principal),
+        can_edit=session.principal.can(Action.EDIT), notice=notice_of(request),
+    )  # fmt: skip
+
+
+@router.post("/reports/rename")
+def rename_report(
+    request: Request,
+    session: CheckedSession,
+    outlay: OutlayDep,
+    workspace: Annotated[str, Form()] = "",
+    name: Annotated[str, Form()] = "",
+    new_name: Annotated[str, Form()] = "",
+) -> Response:
+    principal = session.principal
+    try:
+        space = _workspace_name(outlay, principal, workspace)
+        spec = outlay.saved_spec(name, principal, space)
+        new_name = new_name.strip()
+        if new_name != name:
+            if any(r.name == new_name for r in outlay.saved_reports(principal, space)):
+                raise InputError(f"a report named {new_name!r} exists already; pick another name")
+            outlay.save_report(new_name, spec, principal=principal, workspace=space)
+            outlay.delete_report(name, principal, space)
+    except OutlayError as exc:
+        return error_page(request, session, exc)
+    return redirect("/reports/saved", workspace=space, notice="renamed", name=new_name)
+
+
+@router.post("/reports/delete")
+def delete_report(
+    request: Request,
+    session: CheckedSession,
+    outlay: OutlayDep,
+    workspace: Annotated[str, Form()] = "",
+    name: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        space = _workspace_name(outlay, session.principal, workspace)
+        outlay.delete_report(name, session.principal, space)
+    except OutlayError as exc:
+        return error_page(request, session, exc)
+    return redirect("/reports/saved", workspace=space, notice="deleted", name=name)

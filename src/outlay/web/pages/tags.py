@@ -1,0 +1,373 @@
+"""Virtual Tags: list, editor with live preview, YAML import and export."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from itertools import zip_longest
+from typing import Annotated, Any
+
+import yaml
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import UploadFile
+
+from outlay.access import Action, Principal
+from outlay.errors import FilterError, InputError, NotFoundError, OutlayError
+from outlay.report.dimensions import TAG_PREFIX
+from outlay.report.spec import ReportSpec
+from outlay.report.tags import TagSet, parse_tags_yaml
+from outlay.report.vql import parse_vql
+from outlay.service import Outlay
+from outlay.web.deps import CheckedSession, OutlayDep, Session
+from outlay.web.errors import status_of
+from outlay.web.pages.common import (
+    MAX_UPLOAD,
+    _slug,
+    error_page,
+    notice_of,
+    redirect,
+    render,
+    visible_workspaces,
+)
+from outlay.web.pages.report_view import (
+    ReportView,
+    _workspace_name,
+    value_label,
+)
+
+router = APIRouter(include_in_schema=False)
+
+
+# -- virtual tags ----------------------------------------------------------------------------
+
+_SPLIT_LINE = re.compile(r"^\s*(.+?)\s*:\s*([0-9]+(?:\.[0-9]+)?)\s*%?\s*$")
+
+
+@dataclass
+class DraftValue:
+    label: str = ""
+    filter: str = ""
+    start: str = ""
+    end: str = ""
+
+
+@dataclass
+class TagDraft:
+    """A tag being edited, as its form fields: values in order, each a name or a split."""
+
+    workspace: str = ""
+    original: str = ""
+    key: str = ""
+    values: list[DraftValue] = field(default_factory=list)
+    op: str = ""
+
+    def tag_data(self) -> dict[str, Any]:
+        """The tag as the YAML structure, each problem named by its value's number."""
+        key = self.key.strip()
+        if not key:
+            raise InputError("the tag needs a key, e.g. team")
+        if key.startswith("cursor:"):
+            raise InputError(f"tag key {key!r} is reserved for Cursor's own tags; pick another")
+        if not self.values:
+            raise InputError("the tag needs at least one value")
+        return {"key": key, "values": [_value_data(i, v) for i, v in enumerate(self.values, 1)]}
+
+    def tag_set(self, current: TagSet) -> TagSet:
+        """The workspace's tags with this one added, or in place of the one being edited."""
+        data = self.tag_data()
+        others = [t.to_data() for t in current.tags]
+        replaced = self.original or data["key"]
+        if data["key"] != replaced and data["key"] in current:
+            raise InputError(f"a tag {data['key']!r} exists already; pick another key")
+        if replaced in current:
+            index = current.keys.index(replaced)
+            others[index] = data
+        else:
+            others.append(data)
+        text = yaml.safe_dump(others, sort_keys=False, allow_unicode=True)
+        return parse_tags_yaml(text, "tags")
+
+
+def _value_data(number: int, value: DraftValue) -> dict[str, Any]:
+    where = f"value {number}"
+    lines = [line for line in value.label.splitlines() if line.strip()]
+    item: dict[str, Any] = {}
+    if not lines:
+        raise InputError(f"{where}: give a name, or 'Name: percent' lines for a split")
+    if len(lines) == 1:
+        item["name"] = lines[0].strip()
+    else:
+        split: dict[str, str] = {}
+        total = Decimal(0)
+        for line in lines:
+            found = _SPLIT_LINE.match(line)
+            if found is None:
+                raise InputError(
+                    f"{where}: split line {line.strip()!r} should read 'Name: percent', "
+                    "e.g. 'Platform: 60'"
+                )
+            if found.group(1) in split:
+                raise InputError(f"{where}: the split names {found.group(1)!r} twice")
+            split[found.group(1)] = found.group(2)
+            total += Decimal(found.group(2))
+        if total != 100:
+            raise InputError(f"{where}: the split adds up to {total}%, not 100%")
+        item["split"] = split
+    if not value.filter.strip():
+        raise InputError(f"{where}: needs a filter, e.g. costs.resource = 'ana@acme.example'")
+    try:
+        parse_vql(value.filter)
+    except FilterError as exc:
+        raise InputError(f"{where}: {exc}") from None
+    item["filter"] = value.filter.strip()
+    start, end = _tag_day(value.start, where, "start"), _tag_day(value.end, where, "end")
+    if start or end:
+        if start and end and end < start:
+            raise InputError(f"{where}: ends {end} before it starts {start}")
+        item["dates"] = {"start": start, "end": end}
+    return item
+
+
+def _tag_day(text: str, where: str, name: str) -> str | None:
+    if not text.strip():
+        return None
+    try:
+        return date.fromisoformat(text.strip()).isoformat()
+    except ValueError:
+        raise InputError(f"{where}: {name} date {text!r} is not YYYY-MM-DD") from None
+
+
+def draft_of(tags: TagSet, key: str, workspace: str) -> TagDraft:
+    tag = tags.get(key)
+    values = []
+    for value in tag.values:
+        data = value.to_data()
+        if value.name is not None:
+            label = value.name
+        else:
+            parts = list(data["split"].items())
+            label = parts[0][0] if len(parts) == 1 else "\n".join(f"{n}: {p}" for n, p in parts)
+        start = value.start.isoformat() if value.start else ""
+        end = value.end.isoformat() if value.end else ""
+        values.append(DraftValue(label, value.filter_text, start, end))
+    return TagDraft(workspace, key, key, values)
+
+
+async def tag_draft(request: Request) -> TagDraft:
+    form = await request.form()
+
+    def texts(name: str) -> list[str]:
+        return [v if isinstance(v, str) else "" for v in form.getlist(name)]
+
+    def text(name: str) -> str:
+        value = form.get(name, "")
+        return value if isinstance(value, str) else ""
+
+    rows = zip_longest(
+        texts("v_label"), texts("v_filter"), texts("v_start"), texts("v_end"), fillvalue=""
+    )
+    values = [DraftValue(*row) for row in rows]
+    return TagDraft(text("workspace"), text("original"), text("key"), values, text("op"))
+
+
+DraftDep = Annotated[TagDraft, Depends(tag_draft)]
+
+
+def tag_preview(
+    outlay: Outlay, principal: Principal, draft: TagDraft
+) -> tuple[dict[str, Any] | None, OutlayError | None]:
+    """Cost per value of the draft tag (and Untagged) over the last 30 days, or the problem."""
+    try:
+        workspace = _workspace_name(outlay, principal, draft.workspace)
+        tags = draft.tag_set(outlay.tags(workspace, principal))
+        key = draft.key.strip()
+        spec = ReportSpec(
+            interval="last_30_days", date_bin="cumulative", group_by=(TAG_PREFIX + key,)
+        )
+        result = outlay.report(spec, tags, principal=principal, workspace=workspace)
+    except OutlayError as exc:
+        return None, exc
+    column = TAG_PREFIX + key
+    total = result.total or Decimal(0)
+    rows = [
+        {
+            "name": value_label(column, r.get(column)),
+            "untagged": r.get(column) is None,
+            "cost": r["cost"],
+            "share": Decimal(r["cost"]) * 100 / Decimal(total) if total else None,
+        }
+        for r in result.rows
+    ]
+    rows.sort(key=lambda r: (r["untagged"], -r["cost"]))
+    return {"rows": rows, "total": total, "start": result.start, "end": result.end}, None
+
+
+def tags_context(
+    outlay: Outlay, principal: Principal, workspace: str, draft: TagDraft | None
+) -> dict[str, Any]:
+    tags = outlay.tags(workspace, principal)
+    return {
+        "tags": tags.tags,
+        "workspace": workspace,
+        "workspaces": visible_workspaces(outlay, principal),
+        "draft": draft,
+        "can_edit": principal.can(Action.EDIT),
+        "group_url": lambda key: ReportView(
+            workspace, interval="last_30_days", groupings=(TAG_PREFIX + key,)
+        ).url(),
+    }
+
+
+@router.get("/tags")
+def tags_page(
+    request: Request, session: Session, outlay: OutlayDep, tag: str = "", new: str = ""
+) -> HTMLResponse:
+    principal = session.principal
+    try:
+        workspace = _workspace_name(outlay, principal, request.query_params.get("workspace"))
+        tags = outlay.tags(workspace, principal)
+        draft = None
+        if tag:
+            if tag not in tags:
+                raise NotFoundError(f"no virtual tag {tag!r} (tags: {', '.join(tags.keys)})")
+            draft = draft_of(tags, tag, workspace)
+        elif new:
+            draft = TagDraft(workspace, values=[DraftValue()])
+        context = tags_context(outlay, principal, workspace, draft)
+    except OutlayError as exc:
+        return error_page(request, session, exc)
+    return render(request, "tags.html", session, notice=notice_of(request), **context)
+
+
+@router.post("/tags/edit")
+def tags_edit(
+    request: Request, session: CheckedSession, outlay: OutlayDep, draft: DraftDep
+) -> Response:
+    principal = session.principal
+    preview = problem = None
+    op, _, index_text = draft.op.partition(":")
+    index = int(index_text) if index_text.isdigit() else -1
+    values = draft.values
+    if op == "add":
+        values.append(DraftValue())
+    elif op == "remove" and 0 <= index < len(values) and len(values) > 1:
+        values.pop(index)
+    elif op == "up" and 0 < index < len(values):
+        values[index - 1], values[index] = values[index], values[index - 1]
+    elif op == "down" and 0 <= index < len(values) - 1:
+        values[index + 1], values[index] = values[index], values[index + 1]
+    elif op == "preview":
+        preview, problem = tag_preview(outlay, principal, draft)
+    elif op == "save":
+        try:
+            workspace = _workspace_name(outlay, principal, draft.workspace)
+            tags = draft.tag_set(outlay.tags(workspace, principal))
+            outlay.replace_tags(tags, workspace, principal)
+        except OutlayError as exc:
+            problem = exc
+        else:
+            key = draft.key.strip()
+            return redirect("/tags", workspace=workspace, tag=key, notice="tag_saved", name=key)
+    status = status_of(problem)[0] if problem else 200
+    if problem is not None and status in (403, 404):
+        return error_page(request, session, problem)
+    try:
+        workspace = _workspace_name(outlay, principal, draft.workspace)
+        context = tags_context(outlay, principal, workspace, draft)
+    except OutlayError as exc:
+        return error_page(request, session, exc)
+    return render(
+        request, "tags.html", session, status, preview=preview,
+        problem=str(problem) if problem else None, **context,
+    )  # fmt: skip
+
+
+@router.post("/tags/preview")
+def tags_preview(
+    request: Request, session: CheckedSession, outlay: OutlayDep, draft: DraftDep
+) -> HTMLResponse:
+    """The preview table alone, for the editor's script to show as the user types."""
+    preview, problem = tag_preview(outlay, session.principal, draft)
+    status = status_of(problem)[0] if problem else 200
+    return render(
+        request, "_tag_preview.html", session, status, preview=preview,
+        problem=str(problem) if problem else None,
+    )  # fmt: skip
+
+
+@router.post("/tags/delete")
+def tags_delete(
+    request: Request,
+    session: CheckedSession,
+    outlay: OutlayDep,
+    workspace: Annotated[str, Form()] = "",
+    key: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        space = _workspace_name(outlay, session.principal, workspace)
+        outlay.delete_tag(key, space, session.principal)
+    except OutlayError as exc:
+        return error_page(request, session, exc)
+    return redirect("/tags", workspace=space, notice="tag_deleted", name=key)
+
+
+async def uploaded_yaml(request: Request) -> tuple[str, str]:
+    """(text, source) of a tags file: the uploaded file if one was chosen, else the textarea."""
+    form = await request.form()
+    upload = form.get("file")
+    if isinstance(upload, UploadFile) and upload.filename:
+        body = await upload.read(MAX_UPLOAD + 1)
+        if len(body) > MAX_UPLOAD:
+            raise InputError(f"{upload.filename}: the file is over {MAX_UPLOAD:,} bytes")
+        try:
+            return body.decode("utf-8"), upload.filename
+        except UnicodeDecodeError:
+            raise InputError(f"{upload.filename}: the file is not UTF-8 text") from None
+    text = form.get("yaml", "")
+    return (text if isinstance(text, str) else ""), "pasted YAML"
+
+
+@router.post("/tags/import")
+def tags_import(
+    request: Request,
+    session: CheckedSession,
+    outlay: OutlayDep,
+    upload: Annotated[tuple[str, str], Depends(uploaded_yaml)],
+    workspace: Annotated[str, Form()] = "",
+) -> Response:
+    text, source = upload
+    principal = session.principal
+    try:
+        space = _workspace_name(outlay, principal, workspace)
+        if not text.strip():
+            raise InputError("paste the YAML or choose a file to import")
+        outlay.import_tags(text, source, space, principal)
+    except OutlayError as exc:
+        status, _ = status_of(exc)
+        if status in (403, 404):
+            return error_page(request, session, exc)
+        try:
+            space = _workspace_name(outlay, principal, workspace)
+            context = tags_context(outlay, principal, space, None)
+        except OutlayError:
+            return error_page(request, session, exc)
+        return render(
+            request, "tags.html", session, status, import_error=str(exc), import_text=text,
+            **context,
+        )  # fmt: skip
+    return redirect("/tags", workspace=space, notice="tags_imported")
+
+
+@router.get("/tags/export.yaml")
+def tags_export(request: Request, session: Session, outlay: OutlayDep) -> Response:
+    workspace = _workspace_name(outlay, session.principal, request.query_params.get("workspace"))
+    tags = outlay.tags(workspace, session.principal)
+    filename = f"outlay-tags-{_slug(workspace)}.yaml"
+    return Response(
+        tags.to_yaml(),
+        media_type="application/yaml; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
