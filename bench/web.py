@@ -7,6 +7,7 @@ the report, rendering — without a network. Next to them: the same report throu
 
 from __future__ import annotations
 
+import re
 import statistics
 import tempfile
 import warnings
@@ -70,7 +71,10 @@ def measure(p: QueryParams, out_dir: Path) -> list[dict[str, Any]]:
         compiled = compile_report_query(shape, TagSet(()))
         results = []
         with TestClient(app) as client:
-            client.post("/login", data={"email": "bench@outlay.example", "password": PASSWORD})
+            token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)
+            assert token is not None
+            client.post("/login", data={"email": "bench@outlay.example", "password": PASSWORD,
+                                        "csrf": token.group(1)})  # fmt: skip
             api = client.get(
                 "/api/v1/costs", params=params, headers={"Authorization": f"Bearer {token}"}
             )

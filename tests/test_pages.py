@@ -41,6 +41,16 @@ TAGS_B = (
     f"- key: {HIDDEN_TAG}\n  values:\n    - name: Secret\n      filter: costs.service LIKE '%'\n"
 )
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def sign_in(client: TestClient, email: str, password: str) -> Any:
+    """Sign in through the form, with the token the form page hands out."""
+    found = CSRF.search(client.get("/login").text)
+    assert found is not None
+    data = {"email": email, "password": password, "csrf": found.group(1)}
+    return client.post("/login", data=data)
+
+
 ROLES = ("owner", "admin", "editor", "viewer")
 
 
@@ -94,7 +104,7 @@ def open_world(data_dir: Path, sessions: dict[str, tuple[str, str]] | None = Non
     for role in ROLES:
         client = TestClient(app)
         if role not in known:
-            signed_in = client.post("/login", data={"email": f"{role}@x.io", "password": PASSWORD})
+            signed_in = sign_in(client, f"{role}@x.io", PASSWORD)
             assert signed_in.status_code == 200, signed_in.text
             found = CSRF.search(client.get("/tokens").text)
             assert found is not None
@@ -576,7 +586,7 @@ def test_owner_adds_a_workspace_and_a_user_who_can_sign_in(world: World) -> None
                                                  "password": PASSWORD, "workspaces": "Research"})  # fmt: skip
     assert "Added user new@x.io" in added.text
     client = TestClient(world.clients["owner"].app)
-    page = client.post("/login", data={"email": "new@x.io", "password": PASSWORD})
+    page = sign_in(client, "new@x.io", PASSWORD)
     assert page.status_code == 200 and query_of(str(page.url))["workspace"] == "Research"
     short = world.post("owner", "/admin/users",
                        {"email": "s@x.io", "role": "viewer", "password": "short"})  # fmt: skip
@@ -621,3 +631,15 @@ def test_renaming_a_tag_in_the_editor_replaces_it_in_place(world: World) -> None
     assert world.outlay.tags("A").keys == ("group",)
     edit = world.get("editor", "/tags?workspace=A&tag=group").text
     assert 'name="original" value="group"' in edit and ">Claude</textarea>" in edit
+
+
+def test_a_sign_in_without_the_form_token_is_refused(world: World) -> None:
+    client = TestClient(world.clients["owner"].app)
+    refused = client.post("/login", data={"email": "owner@x.io", "password": PASSWORD})
+    assert refused.status_code == 403 and "sign in again" in refused.text
+    assert client.get("/reports", follow_redirects=False).status_code == 303  # still signed out
+    client.get("/login")  # a token for another browser does not work either
+    forged = client.post("/login", data={"email": "owner@x.io", "password": PASSWORD,
+                                         "csrf": "not-the-token"})  # fmt: skip
+    assert forged.status_code == 403
+    assert sign_in(client, "owner@x.io", PASSWORD).status_code == 200
