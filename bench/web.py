@@ -71,10 +71,10 @@ def measure(p: QueryParams, out_dir: Path) -> list[dict[str, Any]]:
         compiled = compile_report_query(shape, TagSet(()))
         results = []
         with TestClient(app) as client:
-            token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)
-            assert token is not None
+            form = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)
+            assert form is not None
             client.post("/login", data={"email": "bench@outlay.example", "password": PASSWORD,
-                                        "csrf": token.group(1)})  # fmt: skip
+                                        "csrf": form.group(1)})  # fmt: skip
             api = client.get(
                 "/api/v1/costs", params=params, headers={"Authorization": f"Bearer {token}"}
             )

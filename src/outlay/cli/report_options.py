@@ -64,17 +64,9 @@ def build_spec(
     sort: str,
     forecast: bool,
 ) -> ReportSpec:
-    groups = tuple(g.strip() for g in group_by.split(",") if g.strip()) if group_by else ()
-    return ReportSpec(
+    return ReportSpec.from_options(
         start=parse_day(start, "--start") if start else None,
         end=parse_day(end, "--end") if end else None,
-        interval=interval,
-        date_bin=date_bin,
-        group_by=groups,
-        filter=filter_ if filter_ and filter_.strip() else None,
-        measure=measure,
-        compare=compare,
-        top=top,
-        sort=sort,
-        forecast=forecast,
-    )
+        interval=interval, filter=filter_, groupings=group_by, date_bin=date_bin,
+        measure=measure, compare=compare, top=top, sort=sort, forecast=forecast,
+    )  # fmt: skip

@@ -67,6 +67,31 @@ class ReportSpec:
         if self.filter is not None and self.filter.strip():
             object.__setattr__(self, "expr", parse_vql(self.filter))
 
+    @classmethod
+    def from_options(
+        cls,
+        *,
+        start: date | None,
+        end: date | None,
+        interval: str | None,
+        filter: str | None,
+        groupings: str | None,
+        date_bin: str,
+        measure: str,
+        compare: str | None,
+        top: int | None,
+        sort: str,
+        forecast: bool,
+    ) -> ReportSpec:
+        """A spec from command-line options or URL parameters: text as typed, blanks unset."""
+        groups = tuple(g.strip() for g in groupings.split(",") if g.strip()) if groupings else ()
+        return cls(
+            start=start, end=end, interval=interval or None,
+            filter=filter if filter and filter.strip() else None, group_by=groups,
+            date_bin=date_bin, measure=measure, compare=compare or None, top=top, sort=sort,
+            forecast=forecast,
+        )  # fmt: skip
+
     def period(self, today: date, cycle_day: int = 1) -> tuple[date, date]:
         if self.interval is not None:
             return resolve_interval(self.interval, today, cycle_day)

@@ -41,27 +41,6 @@ class AttachAccount(BaseModel):
     account: str
 
 
-def spec_from_query(
-    start_date: date | None,
-    end_date: date | None,
-    interval: str | None,
-    filter_: str | None,
-    groupings: str | None,
-    date_bin: str,
-    measure: str,
-    compare: str | None,
-    top: int | None,
-    sort: str,
-    forecast: bool,
-) -> ReportSpec:
-    groups = tuple(g.strip() for g in groupings.split(",") if g.strip()) if groupings else ()
-    return ReportSpec(
-        start=start_date, end=end_date, interval=interval or None, filter=filter_ or None,
-        group_by=groups, date_bin=date_bin, measure=measure, compare=compare or None, top=top,
-        sort=sort, forecast=forecast,
-    )  # fmt: skip
-
-
 @router.get("/costs")
 def costs(
     outlay: OutlayDep,
@@ -80,9 +59,10 @@ def costs(
     forecast: bool = False,
 ) -> dict[str, Any]:
     """The cost report: the same rows and totals as `outlay costs --format json`."""
-    spec = spec_from_query(
-        start_date, end_date, interval, filter, groupings, date_bin, measure, compare, top,
-        sort, forecast,
+    spec = ReportSpec.from_options(
+        start=start_date, end=end_date, interval=interval, filter=filter, groupings=groupings,
+        date_bin=date_bin, measure=measure, compare=compare, top=top, sort=sort,
+        forecast=forecast,
     )  # fmt: skip
     return to_data(outlay.report(spec, principal=principal, workspace=workspace))
 
