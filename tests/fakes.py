@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 
+from outlay.config import Settings
 from outlay.providers.cursor.client import CursorClient
 from outlay.providers.cursor.fake.api import DEFAULT_KEY, FakeCursorAPI
 from outlay.providers.cursor.fake.team import FakeTeam, TeamSpec
@@ -18,6 +20,7 @@ from outlay.providers.cursor.policy import (
     RateLimits,
     RetryPolicy,
 )
+from outlay.service import Outlay
 
 BASE_URL = "https://cursor.fake.test"
 #: A fixed "now" for deterministic data: 2026-11-20 15:30 UTC.
@@ -86,3 +89,18 @@ def fake_cursor(spec: TeamSpec | None = None, **api_options: object) -> FakeCurs
     team = FakeTeam(spec or TeamSpec(users=8, days=40), now_ms=clock.now_ms)
     api = FakeCursorAPI(team, clock=clock.monotonic, **api_options)  # type: ignore[arg-type]
     return FakeCursor(clock, team, api)
+
+
+def make_outlay(
+    data_dir: Path,
+    fake: FakeCursor,
+    wrap: Callable[[httpx.Request], httpx.Response | None] | None = None,
+) -> Outlay:
+    """An Outlay on ``data_dir`` that reaches the fake through ``wrap`` and runs on its clock."""
+    return Outlay(
+        Settings(data_dir=data_dir),
+        http=lambda: fake.http(wrap),
+        now_ms=fake.clock.now_ms,
+        monotonic=fake.clock.monotonic,
+        sleep=fake.clock.sleep,
+    )

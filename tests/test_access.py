@@ -21,7 +21,6 @@ import pytest
 from sqlalchemy import delete, select, update
 
 from outlay.access import ForbiddenError, Principal, UnauthenticatedError, hash_password
-from outlay.config import Settings
 from outlay.errors import AccountError, InputError, NotFoundError
 from outlay.ingest.windows import utc_day
 from outlay.providers.cursor.fake.api import DEFAULT_KEY, FakeCursorAPI
@@ -31,7 +30,7 @@ from outlay.report.spec import ReportSpec
 from outlay.service import SESSION_LIFETIME, TOKEN_DAYS, Outlay, _utc_now
 from outlay.store.access import User
 from outlay.store.schema import CredentialRow, LoginFailureRow, UserRow
-from tests.fakes import BASE_URL, NOW_MS, FakeCursor, fake_cursor
+from tests.fakes import BASE_URL, NOW_MS, FakeCursor, fake_cursor, make_outlay
 
 TODAY = utc_day(NOW_MS)
 EVERYTHING: dict[str, Any] = {
@@ -42,20 +41,6 @@ EVERYTHING: dict[str, Any] = {
 B_URL = "https://team-b.fake.test"  # routed to the second fake team
 PASSWORD = "correct horse battery"
 ROLES = ("viewer", "editor", "admin", "owner")
-
-
-def make_outlay(
-    tmp_path: Path,
-    fake: FakeCursor,
-    wrap: Callable[[httpx.Request], httpx.Response | None] | None = None,
-) -> Outlay:
-    return Outlay(
-        Settings(data_dir=tmp_path),
-        http=lambda: fake.http(wrap),
-        now_ms=fake.clock.now_ms,
-        monotonic=fake.clock.monotonic,
-        sleep=fake.clock.sleep,
-    )
 
 
 def tag_yaml(key: str) -> str:

@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 import pytest
 
-from outlay.config import Settings
 from outlay.errors import AuthError, SyncBusyError, UnavailableError
 from outlay.ingest.lock import account_lock
 from outlay.ingest.windows import DAY_MS, day_start_ms, utc_day
@@ -19,7 +18,7 @@ from outlay.providers.cursor.fake.api import DEFAULT_KEY, Fault
 from outlay.providers.cursor.fake.team import TeamSpec
 from outlay.report.spec import ReportSpec
 from outlay.service import Outlay
-from tests.fakes import BASE_URL, NOW_MS, FakeCursor, fake_cursor
+from tests.fakes import BASE_URL, NOW_MS, FakeCursor, fake_cursor, make_outlay
 
 TODAY = utc_day(NOW_MS)
 EVERYTHING = {
@@ -27,20 +26,6 @@ EVERYTHING = {
     "end": TODAY + timedelta(days=30),
     "date_bin": "cumulative",
 }
-
-
-def make_outlay(
-    tmp_path: Path,
-    fake: FakeCursor,
-    wrap: Callable[[httpx.Request], httpx.Response | None] | None = None,
-) -> Outlay:
-    return Outlay(
-        Settings(data_dir=tmp_path),
-        http=lambda: fake.http(wrap),
-        now_ms=fake.clock.now_ms,
-        monotonic=fake.clock.monotonic,
-        sleep=fake.clock.sleep,
-    )
 
 
 def connected(tmp_path: Path, fake: FakeCursor) -> Outlay:
