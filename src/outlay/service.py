@@ -106,14 +106,17 @@ class Outlay:
     def access(self) -> AccessStore:
         return AccessStore(self.meta, now=_utc_now())
 
+    def workspaces(self, principal: Principal = LOCAL_OWNER) -> list[Workspace]:
+        """The workspaces the principal may see."""
+        return [w for w in self.access.workspaces() if principal.sees(w.id)]
+
     def workspace(self, name: str | None, principal: Principal = LOCAL_OWNER) -> Workspace:
         """A workspace the principal may see; without a name, Default or else their first."""
+        visible = self.workspaces(principal)
         if name is None:
-            visible = [w for w in self.access.workspaces() if principal.sees(w.id)]
             if not visible:
                 raise NotFoundError(f"{principal.email} belongs to no workspace; ask an admin")
             return next((w for w in visible if w.name == DEFAULT_WORKSPACE), visible[0])
-        visible = [w for w in self.access.workspaces() if principal.sees(w.id)]
         for candidate in visible:
             if candidate.name == name:
                 return candidate
@@ -191,6 +194,20 @@ class Outlay:
             rows = self.facts.delete_account(account.name)
             self.meta.remove_account(account)
         return rows
+
+    def workspace_accounts(self, principal: Principal = LOCAL_OWNER) -> list[tuple[str, list[str]]]:
+        """Each workspace the principal sees, with the names of its accounts."""
+        accounts = self.accounts(principal)
+        listing = []
+        for space in self.workspaces(principal):
+            ids = self.access.account_ids(frozenset({space.id}))
+            listing.append((space.name, [a.name for a in accounts if a.id in ids]))
+        return listing
+
+    def account_workspaces(self, account: Account, principal: Principal = LOCAL_OWNER) -> list[str]:
+        """Names of the workspaces, among those the principal sees, that hold the account."""
+        spaces = self.access.workspaces_of_account(account.id)
+        return [w.name for w in spaces if principal.sees(w.id)]
 
     def attach(self, account_name: str, workspace: str, principal: Principal = LOCAL_OWNER) -> None:
         principal.require(Action.ADMIN)
@@ -407,6 +424,28 @@ class Outlay:
 
     def revoke(self, credential: Credential) -> None:
         self.access.revoke(credential.id, now=_utc_now())
+
+    def users(self, principal: Principal = LOCAL_OWNER) -> list[tuple[User, list[str]]]:
+        """Every user with the names of their workspaces (owners only)."""
+        principal.require(Action.OWN)
+        names = {w.id: w.name for w in self.access.workspaces()}
+        return [
+            (user, sorted(names[i] for i in self.access.user_workspace_ids(user.id)))
+            for user in self.access.users()
+        ]
+
+    def tokens(self, principal: Principal) -> list[Credential]:
+        """The principal's own API tokens, oldest first."""
+        if principal.user_id is None:
+            return []
+        return self.access.credentials(principal.user_id, "token")
+
+    def revoke_token(self, principal: Principal, token_id: int) -> None:
+        """Revoke one of the principal's own tokens; anyone else's is "no such token"."""
+        found = next((t for t in self.tokens(principal) if t.id == token_id), None)
+        if found is None:
+            raise NotFoundError("no such token of yours")
+        self.revoke(found)
 
     @property
     def _lock_dir(self) -> Path:

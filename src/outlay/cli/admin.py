@@ -68,12 +68,9 @@ def attach(
 @workspaces.command("list")
 def list_workspaces(ctx: typer.Context) -> None:
     """Workspaces and their accounts."""
-    outlay = outlay_of(ctx)
-    names = {a.id: a.name for a in outlay.accounts()}
-    for space in outlay.access.workspaces():
-        ids = outlay.access.account_ids(frozenset({space.id}))
-        listed = ", ".join(sorted(names[i] for i in ids if i in names)) or "no accounts"
-        console().print(f"{space.name}: {listed}", markup=False)
+    for name, accounts in outlay_of(ctx).workspace_accounts():
+        listed = ", ".join(sorted(accounts)) or "no accounts"
+        console().print(f"{name}: {listed}", markup=False)
 
 
 @tokens.command("create")

@@ -170,7 +170,7 @@ def delete_tag(
 
 @router.get("/workspaces")
 def list_workspaces(outlay: OutlayDep, principal: ApiPrincipal) -> list[dict[str, Any]]:
-    return [{"name": w.name} for w in outlay.access.workspaces() if principal.sees(w.id)]
+    return [{"name": w.name} for w in outlay.workspaces(principal)]
 
 
 @router.post("/workspaces", status_code=201)

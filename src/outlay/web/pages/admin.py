@@ -27,26 +27,19 @@ router = APIRouter(include_in_schema=False)
 
 
 def tokens_context(outlay: Outlay, principal: Principal) -> dict[str, Any]:
-    tokens = outlay.access.credentials(principal.user_id, "token") if principal.user_id else []
-    return {"tokens": list(reversed(tokens)), "token_days": TOKEN_DAYS}
+    return {"tokens": list(reversed(outlay.tokens(principal))), "token_days": TOKEN_DAYS}
 
 
 def admin_context(outlay: Outlay, principal: Principal) -> dict[str, Any]:
     accounts = outlay.accounts(principal)
-    spaces = [w for w in outlay.access.workspaces() if principal.sees(w.id)]
-    by_space = []
-    for space in spaces:
-        ids = outlay.access.account_ids(frozenset({space.id}))
-        by_space.append((space.name, [a.name for a in accounts if a.id in ids]))
+    by_space = outlay.workspace_accounts(principal)
     users = []
     if principal.can(Action.OWN):
-        names = {w.id: w.name for w in outlay.access.workspaces()}
-        for user in outlay.access.users():
-            member = sorted(names[i] for i in outlay.access.user_workspace_ids(user.id))
+        for user, member in outlay.users(principal):
             users.append({"email": user.email, "role": user.role, "workspaces": member})
     return {
         "spaces": by_space,
-        "workspaces": [w.name for w in spaces],
+        "workspaces": [name for name, _ in by_space],
         "accounts": [a.name for a in accounts],
         "users": users,
         "roles": ROLES,
@@ -158,10 +151,10 @@ def revoke_token(
     token_id: Annotated[str, Form()] = "",
     back: Annotated[str, Form()] = "/tokens",
 ) -> Response:
-    principal = session.principal
-    mine = outlay.access.credentials(principal.user_id, "token") if principal.user_id else []
-    found = next((c for c in mine if str(c.id) == token_id), None)
-    if found is None:
+    try:
+        outlay.revoke_token(session.principal, int(token_id))
+    except ValueError:
         return error_page(request, session, NotFoundError("no such token of yours"))
-    outlay.revoke(found)
+    except OutlayError as exc:
+        return error_page(request, session, exc)
     return redirect("/admin" if back == "/admin" else "/tokens", notice="token_revoked")

@@ -177,7 +177,7 @@ def scheduler_of(request: Request) -> Scheduler:
 
 
 def visible_workspaces(outlay: Outlay, principal: Principal) -> list[str]:
-    return [w.name for w in outlay.access.workspaces() if principal.sees(w.id)]
+    return [w.name for w in outlay.workspaces(principal)]
 
 
 def _safe_next(target: str) -> str:

@@ -36,9 +36,7 @@ def integrations_context(
     pending = scheduler.pending()
     rows: list[dict[str, Any]] = []
     for account in outlay.accounts(principal):
-        spaces = [
-            w.name for w in outlay.access.workspaces_of_account(account.id) if principal.sees(w.id)
-        ]
+        spaces = outlay.account_workspaces(account, principal)
         rows.append(
             {
                 "account": account,
