@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import httpx
@@ -309,7 +309,7 @@ class Outlay:
         principal.require(Action.READ)
         space = self.workspace(workspace, principal)
         body = self.meta.document(f"{TAGS_DOCUMENT}:{space.id}")
-        return parse_tags_yaml(body, "stored tags") if body else TagSet(())
+        return _stored_tags(body) if body else TagSet(())
 
     def replace_tags(
         self, tags: TagSet, workspace: str | None = None, principal: Principal = LOCAL_OWNER
@@ -450,6 +450,13 @@ class Outlay:
     @property
     def _lock_dir(self) -> Path:
         return self.settings.ensure_data_dir() / "locks"
+
+
+@lru_cache(maxsize=64)
+def _stored_tags(body: str) -> TagSet:
+    # Every report reads its workspace's tags; parsing and validating 200 rules takes ~24 ms,
+    # so the same stored text is parsed once. A TagSet is immutable: sharing it is safe.
+    return parse_tags_yaml(body, "stored tags")
 
 
 def _utc_now() -> datetime:
