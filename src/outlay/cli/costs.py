@@ -11,13 +11,13 @@ import typer
 from rich.table import Table
 
 from outlay.cli import report_options as opt
-from outlay.cli.render import console, dollars, dump_json, table
+from outlay.cli.render import console, dump_json, table
 from outlay.cli.state import outlay_of, workspace_of
+from outlay.display import dollars
 from outlay.errors import InputError
 from outlay.report.export import columns, to_csv, to_data, to_parquet
 from outlay.report.run import ReportResult
-
-MONEY = ("cost", "billed_cost", "list_cost")
+from outlay.report.spec import MONEY_MEASURES
 
 
 class OutputFormat(StrEnum):
@@ -87,8 +87,8 @@ def print_report(result: ReportResult, fmt: OutputFormat, output: Path | None) -
 
 
 def _amount(measure: str, value: Any) -> str:
-    if measure in MONEY:
-        return dollars(Decimal(value))
+    if measure in MONEY_MEASURES:
+        return dollars(value)
     if isinstance(value, Decimal):
         return f"{value.normalize():,f}"
     return f"{value:,}"

@@ -1,4 +1,4 @@
-"""Output helpers shared by commands: exact decimals, dollars for people, JSON, CSV, tables."""
+"""Output helpers shared by commands: exact decimals in JSON, Rich tables and consoles."""
 
 from __future__ import annotations
 
@@ -12,12 +12,6 @@ from rich.console import Console
 from rich.table import Table
 
 from outlay.report.export import exact
-
-
-def dollars(value: Decimal) -> str:
-    """Rounded to cents for a person reading a table; exports keep every digit."""
-    cents = value.quantize(Decimal("0.01"))
-    return f"-${-cents:,.2f}" if cents < 0 else f"${cents:,.2f}"
 
 
 def json_ready(value: Any) -> Any:

@@ -17,6 +17,7 @@ from outlay.report.vql import Expr, parse_vql
 
 DATE_BINS = ("hour", "day", "week", "month", "quarter", "cumulative")
 MEASURES = ("cost", "billed_cost", "list_cost", "usage", "count")
+MONEY_MEASURES = ("cost", "billed_cost", "list_cost")
 SORTS = ("value", "name")
 MAX_TOP = 1000
 

@@ -14,8 +14,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from outlay.access import Principal
+from outlay.display import dollars
 from outlay.errors import OutlayError
 from outlay.report.dimensions import TAG_PREFIX
+from outlay.report.spec import MONEY_MEASURES
 from outlay.service import Outlay
 from outlay.web.deps import SessionAuth
 from outlay.web.errors import status_of
@@ -23,7 +25,6 @@ from outlay.web.scheduler import Scheduler
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templates"))
 
-MONEY_MEASURES = ("cost", "billed_cost", "list_cost")
 CHARTS = ("bar", "line", "area", "pie")
 DEFAULT_GROUPS = ("service",)
 #: Drilling into a report grouped by one dimension groups the drilled slice by the next one.
@@ -94,10 +95,7 @@ NOTICES = {
 # -- rendering -------------------------------------------------------------------------------
 
 
-def money(value: Any) -> str:
-    amount = Decimal(str(value)).quantize(Decimal("0.01"))
-    text = f"${abs(amount):,.2f}"
-    return f"-{text}" if amount < 0 else text
+money = dollars  # the templates' name for it
 
 
 def number(value: Any) -> str:

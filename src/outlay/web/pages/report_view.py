@@ -16,7 +16,7 @@ from outlay.report.dimensions import BASE_DIMENSIONS, PROVIDER_TAGS, TAG_PREFIX
 from outlay.report.export import to_data
 from outlay.report.intervals import INTERVALS
 from outlay.report.run import OTHER, ReportResult
-from outlay.report.spec import DATE_BINS, MEASURES, ReportSpec
+from outlay.report.spec import DATE_BINS, MEASURES, MONEY_MEASURES, ReportSpec
 from outlay.report.tags import TagSet
 from outlay.report.vql import And, Compare, Expr, InList, fields_used, parse_vql, to_vql
 from outlay.service import Outlay
@@ -28,7 +28,6 @@ from outlay.web.pages.common import (
     INTERVAL_LABELS,
     MAX_DATE_ROWS,
     MEASURE_LABELS,
-    MONEY_MEASURES,
     dimension_label,
     visible_workspaces,
 )
