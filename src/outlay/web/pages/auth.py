@@ -11,8 +11,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from outlay.access import UnauthenticatedError, new_secret
 from outlay.web.deps import SESSION_COOKIE, CheckedSession, OutlayDep, Session
 from outlay.web.pages.common import (
-    _safe_next,
     render,
+    safe_next,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -28,7 +28,7 @@ def _login_page(
     """The sign-in form with a fresh token, also set as a cookie: a form posted from another
     site cannot know it (double submit), so nobody can sign a visitor in as someone else."""
     token = new_secret()
-    page = render(request, "login.html", status_code=status, next=_safe_next(next),
+    page = render(request, "login.html", status_code=status, next=safe_next(next),
                   error=error, email=email, login_csrf=token)  # fmt: skip
     page.set_cookie(
         LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", max_age=3600,
@@ -59,7 +59,7 @@ def login(
         secret, _ = outlay.login(email, password)
     except UnauthenticatedError as exc:
         return _login_page(request, next, str(exc), email)
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    response = RedirectResponse(safe_next(next), status_code=303)
     response.delete_cookie(LOGIN_CSRF_COOKIE)
     response.set_cookie(
         SESSION_COOKIE, secret, httponly=True, samesite="lax",

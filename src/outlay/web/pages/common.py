@@ -178,7 +178,7 @@ def visible_workspaces(outlay: Outlay, principal: Principal) -> list[str]:
     return [w.name for w in outlay.workspaces(principal)]
 
 
-def _safe_next(target: str) -> str:
+def safe_next(target: str) -> str:
     """Only same-site paths: a login link must not bounce people to another site."""
     parsed = urlparse(target)
     return (
@@ -188,5 +188,9 @@ def _safe_next(target: str) -> str:
     )
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)[:60] or "workspace"
+
+
+def workspace_name(outlay: Outlay, principal: Principal, name: str | None) -> str:
+    return outlay.workspace(name or None, principal).name

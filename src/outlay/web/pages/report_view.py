@@ -419,7 +419,3 @@ def _swap(items: tuple[str, ...], index: int) -> tuple[str, ...]:
     swapped = list(items)
     swapped[index], swapped[index + 1] = swapped[index + 1], swapped[index]
     return tuple(swapped)
-
-
-def _workspace_name(outlay: Outlay, principal: Principal, name: str | None) -> str:
-    return outlay.workspace(name or None, principal).name

@@ -18,17 +18,17 @@ from outlay.web.deps import CheckedSession, OutlayDep, Session
 from outlay.web.pages.common import (
     INTERVAL_LABELS,
     MAX_VALUES,
-    _slug,
     dimension_label,
     error_page,
     notice_of,
     redirect,
     render,
+    slug,
     visible_workspaces,
+    workspace_name,
 )
 from outlay.web.pages.report_view import (
     ReportView,
-    _workspace_name,
     report_context,
     run_view,
 )
@@ -40,7 +40,7 @@ router = APIRouter(include_in_schema=False)
 def reports(request: Request, session: Session, outlay: OutlayDep) -> Response:
     query = request.query_params
     try:
-        workspace = _workspace_name(outlay, session.principal, query.get("workspace"))
+        workspace = workspace_name(outlay, session.principal, query.get("workspace"))
         tags = outlay.tags(workspace, session.principal)
     except OutlayError as exc:
         return error_page(request, session, exc)
@@ -63,11 +63,11 @@ def reports(request: Request, session: Session, outlay: OutlayDep) -> Response:
 @router.get("/reports/export.csv")
 def export_csv(request: Request, session: Session, outlay: OutlayDep) -> Response:
     query = request.query_params
-    workspace = _workspace_name(outlay, session.principal, query.get("workspace"))
+    workspace = workspace_name(outlay, session.principal, query.get("workspace"))
     view = ReportView.from_query(query, workspace)
     spec = replace(view.spec(), forecast=False)
     result = outlay.report(spec, principal=session.principal, workspace=workspace)
-    filename = f"outlay-{_slug(workspace)}-{result.start}-{result.end}.csv"
+    filename = f"outlay-{slug(workspace)}-{result.start}-{result.end}.csv"
     return Response(
         to_csv(result),
         media_type="text/csv; charset=utf-8",
@@ -81,7 +81,7 @@ def dimension_values(
 ) -> JSONResponse:
     """The values a dimension takes over the view's dates: the filter builder's suggestions."""
     query = request.query_params
-    workspace = _workspace_name(outlay, session.principal, query.get("workspace"))
+    workspace = workspace_name(outlay, session.principal, query.get("workspace"))
     view = ReportView.from_query(query, workspace)
     base = view.spec()
     spec = ReportSpec(
@@ -95,7 +95,7 @@ def dimension_values(
 
 def _view_of_query(outlay: Outlay, principal: Principal, query: str) -> ReportView:
     params = dict(parse_qsl(query, keep_blank_values=True))
-    workspace = _workspace_name(outlay, principal, params.get("workspace"))
+    workspace = workspace_name(outlay, principal, params.get("workspace"))
     return ReportView.from_query(params, workspace)
 
 
@@ -121,9 +121,7 @@ def save_report(
 @router.get("/reports/saved")
 def saved_reports(request: Request, session: Session, outlay: OutlayDep) -> HTMLResponse:
     try:
-        workspace = _workspace_name(
-            outlay, session.principal, request.query_params.get("workspace")
-        )
+        workspace = workspace_name(outlay, session.principal, request.query_params.get("workspace"))
         found = outlay.saved_reports(session.principal, workspace)
     except OutlayError as exc:
         return error_page(request, session, exc)
@@ -161,7 +159,7 @@ def rename_report(
 ) -> Response:
     principal = session.principal
     try:
-        space = _workspace_name(outlay, principal, workspace)
+        space = workspace_name(outlay, principal, workspace)
         spec = outlay.saved_spec(name, principal, space)
         new_name = new_name.strip()
         if new_name != name:
@@ -183,7 +181,7 @@ def delete_report(
     name: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        space = _workspace_name(outlay, session.principal, workspace)
+        space = workspace_name(outlay, session.principal, workspace)
         outlay.delete_report(name, session.principal, space)
     except OutlayError as exc:
         return error_page(request, session, exc)

@@ -25,16 +25,16 @@ from outlay.web.deps import CheckedSession, OutlayDep, Session
 from outlay.web.errors import status_of
 from outlay.web.pages.common import (
     MAX_UPLOAD,
-    _slug,
     error_page,
     notice_of,
     redirect,
     render,
+    slug,
     visible_workspaces,
+    workspace_name,
 )
 from outlay.web.pages.report_view import (
     ReportView,
-    _workspace_name,
     value_label,
 )
 
@@ -181,7 +181,7 @@ def tag_preview(
 ) -> tuple[dict[str, Any] | None, OutlayError | None]:
     """Cost per value of the draft tag (and Untagged) over the last 30 days, or the problem."""
     try:
-        workspace = _workspace_name(outlay, principal, draft.workspace)
+        workspace = workspace_name(outlay, principal, draft.workspace)
         tags = draft.tag_set(outlay.tags(workspace, principal))
         key = draft.key.strip()
         spec = ReportSpec(
@@ -227,7 +227,7 @@ def tags_page(
 ) -> HTMLResponse:
     principal = session.principal
     try:
-        workspace = _workspace_name(outlay, principal, request.query_params.get("workspace"))
+        workspace = workspace_name(outlay, principal, request.query_params.get("workspace"))
         tags = outlay.tags(workspace, principal)
         draft = None
         if tag:
@@ -263,7 +263,7 @@ def tags_edit(
         preview, problem = tag_preview(outlay, principal, draft)
     elif op == "save":
         try:
-            workspace = _workspace_name(outlay, principal, draft.workspace)
+            workspace = workspace_name(outlay, principal, draft.workspace)
             tags = draft.tag_set(outlay.tags(workspace, principal))
             outlay.replace_tags(tags, workspace, principal)
         except OutlayError as exc:
@@ -275,7 +275,7 @@ def tags_edit(
     if problem is not None and status in (403, 404):
         return error_page(request, session, problem)
     try:
-        workspace = _workspace_name(outlay, principal, draft.workspace)
+        workspace = workspace_name(outlay, principal, draft.workspace)
         context = tags_context(outlay, principal, workspace, draft)
     except OutlayError as exc:
         return error_page(request, session, exc)
@@ -307,7 +307,7 @@ def tags_delete(
     key: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        space = _workspace_name(outlay, session.principal, workspace)
+        space = workspace_name(outlay, session.principal, workspace)
         outlay.delete_tag(key, space, session.principal)
     except OutlayError as exc:
         return error_page(request, session, exc)
@@ -341,7 +341,7 @@ def tags_import(
     text, source = upload
     principal = session.principal
     try:
-        space = _workspace_name(outlay, principal, workspace)
+        space = workspace_name(outlay, principal, workspace)
         if not text.strip():
             raise InputError("paste the YAML or choose a file to import")
         outlay.import_tags(text, source, space, principal)
@@ -350,7 +350,7 @@ def tags_import(
         if status in (403, 404):
             return error_page(request, session, exc)
         try:
-            space = _workspace_name(outlay, principal, workspace)
+            space = workspace_name(outlay, principal, workspace)
             context = tags_context(outlay, principal, space, None)
         except OutlayError:
             return error_page(request, session, exc)
@@ -363,9 +363,9 @@ def tags_import(
 
 @router.get("/tags/export.yaml")
 def tags_export(request: Request, session: Session, outlay: OutlayDep) -> Response:
-    workspace = _workspace_name(outlay, session.principal, request.query_params.get("workspace"))
+    workspace = workspace_name(outlay, session.principal, request.query_params.get("workspace"))
     tags = outlay.tags(workspace, session.principal)
-    filename = f"outlay-tags-{_slug(workspace)}.yaml"
+    filename = f"outlay-tags-{slug(workspace)}.yaml"
     return Response(
         tags.to_yaml(),
         media_type="application/yaml; charset=utf-8",
