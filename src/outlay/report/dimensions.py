@@ -31,19 +31,13 @@ PROVIDER_TAGS: dict[str, str] = {
 TAG_PREFIX = "tag:"
 
 
-def dimension_sql(name: str) -> str:
-    """SQL expression of a dimension (``service``, ``tag:cursor:max_mode``, …)."""
-    if name in BASE_DIMENSIONS:
-        return name
-    if name.startswith(TAG_PREFIX):
-        return tag_sql(name[len(TAG_PREFIX) :])
+def check_dimension(name: str) -> None:
+    """Refuse a group-by name that is neither a dimension nor ``tag:<key>`` (keys are checked
+    against the tag set when the query is compiled)."""
+    if name in BASE_DIMENSIONS or (name.startswith(TAG_PREFIX) and len(name) > len(TAG_PREFIX)):
+        return
+    if name == TAG_PREFIX:
+        raise InputError("group-by tag: needs a key, e.g. tag:team")
     raise InputError(
         f"unknown dimension {name!r}; use one of {', '.join(BASE_DIMENSIONS)} or tag:<key>"
     )
-
-
-def tag_sql(key: str) -> str:
-    try:
-        return PROVIDER_TAGS[key]
-    except KeyError:
-        raise InputError(f"unknown tag {key!r}; known tags: {', '.join(PROVIDER_TAGS)}") from None

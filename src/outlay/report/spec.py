@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from outlay.errors import InputError
-from outlay.report.dimensions import dimension_sql
+from outlay.report.dimensions import check_dimension
 from outlay.report.intervals import INTERVALS, resolve_interval
 from outlay.report.vql import Expr, parse_vql
 
@@ -57,10 +57,7 @@ class ReportSpec:
         if len(set(self.group_by)) != len(self.group_by):
             raise InputError(f"group-by {','.join(self.group_by)} names a dimension twice")
         for name in self.group_by:
-            if not name.startswith("tag:"):
-                dimension_sql(name)  # virtual tags are checked against the tag set later
-            elif name == "tag:":
-                raise InputError("group-by tag: needs a key, e.g. tag:team")
+            check_dimension(name)
         if self.top is not None and not 1 <= self.top <= MAX_TOP:
             raise InputError(f"--top must be 1 to {MAX_TOP}")
         if self.compare not in (None, "previous"):
