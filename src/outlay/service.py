@@ -263,7 +263,7 @@ class Outlay:
         return run_report(
             self.facts,
             spec,
-            self.tags(space.name, principal) if tags is None else tags,
+            self._tags_in(space) if tags is None else tags,
             today=self.today(),
             cycle_day=self.settings.billing_cycle_day,
             accounts=accounts,
@@ -281,7 +281,7 @@ class Outlay:
         start, end = spec.period(self.today(), self.settings.billing_cycle_day)
         # Fail now, not at the next run, if the spec names a virtual tag that does not exist.
         shape = Shape(start, end, spec.date_bin, spec.group_by, spec.measure, spec.expr)
-        needed_tags(shape, self.tags(space.name, principal))
+        needed_tags(shape, self._tags_in(space))
         return self.meta.save_report(space.id, name, spec.to_data(), now=_utc_now())
 
     def saved_reports(
@@ -307,7 +307,9 @@ class Outlay:
 
     def tags(self, workspace: str | None = None, principal: Principal = LOCAL_OWNER) -> TagSet:
         principal.require(Action.READ)
-        space = self.workspace(workspace, principal)
+        return self._tags_in(self.workspace(workspace, principal))
+
+    def _tags_in(self, space: Workspace) -> TagSet:
         body = self.meta.document(f"{TAGS_DOCUMENT}:{space.id}")
         return _stored_tags(body) if body else TagSet(())
 
