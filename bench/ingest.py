@@ -64,9 +64,9 @@ def _cpu_s() -> float:
 
 def _serve_fake(spec: dict[str, Any], conn: Connection) -> None:
     """Fake-API process: warm every day, serve, report, and wait to be told to stop."""
-    from outlay.providers.cursor.fake.api import FakeCursorAPI
-    from outlay.providers.cursor.fake.server import RunningFake
-    from outlay.providers.cursor.fake.team import FakeTeam, TeamSpec
+    from outlay.testing.cursor_fake.api import FakeCursorAPI
+    from outlay.testing.cursor_fake.server import RunningFake
+    from outlay.testing.cursor_fake.team import FakeTeam, TeamSpec
 
     team = FakeTeam(TeamSpec(**spec))
     api = FakeCursorAPI(team, rate_limit=False)

@@ -11,9 +11,6 @@ import httpx
 
 from outlay.config import Settings
 from outlay.providers.cursor.client import CursorClient
-from outlay.providers.cursor.fake.api import DEFAULT_KEY, FakeCursorAPI
-from outlay.providers.cursor.fake.team import FakeTeam, TeamSpec
-from outlay.providers.cursor.fake.transport import mock_transport
 from outlay.providers.cursor.policy import (
     DEFAULT_LIMITS,
     DEFAULT_RETRY,
@@ -21,6 +18,9 @@ from outlay.providers.cursor.policy import (
     RetryPolicy,
 )
 from outlay.service import Outlay
+from outlay.testing.cursor_fake.api import DEFAULT_KEY, FakeCursorAPI
+from outlay.testing.cursor_fake.team import FakeTeam, TeamSpec
+from outlay.testing.cursor_fake.transport import mock_transport
 
 BASE_URL = "https://cursor.fake.test"
 #: A fixed "now" for deterministic data: 2026-11-20 15:30 UTC.

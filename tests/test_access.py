@@ -23,13 +23,13 @@ from sqlalchemy import delete, select, update
 from outlay.access import ForbiddenError, Principal, UnauthenticatedError, hash_password
 from outlay.errors import AccountError, InputError, NotFoundError
 from outlay.ingest.windows import utc_day
-from outlay.providers.cursor.fake.api import DEFAULT_KEY, FakeCursorAPI
-from outlay.providers.cursor.fake.team import FakeTeam, TeamSpec
-from outlay.providers.cursor.fake.transport import mock_transport
 from outlay.report.spec import ReportSpec
 from outlay.service import SESSION_LIFETIME, TOKEN_DAYS, Outlay, _utc_now
 from outlay.store.access import User
 from outlay.store.schema import CredentialRow, LoginFailureRow, UserRow
+from outlay.testing.cursor_fake.api import DEFAULT_KEY, FakeCursorAPI
+from outlay.testing.cursor_fake.team import FakeTeam, TeamSpec
+from outlay.testing.cursor_fake.transport import mock_transport
 from tests.fakes import BASE_URL, NOW_MS, FakeCursor, fake_cursor, make_outlay
 
 TODAY = utc_day(NOW_MS)

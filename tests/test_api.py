@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from outlay.cli.app import app as cli_app
 from outlay.config import Settings
-from outlay.providers.cursor.fake.api import DEFAULT_KEY
 from outlay.service import Outlay
+from outlay.testing.cursor_fake.api import DEFAULT_KEY
 from outlay.web.app import create_app
 from tests.fakes import BASE_URL, FakeCursor, fake_cursor
 

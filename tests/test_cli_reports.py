@@ -12,8 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from outlay.cli.app import app
-from outlay.providers.cursor.fake.server import RunningFake
-from outlay.providers.cursor.fake.team import TeamSpec
+from outlay.testing.cursor_fake.server import RunningFake
+from outlay.testing.cursor_fake.team import TeamSpec
 
 TAGS = """\
 - key: team

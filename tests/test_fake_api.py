@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from outlay.providers.cursor.fake.api import DEFAULT_KEY, FakeCursorAPI, FakeResponse
-from outlay.providers.cursor.fake.clock import DAY_MS, day_start_ms
-from outlay.providers.cursor.fake.faults import FakeDisconnect, Fault
-from outlay.providers.cursor.fake.team import FakeTeam, TeamSpec
+from outlay.testing.cursor_fake.api import DEFAULT_KEY, FakeCursorAPI, FakeResponse
+from outlay.testing.cursor_fake.clock import DAY_MS, day_start_ms
+from outlay.testing.cursor_fake.faults import FakeDisconnect, Fault
+from outlay.testing.cursor_fake.team import FakeTeam, TeamSpec
 
 NOW = int(datetime(2026, 11, 20, 15, 30, tzinfo=UTC).timestamp() * 1000)
 SPEC = TeamSpec(users=12, days=40, events_per_user_day=10)

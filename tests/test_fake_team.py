@@ -10,15 +10,14 @@ from decimal import Decimal
 
 import pytest
 
-from outlay.providers.cursor.fake.clock import DAY_MS, day_of_ms, day_start_ms
-from outlay.providers.cursor.fake.team import FakeTeam, TeamSpec
-from outlay.providers.cursor.prices import PriceTable
+from outlay.testing.cursor_fake.catalog import LIST_PRICES
+from outlay.testing.cursor_fake.clock import DAY_MS, day_of_ms, day_start_ms
+from outlay.testing.cursor_fake.team import FakeTeam, TeamSpec
 
 NOW = int(datetime(2026, 11, 20, 15, 30, tzinfo=UTC).timestamp() * 1000)
 SPEC = TeamSpec(users=30, days=30, events_per_user_day=15)
 EVERYTHING = (0, 2**62)
 MICRO = Decimal("0.000001")
-PRICES = PriceTable()
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +81,7 @@ def test_charged_cents_follow_the_contract_arithmetic_on_every_event(
             expected = cents(usage["totalCents"]) * (1 - discount / 100) + fee
             assert charged == expected.quantize(MICRO)
             if "cursorTokenFee" in event:
-                assert not PRICES.price(str(event["model"])).first_party
+                assert not LIST_PRICES[str(event["model"])].first_party
                 tokens = sum(
                     usage[k]
                     for k in ("inputTokens", "outputTokens", "cacheWriteTokens", "cacheReadTokens")
@@ -100,7 +99,7 @@ def test_list_cost_is_tokens_times_the_models_list_price(events: list[dict[str, 
         usage = event.get("tokenUsage")
         if not isinstance(usage, dict) or cents(usage["totalCents"]) == 0:
             continue
-        price = PRICES.price(str(event["model"]))
+        price = LIST_PRICES[str(event["model"])]
         usd = (
             usage["inputTokens"] * price.input
             + usage["outputTokens"] * price.output

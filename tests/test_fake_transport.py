@@ -17,7 +17,7 @@ import pytest
 
 import outlay
 from outlay.errors import ConfigError
-from outlay.providers.cursor.fake import (
+from outlay.testing.cursor_fake import (
     DEFAULT_KEY,
     FakeCursorAPI,
     FakeTeam,
@@ -26,7 +26,7 @@ from outlay.providers.cursor.fake import (
     TeamSpec,
     mock_transport,
 )
-from outlay.providers.cursor.fake.clock import DAY_MS
+from outlay.testing.cursor_fake.clock import DAY_MS
 
 NOW = int(datetime(2026, 11, 20, 15, 30, tzinfo=UTC).timestamp() * 1000)
 SPEC = TeamSpec(users=6, days=10, events_per_user_day=8)

@@ -18,10 +18,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from outlay.config import Settings
-from outlay.providers.cursor.fake.api import DEFAULT_KEY
 from outlay.report.export import to_csv
 from outlay.report.spec import ReportSpec
 from outlay.service import Outlay
+from outlay.testing.cursor_fake.api import DEFAULT_KEY
 from outlay.web.app import create_app
 from outlay.web.deps import SESSION_COOKIE
 from outlay.web.pages.common import money

@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from outlay.providers.cursor.fake.server import RunningFake
-from outlay.providers.cursor.fake.team import TeamSpec
+from outlay.testing.cursor_fake.server import RunningFake
+from outlay.testing.cursor_fake.team import TeamSpec
 
 OUTLAY = [str(Path(sys.executable).parent / "outlay")]  # the installed command
 

@@ -14,10 +14,10 @@ import pytest
 from outlay.errors import AuthError, SyncBusyError, UnavailableError
 from outlay.ingest.lock import account_lock
 from outlay.ingest.windows import DAY_MS, day_start_ms, utc_day
-from outlay.providers.cursor.fake.api import DEFAULT_KEY, Fault
-from outlay.providers.cursor.fake.team import TeamSpec
 from outlay.report.spec import ReportSpec
 from outlay.service import Outlay
+from outlay.testing.cursor_fake.api import DEFAULT_KEY, Fault
+from outlay.testing.cursor_fake.team import TeamSpec
 from tests.fakes import BASE_URL, NOW_MS, FakeCursor, fake_cursor, make_outlay
 
 TODAY = utc_day(NOW_MS)

@@ -15,9 +15,9 @@ import uvicorn
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from outlay.config import Settings
-from outlay.providers.cursor.fake.server import RunningFake
-from outlay.providers.cursor.fake.team import TeamSpec
 from outlay.service import Outlay
+from outlay.testing.cursor_fake.server import RunningFake
+from outlay.testing.cursor_fake.team import TeamSpec
 from outlay.web.app import create_app
 
 EMAIL = "owner@acme.example"

@@ -19,8 +19,6 @@ from outlay.cli.sync import run_with_progress
 from outlay.errors import ConfigError, OutlayError
 from outlay.ingest.sync import SyncResult
 from outlay.ingest.windows import utc_day
-from outlay.providers.cursor.fake.server import RunningFake
-from outlay.providers.cursor.fake.team import TeamSpec
 from outlay.report.run import ReportResult
 from outlay.report.spec import ReportSpec
 from outlay.service import Outlay, wall_clock_ms
@@ -44,6 +42,9 @@ def demo(
     port: Annotated[int, typer.Option("--port", help="Port of the web app.")] = 8000,
 ) -> None:
     """Serve a fake Cursor team locally, import it, print what it cost, then serve the app."""
+    # The test double loads only when the demo runs, never with the rest of the CLI.
+    from outlay.testing.cursor_fake import RunningFake, TeamSpec
+
     _reset(folder)
     outlay = Outlay(replace(outlay_of(ctx).settings, data_dir=folder.resolve()))
     out = console()

@@ -8,10 +8,6 @@ from typing import Annotated
 
 import typer
 
-from outlay.providers.cursor.fake.api import DEFAULT_KEY
-from outlay.providers.cursor.fake.server import serve as serve_fake
-from outlay.providers.cursor.fake.team import TeamSpec
-
 app = typer.Typer(
     help="A local fake of the Cursor Admin API (read-only, synthetic data).",
     no_args_is_help=True,
@@ -33,7 +29,10 @@ def serve(
     events_per_user_day: Annotated[
         float, typer.Option(min=0.0, help="Average usage events per member per day.")
     ] = 12.0,
-    key: Annotated[str, typer.Option(help="The API key clients must send.")] = DEFAULT_KEY,
+    key: Annotated[
+        str | None,
+        typer.Option(help="The API key clients must send (default: the fake's built-in key)."),
+    ] = None,
     rate_limit: Annotated[
         bool, typer.Option(help="Enforce Cursor's per-minute limits (60 events, 20 other).")
     ] = True,
@@ -42,6 +41,11 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the fake until Ctrl-C; prints the URL and the key to use."""
+    # The test double loads only when this command runs, never with the rest of the CLI.
+    from outlay.testing.cursor_fake import DEFAULT_KEY, TeamSpec
+    from outlay.testing.cursor_fake import serve as serve_fake
+
+    key = key or DEFAULT_KEY
     spec = TeamSpec(seed=seed, users=users, days=days, events_per_user_day=events_per_user_day)
 
     def ready(url: str) -> None:

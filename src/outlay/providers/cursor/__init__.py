@@ -1,1 +1,1 @@
-"""Cursor Admin API: read-only client, payload models, pure normalize, prices, a fake server."""
+"""Cursor Admin API: read-only client, payload models, pure normalize, prices."""

@@ -1,9 +1,12 @@
-"""Static vocabulary of the synthetic team: names, model mix, kinds, time zones.
+"""Static vocabulary of the synthetic team: names, model mix and list prices, kinds, time zones.
 
 Strings here go into JSON verbatim, so none may contain a quote or a backslash.
 """
 
 from __future__ import annotations
+
+from decimal import Decimal
+from typing import NamedTuple
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -53,6 +56,42 @@ MODEL_MIX: tuple[tuple[str, float], ...] = (
     ("gemini-3-flash-preview", 2.0),
     ("kimi-k2.5", 1.0),
 )
+
+
+class ListPrice(NamedTuple):
+    """USD per 1M tokens. ``first_party`` (Cursor's own) models pay no Cursor token fee."""
+
+    input: Decimal
+    output: Decimal
+    cache_write: Decimal
+    cache_read: Decimal
+    first_party: bool = False
+
+
+def _usd(i: str, o: str, w: str, r: str, first_party: bool = False) -> ListPrice:
+    return ListPrice(Decimal(i), Decimal(o), Decimal(w), Decimal(r), first_party)
+
+
+# What the fake Cursor charges per model, by exact name. This is the fake's own price list, kept
+# apart from the table outlay uses to apportion costs, so tests that compare outlay's numbers with
+# the fake's do not check outlay's prices against themselves. Values follow the public price pages.
+LIST_PRICES: dict[str, ListPrice] = {
+    "claude-4.5-sonnet": _usd("3", "15", "3.75", "0.3"),
+    "claude-4.5-sonnet-thinking": _usd("3", "15", "3.75", "0.3"),
+    "claude-4.5-opus-high-thinking": _usd("5", "25", "6.25", "0.5"),
+    "claude-4.5-opus-high": _usd("5", "25", "6.25", "0.5"),
+    "claude-opus-4-7-thinking-high": _usd("5", "25", "6.25", "0.5"),
+    "claude-4.5-haiku": _usd("1", "5", "1.25", "0.1"),
+    "gpt-5.1-codex": _usd("1.25", "10", "1.25", "0.125"),
+    "gpt-5.1-codex-high": _usd("1.25", "10", "1.25", "0.125"),
+    "gpt-5.2-codex": _usd("1.75", "14", "1.75", "0.175"),
+    "composer-1": _usd("1.25", "10", "1.25", "0.125", first_party=True),
+    "composer-2-fast": _usd("1.25", "10", "1.25", "0.125", first_party=True),
+    "auto": _usd("1.25", "6", "1.25", "0.25", first_party=True),
+    "gemini-3-pro": _usd("2", "12", "2", "0.2"),
+    "gemini-3-flash-preview": _usd("0.5", "3", "0.5", "0.05"),
+    "kimi-k2.5": _usd("0.6", "3", "0.6", "0.1"),
+}
 
 INCLUDED_KIND = "Included in Business"
 USAGE_KIND = "Usage-based"

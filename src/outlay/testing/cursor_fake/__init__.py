@@ -5,12 +5,12 @@ read routes exactly as the contract describes (auth, limits, pagination, error b
 ``transport`` plugs it into httpx or ASGI, and ``server`` serves it with uvicorn.
 """
 
-from outlay.providers.cursor.fake.api import DEFAULT_KEY, FakeCursorAPI, LoggedRequest
-from outlay.providers.cursor.fake.faults import FakeDisconnect, Fault
-from outlay.providers.cursor.fake.responses import FakeResponse
-from outlay.providers.cursor.fake.server import RunningFake, serve
-from outlay.providers.cursor.fake.team import FakeTeam, TeamSpec
-from outlay.providers.cursor.fake.transport import asgi_app, mock_transport
+from outlay.testing.cursor_fake.api import DEFAULT_KEY, FakeCursorAPI, LoggedRequest
+from outlay.testing.cursor_fake.faults import FakeDisconnect, Fault
+from outlay.testing.cursor_fake.responses import FakeResponse
+from outlay.testing.cursor_fake.server import RunningFake, serve
+from outlay.testing.cursor_fake.team import FakeTeam, TeamSpec
+from outlay.testing.cursor_fake.transport import asgi_app, mock_transport
 
 __all__ = [
     "DEFAULT_KEY",

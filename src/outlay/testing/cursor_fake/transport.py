@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
-from outlay.providers.cursor.fake.api import FakeCursorAPI
-from outlay.providers.cursor.fake.faults import FakeDisconnect
+from outlay.testing.cursor_fake.api import FakeCursorAPI
+from outlay.testing.cursor_fake.faults import FakeDisconnect
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

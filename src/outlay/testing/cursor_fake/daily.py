@@ -16,17 +16,17 @@ from dataclasses import dataclass
 from operator import neg
 from typing import Any
 
-from outlay.providers.cursor.fake import catalog
-from outlay.providers.cursor.fake.clock import day_of_ms, day_start_ms, day_text
-from outlay.providers.cursor.fake.columns import Day
-from outlay.providers.cursor.fake.people import Identity
-from outlay.providers.cursor.fake.responses import (
+from outlay.testing.cursor_fake import catalog
+from outlay.testing.cursor_fake.clock import day_of_ms, day_start_ms, day_text
+from outlay.testing.cursor_fake.columns import Day
+from outlay.testing.cursor_fake.people import Identity
+from outlay.testing.cursor_fake.responses import (
     ApiError,
     FakeResponse,
     raw_json_response,
 )
-from outlay.providers.cursor.fake.team import FakeTeam
-from outlay.providers.cursor.fake.validate import check_page, check_window, integer, num_pages
+from outlay.testing.cursor_fake.team import FakeTeam
+from outlay.testing.cursor_fake.validate import check_page, check_window, integer, num_pages
 
 _USAGE = catalog.KIND_INDEX[catalog.USAGE_KIND]
 _INCLUDED = catalog.KIND_INDEX[catalog.INCLUDED_KIND]

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from outlay.providers.cursor.fake import catalog
-from outlay.providers.cursor.fake.money import micro_to_decimal
-from outlay.providers.cursor.fake.people import Identity
-from outlay.providers.cursor.fake.responses import ApiError, FakeResponse, json_response
-from outlay.providers.cursor.fake.team import FakeTeam
-from outlay.providers.cursor.fake.validate import num_pages, page_params, string
+from outlay.testing.cursor_fake import catalog
+from outlay.testing.cursor_fake.money import micro_to_decimal
+from outlay.testing.cursor_fake.people import Identity
+from outlay.testing.cursor_fake.responses import ApiError, FakeResponse, json_response
+from outlay.testing.cursor_fake.team import FakeTeam
+from outlay.testing.cursor_fake.validate import num_pages, page_params, string
 
 DEFAULT_PAGE_SIZE = 100
 TEAM_DEFAULT_LIMIT_DOLLARS = 500  # the team-wide per-user limit when nobody overrides it

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from outlay.providers.cursor.fake.faults import RouteGroup
+from outlay.testing.cursor_fake.faults import RouteGroup
 
 Route = Literal["members", "events", "daily", "spend"]
 

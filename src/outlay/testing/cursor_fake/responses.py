@@ -10,7 +10,7 @@ from decimal import Decimal
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
-from outlay.providers.cursor.fake.money import decimal_text
+from outlay.testing.cursor_fake.money import decimal_text
 
 JSON_HEADERS = {"content-type": "application/json; charset=utf-8"}
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from outlay.providers.cursor.fake import catalog
-from outlay.providers.cursor.fake.clock import DAY_MS
-from outlay.providers.cursor.fake.columns import AUTOMATION, CLOUD_AGENT, Day
-from outlay.providers.cursor.fake.responses import ApiError, FakeResponse, raw_json_response
-from outlay.providers.cursor.fake.team import FakeTeam
-from outlay.providers.cursor.fake.validate import (
+from outlay.testing.cursor_fake import catalog
+from outlay.testing.cursor_fake.clock import DAY_MS
+from outlay.testing.cursor_fake.columns import AUTOMATION, CLOUD_AGENT, Day
+from outlay.testing.cursor_fake.responses import ApiError, FakeResponse, raw_json_response
+from outlay.testing.cursor_fake.team import FakeTeam
+from outlay.testing.cursor_fake.validate import (
     check_window,
     integer,
     num_pages,

@@ -14,7 +14,7 @@ import string
 from dataclasses import dataclass
 from itertools import accumulate
 
-from outlay.providers.cursor.fake import catalog
+from outlay.testing.cursor_fake import catalog
 
 _ID_ALPHABET = string.ascii_letters + string.digits
 # Skew of activity across members: the k-th busiest uses about 1/k^0.9 of the busiest's share.

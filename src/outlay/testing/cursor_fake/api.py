@@ -18,10 +18,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from outlay.providers.cursor.fake.daily import daily_usage_data
-from outlay.providers.cursor.fake.events import filtered_usage_events
-from outlay.providers.cursor.fake.faults import FakeDisconnect, Fault, RouteGroup
-from outlay.providers.cursor.fake.responses import (
+from outlay.testing.cursor_fake.daily import daily_usage_data
+from outlay.testing.cursor_fake.events import filtered_usage_events
+from outlay.testing.cursor_fake.faults import FakeDisconnect, Fault, RouteGroup
+from outlay.testing.cursor_fake.responses import (
     JSON_HEADERS,
     ApiError,
     FakeResponse,
@@ -29,10 +29,10 @@ from outlay.providers.cursor.fake.responses import (
     error_response,
     json_response,
 )
-from outlay.providers.cursor.fake.routes import RATE_LIMITS, Route, classify
-from outlay.providers.cursor.fake.spend import team_spend
-from outlay.providers.cursor.fake.team import FakeTeam
-from outlay.providers.cursor.fake.validate import integer, parse_body
+from outlay.testing.cursor_fake.routes import RATE_LIMITS, Route, classify
+from outlay.testing.cursor_fake.spend import team_spend
+from outlay.testing.cursor_fake.team import FakeTeam
+from outlay.testing.cursor_fake.validate import integer, parse_body
 
 __all__ = ["DEFAULT_KEY", "FakeCursorAPI", "FakeResponse", "Fault", "LoggedRequest"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from outlay.providers.cursor.fake.clock import DAY_MS
-from outlay.providers.cursor.fake.responses import ApiError
+from outlay.testing.cursor_fake.clock import DAY_MS
+from outlay.testing.cursor_fake.responses import ApiError
 
 MAX_WINDOW_MS = 30 * DAY_MS  # daily usage (documented) and events (what connectors assume)
 MAX_PAGE_SIZE = 1000

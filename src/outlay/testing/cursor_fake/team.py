@@ -24,20 +24,19 @@ from decimal import Decimal, InvalidOperation
 from operator import neg
 from typing import Any
 
-from outlay.providers.cursor.fake import catalog
-from outlay.providers.cursor.fake.clock import (
+from outlay.testing.cursor_fake import catalog
+from outlay.testing.cursor_fake.clock import (
     BillingCycle,
     day_of_ms,
     day_start_ms,
     day_text,
     wall_clock_ms,
 )
-from outlay.providers.cursor.fake.columns import Day
-from outlay.providers.cursor.fake.generate import World, generate_day
-from outlay.providers.cursor.fake.money import micro_to_decimal
-from outlay.providers.cursor.fake.people import Identity, build_people
-from outlay.providers.cursor.fake.pricing import Revision, model_infos
-from outlay.providers.cursor.prices import PriceTable
+from outlay.testing.cursor_fake.columns import Day
+from outlay.testing.cursor_fake.generate import World, generate_day
+from outlay.testing.cursor_fake.money import micro_to_decimal
+from outlay.testing.cursor_fake.people import Identity, build_people
+from outlay.testing.cursor_fake.pricing import Revision, model_infos
 
 PLANS = ("enterprise", "teams")
 TRUTH_KEYS = ("model", "userEmail", "kind", "day")
@@ -75,7 +74,6 @@ class FakeTeam:
         now_ms: Callable[[], int] = wall_clock_ms,
         *,
         cache_days: int = 400,
-        prices: PriceTable | None = None,
     ) -> None:
         spec = spec or TeamSpec()
         _check_spec(spec)
@@ -94,7 +92,7 @@ class FakeTeam:
             events_per_user_day=spec.events_per_user_day,
             identities=identities,
             automations=automations,
-            models=model_infos(prices or PriceTable()),
+            models=model_infos(),
             cycle=cycle,
         )
         self._cache_days = max(1, cache_days)

@@ -21,9 +21,9 @@ from datetime import date
 from itertools import accumulate
 from statistics import NormalDist
 
-from outlay.providers.cursor.fake import catalog, pricing
-from outlay.providers.cursor.fake.clock import DAY_MS, BillingCycle, day_start_ms
-from outlay.providers.cursor.fake.columns import (
+from outlay.testing.cursor_fake import catalog, pricing
+from outlay.testing.cursor_fake.clock import DAY_MS, BillingCycle, day_start_ms
+from outlay.testing.cursor_fake.columns import (
     AUTOMATION,
     CLOUD_AGENT,
     HEADLESS,
@@ -31,9 +31,9 @@ from outlay.providers.cursor.fake.columns import (
     Day,
     EventTags,
 )
-from outlay.providers.cursor.fake.money import MICRO, micro_text
-from outlay.providers.cursor.fake.people import Automation, Identity, random_uuid
-from outlay.providers.cursor.fake.pricing import ModelInfo, Revision
+from outlay.testing.cursor_fake.money import MICRO, micro_text
+from outlay.testing.cursor_fake.people import Automation, Identity, random_uuid
+from outlay.testing.cursor_fake.pricing import ModelInfo, Revision
 
 # Mon–Fri vs Sat–Sun volume; the weekly mean is 1, so events_per_user_day is a weekly average.
 _WEEKDAY_FACTOR, _WEEKEND_FACTOR = 1.3, 0.25

@@ -13,9 +13,9 @@ from types import TracebackType
 import uvicorn
 
 from outlay.errors import ConfigError
-from outlay.providers.cursor.fake.api import DEFAULT_KEY, FakeCursorAPI
-from outlay.providers.cursor.fake.team import FakeTeam, TeamSpec
-from outlay.providers.cursor.fake.transport import asgi_app
+from outlay.testing.cursor_fake.api import DEFAULT_KEY, FakeCursorAPI
+from outlay.testing.cursor_fake.team import FakeTeam, TeamSpec
+from outlay.testing.cursor_fake.transport import asgi_app
 
 _DROPPED = "ASGI callable returned without completing response."
 

@@ -14,15 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from outlay.providers.cursor.fake import catalog
-from outlay.providers.cursor.fake.money import (
+from outlay.testing.cursor_fake import catalog
+from outlay.testing.cursor_fake.money import (
     FEE_MICRO_PER_TOKEN,
     MICRO,
     div_half_even,
     price_units,
     scale_micro,
 )
-from outlay.providers.cursor.prices import PriceTable
 
 CENTS_PER_REQUEST = 4  # legacy plans: about $0.04 per request
 _MICRO_PER_REQUEST_UNIT = 4 * MICRO // 10  # requestsCosts in tenths of a ~4-cent request
@@ -45,11 +44,11 @@ class Revision:
     factor: Decimal
 
 
-def model_infos(prices: PriceTable) -> tuple[ModelInfo, ...]:
-    """The catalog's models with their list prices as exact integers."""
+def model_infos() -> tuple[ModelInfo, ...]:
+    """The catalog's models with the fake's own list prices as exact integers."""
     infos = []
     for name, _ in catalog.MODEL_MIX:
-        p = prices.price(name)
+        p = catalog.LIST_PRICES[name]
         (ui, uo, uw, ur), divisor = price_units((p.input, p.output, p.cache_write, p.cache_read))
         infos.append(ModelInfo(name, (ui, uo, uw, ur), divisor, p.first_party))
     return tuple(infos)
