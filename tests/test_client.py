@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import httpx
@@ -17,10 +18,10 @@ from outlay.errors import (
 )
 from outlay.ingest.windows import DAY_MS
 from outlay.providers.cursor.client import EventWindow
-from outlay.providers.cursor.fake.api import Fault
-from outlay.providers.cursor.fake.team import TeamSpec
 from outlay.providers.cursor.models import EventsPage
 from outlay.providers.cursor.policy import RateLimits, RetryPolicy
+from outlay.testing.cursor_fake.api import Fault
+from outlay.testing.cursor_fake.team import TeamSpec
 from tests.fakes import NOW_MS, fake_cursor
 
 LAST_30_DAYS = EventWindow(NOW_MS - 30 * DAY_MS + 1, NOW_MS)
@@ -54,6 +55,29 @@ def test_spend_reconciles_with_the_events_of_the_cycle() -> None:
     assert cycle_start is not None
     overall = sum((r.overallSpendCents or Decimal(0) for r in rows), Decimal(0))
     assert overall == fake.team.total_charged_cents(cycle_start, NOW_MS)
+
+
+def test_daily_usage_pages_through_every_member_day_with_the_fakes_counts() -> None:
+    fake = fake_cursor()
+    first_day_ms = (NOW_MS // DAY_MS - 9) * DAY_MS
+    rows = fake.client().daily_usage(EventWindow(first_day_ms, NOW_MS), page_size=3)
+    members = {m["email"] for m in fake.team.members() if not m["isRemoved"]}
+    pages = [r for r in fake.api.log if r.path == "/teams/daily-usage-data"]
+    assert len(pages) >= 3  # more members than one page of three holds
+    days = {r.day for r in rows}
+    assert len(days) == 10
+    assert len({(r.email, r.day) for r in rows}) == len(rows)
+    assert members <= {r.email for r in rows}
+    usage_based = Counter(
+        (
+            str(e["userEmail"]),
+            datetime.fromtimestamp(int(str(e["timestamp"])) / 1000, UTC).date().isoformat(),
+        )
+        for e in fake.team.events(first_day_ms, NOW_MS)
+        if e["kind"] == "Usage-based"
+    )
+    assert usage_based
+    assert {(r.email, r.day): r.usageBasedReqs for r in rows if r.usageBasedReqs} == usage_based
 
 
 def test_pacing_keeps_every_route_group_under_the_fakes_minute_buckets() -> None:

@@ -107,15 +107,6 @@ class AccessStore:
             if s.get(AccountWorkspaceRow, (account_id, workspace_id)) is None:
                 s.add(AccountWorkspaceRow(account_id=account_id, workspace_id=workspace_id))
 
-    def detach(self, account_id: int, workspace_id: int) -> None:
-        with self._meta.session() as s:
-            s.execute(
-                delete(AccountWorkspaceRow).where(
-                    AccountWorkspaceRow.account_id == account_id,
-                    AccountWorkspaceRow.workspace_id == workspace_id,
-                )
-            )
-
     def account_ids(self, workspace_ids: frozenset[int]) -> set[int]:
         """Accounts attached to any of the workspaces."""
         with self._meta.session() as s:
@@ -176,11 +167,6 @@ class AccessStore:
                 select(UserWorkspaceRow.workspace_id).where(UserWorkspaceRow.user_id == user_id)
             )
             return frozenset(rows)
-
-    def add_member(self, user_id: int, workspace_id: int) -> None:
-        with self._meta.session() as s:
-            if s.get(UserWorkspaceRow, (user_id, workspace_id)) is None:
-                s.add(UserWorkspaceRow(user_id=user_id, workspace_id=workspace_id))
 
     # -- sessions and tokens -----------------------------------------------------------------
 
