@@ -81,12 +81,17 @@ def sync_account(
     now_ms: int,
     listener: SyncListener | None = None,
 ) -> SyncResult:
-    """Bring one account up to ``now_ms``. On failure the account shows ``error`` and raises."""
+    """Bring one account up to ``now_ms``; call it holding the account's lock (``account_lock``).
+
+    On any failure the account shows ``error`` with the failure's message, and it raises.
+    """
     listener = listener or _Silent()
     today = utc_day(now_ms)
     if options.since is not None and options.since > today:
         raise InputError(f"--since {options.since} is in the future; use a date up to {today}")
     tally = _Tally()
+    # The caller holds the account lock: anything staged for this account is a killed sync's.
+    facts.clear_staging(account.name)
     try:
         names = {m.email: m.name for m in client.members() if m.name}
         fetch = _Fetcher(account, client, facts, prices, names, listener, tally)
@@ -190,7 +195,7 @@ class _Fetcher:
         self.tally = tally
 
     def __call__(self, window: Window) -> int:
-        with self.facts.stage() as staged:
+        with self.facts.stage(self.account.name) as staged:
             sink = _WindowSink(self, window, staged)
             self.client.read_event_window(EventWindow(window.start_ms, window.end_ms), sink)
             rows = self.facts.replace_window(
