@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from platformdirs import user_data_dir
@@ -12,6 +15,10 @@ from platformdirs import user_data_dir
 from outlay.errors import ConfigError
 
 ENV_PREFIX = "OUTLAY_"
+#: The data dir holds password hashes, e-mail addresses, sealed keys and every cost.
+DATA_DIR_MODE = 0o700
+
+log = logging.getLogger(__name__)
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -78,14 +85,31 @@ class Settings:
         return self.data_dir / "secret.key"
 
     def ensure_data_dir(self) -> Path:
+        """The data dir, created owner-only (0700) if missing; a wider existing one is reported."""
+        existed = self.data_dir.is_dir()
         try:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+            self.data_dir.mkdir(mode=DATA_DIR_MODE, parents=True, exist_ok=True)
+            if not existed:  # mkdir's mode went through the umask
+                self.data_dir.chmod(DATA_DIR_MODE)
         except OSError as exc:
             raise ConfigError(
                 f"data dir {self.data_dir} cannot be created ({exc.strerror}); "
                 "pass --data-dir or set OUTLAY_DATA_DIR to a writable folder"
             ) from exc
+        if existed:
+            _warn_if_shared(self.data_dir, stat.S_IMODE(self.data_dir.stat().st_mode))
         return self.data_dir
+
+
+@cache  # once per folder and mode in a process: the data dir is looked up on every operation
+def _warn_if_shared(folder: Path, mode: int) -> None:
+    if mode & 0o077:
+        # With no logging configured (the CLI) this goes to stderr as one line.
+        log.warning(
+            "data dir %s is open to other local users (mode %o); run `chmod 700 %s` to keep "
+            "its costs, e-mail addresses and password hashes private",
+            folder, mode, folder,
+        )  # fmt: skip
 
 
 def secret_from_env(variable: str, env: Mapping[str, str] | None = None) -> str:

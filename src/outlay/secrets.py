@@ -12,6 +12,7 @@ from cryptography.fernet import Fernet, InvalidToken
 
 from outlay.config import Settings
 from outlay.errors import ConfigError
+from outlay.store.files import make_private
 
 _KNOWN_PREFIXES = ("crsr_", "key_")
 
@@ -57,8 +58,9 @@ class KeyBox:
 
 def _load_or_create_key_file(path: Path) -> bytes:
     if path.exists():
+        make_private(path)  # copied in or restored with a wider mode
         return path.read_bytes().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     secret = Fernet.generate_key()
     # O_EXCL: two processes creating the file at once must not both win with different keys.
     try:

@@ -16,7 +16,7 @@ from outlay.errors import SyncBusyError
 
 @contextmanager
 def account_lock(folder: Path, account_id: int, name: str) -> Iterator[None]:
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd = os.open(folder / f"account-{account_id}.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:

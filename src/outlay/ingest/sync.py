@@ -1,5 +1,10 @@
 """Sync one account: re-read the trailing lag window, then continue the newest-first backfill.
 
+The account's checkpoint is one contiguous covered range of days, ``[oldest_day,
+synced_through]``: every day in it was read in a completed window. A sync first reads from the
+newest covered day minus the lag up to now (closing any gap a long pause left), then extends the
+range back towards the horizon. The account is ``stable`` only when the range reaches both ends.
+
 Every window is fetched to its last page before anything is written, then replaces the
 account's rows of exactly that window in one transaction; checkpoints move only after the
 replace, so a crash or an API failure at any point leaves the previous rows and a resumable
@@ -76,48 +81,70 @@ def sync_account(
     now_ms: int,
     listener: SyncListener | None = None,
 ) -> SyncResult:
-    """Bring one account up to ``now_ms``. On failure the account shows ``error`` and raises."""
+    """Bring one account up to ``now_ms``; call it holding the account's lock (``account_lock``).
+
+    On any failure the account shows ``error`` with the failure's message, and it raises.
+    """
     listener = listener or _Silent()
     today = utc_day(now_ms)
     if options.since is not None and options.since > today:
         raise InputError(f"--since {options.since} is in the future; use a date up to {today}")
     tally = _Tally()
+    # The caller holds the account lock: anything staged for this account is a killed sync's.
+    facts.clear_staging(account.name)
     try:
         names = {m.email: m.name for m in client.members() if m.name}
         fetch = _Fetcher(account, client, facts, prices, names, listener, tally)
         account = _refresh(account, meta, fetch, options, today, now_ms)
         if not account.backfill_done:
             account = _backfill(account, meta, fetch, options, today, now_ms)
-    except OutlayError as exc:
-        meta.update(account, status=ERROR, error=str(exc))
+    except Exception as exc:  # whatever failed shows on the account, then propagates
+        _mark_failed(meta, account, exc)
         raise
+    complete = account.backfill_done and account.synced_through == today
     account = meta.update(
         account,
-        status=STABLE if account.backfill_done else IMPORTING,
+        status=STABLE if complete else IMPORTING,
         error=None,
         last_synced_at=datetime.fromtimestamp(now_ms / 1000, UTC).replace(tzinfo=None),
-        synced_through=today,
     )
     return SyncResult(account.name, tally.windows, tally.events, tally.rows, account.status)
+
+
+def _mark_failed(meta: MetaStore, account: Account, exc: Exception) -> None:
+    """Show the failure on the account; a failure to do so never hides the original error."""
+    message = str(exc) if isinstance(exc, OutlayError) else f"{type(exc).__name__}: {exc}"
+    try:
+        meta.update(account, status=ERROR, error=message)
+    except Exception:  # the caller gets the original error; this one is logged
+        log.exception("%s: cannot record the sync failure (%s)", account.name, message)
 
 
 def _refresh(
     account: Account, meta: MetaStore, fetch: _Fetcher, options: SyncOptions, today: date,
     now_ms: int,
 ) -> Account:  # fmt: skip
-    """Re-read from ``--since``, or from the last synced day minus the lag, up to now."""
-    if options.since is not None:
-        first = options.since
-    elif account.synced_through is not None:
-        first = min(account.synced_through, today) - timedelta(days=options.lag_days)
-    else:
+    """Read from the newest covered day minus the lag (or ``--since``, if older) up to now."""
+    first = _refresh_from(account, options, today)
+    if first is None:
         return account
     windows = plan_windows(first, today, now_ms=now_ms)
     fetch.listener.planned(account.name, len(windows))
     for window in windows:
         fetch(window)
+    # Only now is [first, today] read whole; it meets or overlaps the covered range.
     oldest = min(account.oldest_day or first, first)
-    return meta.update(account, oldest_day=oldest)
+    return meta.update(account, oldest_day=oldest, synced_through=today)
+
+
+def _refresh_from(account: Account, options: SyncOptions, today: date) -> date | None:
+    """The first day to re-read, or None when nothing is covered yet and no --since is given."""
+    # An account interrupted before the newest covered day was kept: re-read all it has.
+    newest = account.synced_through or account.oldest_day
+    starts = [options.since] if options.since is not None else []
+    if newest is not None:
+        starts.append(min(newest, today) - timedelta(days=options.lag_days))
+    return min(starts) if starts else None
 
 
 def _backfill(
@@ -136,6 +163,8 @@ def _backfill(
         account = meta.update(
             account,
             oldest_day=window.first_day,
+            # The first window of a first import starts the covered range at its newest day.
+            synced_through=account.synced_through or window.last_day,
             windows_done=account.windows_done + 1,
             events_imported=account.events_imported + events,
         )
@@ -166,7 +195,7 @@ class _Fetcher:
         self.tally = tally
 
     def __call__(self, window: Window) -> int:
-        with self.facts.stage() as staged:
+        with self.facts.stage(self.account.name) as staged:
             sink = _WindowSink(self, window, staged)
             self.client.read_event_window(EventWindow(window.start_ms, window.end_ms), sink)
             rows = self.facts.replace_window(

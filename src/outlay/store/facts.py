@@ -8,6 +8,7 @@ hold it open for writing, and a process that finds it held waits a bounded time 
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -20,7 +21,10 @@ import duckdb
 
 from outlay.costrows import SCHEMA
 from outlay.errors import StoreBusyError, StoreError
-from outlay.store.staging import StagedWindow
+from outlay.store.files import make_private, storage_error
+from outlay.store.staging import Opener, StagedWindow, clear_account, open_private
+
+log = logging.getLogger(__name__)
 
 TABLE = "cost_rows"
 #: How long an operation waits for another process to release the file, and how often it looks.
@@ -60,12 +64,39 @@ def _ms_to_ts(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, UTC).replace(tzinfo=None)
 
 
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back the open transaction, if the engine has not ended it already.
+
+    After a fatal error (a full disk) DuckDB has rolled back itself and refuses ``ROLLBACK``;
+    that refusal must never replace the error that caused it, which the caller re-raises.
+    """
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error as exc:
+        log.debug("no transaction left to roll back: %s", exc)
+
+
+def _reset_write_settings(con: duckdb.DuckDBPyConnection) -> None:
+    # The settings belong to the database, which other connections of this process may share
+    # (a server's report queries): put them back. A database a fatal error invalidated is
+    # reopened by the next connection, so failing here must not hide that error.
+    try:
+        for setting, _ in WRITE_SETTINGS:
+            con.execute(f"RESET {setting}")
+    except duckdb.Error as exc:
+        log.debug("write settings not reset: %s", exc)
+
+
 class DuckDBFacts:
     """The default fact store: one DuckDB file."""
 
-    def __init__(self, path: Path, *, lock_wait_s: float = LOCK_WAIT_S) -> None:
+    def __init__(
+        self, path: Path, *, lock_wait_s: float = LOCK_WAIT_S, opener: Opener = open_private
+    ) -> None:
         self.path = path
         self._lock_wait_s = lock_wait_s
+        #: How staged files are opened for writing (tests pass one that finds the disk full).
+        self._opener = opener
         with self._connect() as con:
             con.execute(_DDL)
 
@@ -89,21 +120,35 @@ class DuckDBFacts:
                 time.sleep(LOCK_POLL_S)
             except duckdb.Error as exc:
                 raise StoreError(f"cannot open {self.path}: {exc}; is it a DuckDB file?") from exc
+        # DuckDB creates its files with the process umask; they hold every cost: owner only.
+        files = (self.path, self.path.with_name(self.path.name + ".wal"))
+        make_private(*files)
         try:
             yield con
         except duckdb.Error as exc:
+            if "space left on device" in str(exc):
+                raise storage_error(self.path, str(exc)) from exc
             raise StoreError(f"{self.path}: {exc}") from exc
         finally:
             con.close()
+            make_private(*files)  # a write-ahead log that outlived the connection
+
+    @property
+    def _staging(self) -> Path:
+        return self.path.parent / "staging"
 
     @contextmanager
-    def stage(self) -> Iterator[StagedWindow]:
+    def stage(self, account: str = "") -> Iterator[StagedWindow]:
         """A place for one window's rows until ``replace_window``; removed whatever happens."""
-        staged = StagedWindow(self.path.parent / "staging")
+        staged = StagedWindow(self._staging, account, opener=self._opener)
         try:
             yield staged
         finally:
             staged.discard()
+
+    def clear_staging(self, account: str) -> int:
+        """Remove what a killed sync of ``account`` staged; only under that account's lock."""
+        return clear_account(self._staging, account) if self._staging.is_dir() else 0
 
     def replace_window(self, account: str, start_ms: int, end_ms: int, staged: StagedWindow) -> int:
         """Make the staged rows the account's only rows in [start_ms, end_ms]; all or nothing."""
@@ -123,13 +168,10 @@ class DuckDBFacts:
                     )
                 con.execute("COMMIT")
             except BaseException:
-                con.execute("ROLLBACK")
+                _rollback(con)
                 raise
             finally:
-                # The settings belong to the database, which other connections of this process
-                # may share (a server's report queries): put them back.
-                for setting, _ in WRITE_SETTINGS:
-                    con.execute(f"RESET {setting}")
+                _reset_write_settings(con)
         return staged.rows
 
     def delete_account(self, account: str) -> int:

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from outlay.errors import AccountError, NotFoundError, StoreError
+from outlay.store.files import make_private, storage_error
 from outlay.store.schema import AccountRow, Base, DocumentRow, ReportRow
 
 IMPORTING, STABLE, ERROR = "importing", "stable", "error"
@@ -88,6 +89,10 @@ class MetaStore:
             Base.metadata.create_all(self._engine)
         except SQLAlchemyError as exc:
             raise StoreError(f"metadata store {url}: {exc.__class__.__name__}: {exc}") from exc
+        database = self._engine.url.database
+        if url.startswith("sqlite") and database and database != ":memory:":
+            # SQLite creates the file with the umask, and its -wal and -shm with the file's mode.
+            make_private(*(Path(database + suffix) for suffix in ("", "-wal", "-shm")))
 
     @classmethod
     def at(cls, path: Path) -> MetaStore:
@@ -101,6 +106,9 @@ class MetaStore:
         except IntegrityError:
             raise
         except SQLAlchemyError as exc:
+            database = self._engine.url.database
+            if "disk is full" in str(exc) and database:
+                raise storage_error(Path(database), "database or disk is full") from exc
             raise StoreError(f"metadata store: {exc.__class__.__name__}: {exc}") from exc
 
     def add_account(

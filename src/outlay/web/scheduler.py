@@ -65,17 +65,27 @@ class Scheduler:
                 return
             if job == _ALL:
                 next_all = time.monotonic() + self._interval
-                for account in self._outlay.accounts():
-                    self._sync(account.name)
+                for name in self._account_names():
+                    self._sync(name)
             else:
                 self._sync(job)
                 with self._lock:
                     self._pending.discard(job)
 
+    def _account_names(self) -> list[str]:
+        try:
+            return [account.name for account in self._outlay.accounts()]
+        except Exception:  # the thread must outlive any failure
+            log.exception("cannot list the accounts to sync")
+            return []
+
     def _sync(self, name: str) -> None:
+        """Never raises: the account shows the error (the sync records it); the next round
+        tries again."""
         try:
             result = self._outlay.sync(name)
             log.info("synced %s: %d events in %d windows", name, result.events, result.windows)
         except OutlayError as exc:
-            # The account shows the error; the next round tries again.
             log.warning("sync of %s failed: %s", name, exc)
+        except Exception:  # a bug or an OS failure must not end the thread
+            log.exception("sync of %s failed unexpectedly", name)
