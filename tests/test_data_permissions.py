@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from outlay.config import Settings
-from outlay.providers.cursor.fake.api import DEFAULT_KEY
-from outlay.providers.cursor.fake.team import TeamSpec
+from outlay.testing.cursor_fake.api import DEFAULT_KEY
+from outlay.testing.cursor_fake.team import TeamSpec
 from tests.fakes import BASE_URL, fake_cursor, make_outlay
 
 

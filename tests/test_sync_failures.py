@@ -19,8 +19,8 @@ import pytest
 
 from outlay.errors import StoreError
 from outlay.ingest.windows import day_start_ms
-from outlay.providers.cursor.fake.api import DEFAULT_KEY
-from outlay.providers.cursor.fake.team import TeamSpec
+from outlay.testing.cursor_fake.api import DEFAULT_KEY
+from outlay.testing.cursor_fake.team import TeamSpec
 from outlay.providers.cursor.normalize import normalize_events
 from outlay.providers.cursor.prices import PriceTable
 from outlay.service import Outlay

@@ -12,8 +12,8 @@ import pytest
 
 from outlay.errors import UnavailableError
 from outlay.ingest.windows import DAY_MS
-from outlay.providers.cursor.fake.api import DEFAULT_KEY
-from outlay.providers.cursor.fake.team import TeamSpec
+from outlay.testing.cursor_fake.api import DEFAULT_KEY
+from outlay.testing.cursor_fake.team import TeamSpec
 from outlay.report.spec import ReportSpec
 from outlay.service import Outlay
 from tests.fakes import BASE_URL, FakeCursor, fake_cursor, make_outlay
