@@ -18,19 +18,26 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 
-from outlay.access import ForbiddenError, Principal, UnauthenticatedError, hash_password
-from outlay.errors import AccountError, InputError, NotFoundError
+from outlay.access import Principal, hash_password
+from outlay.errors import (
+    AccountNotFound,
+    ConflictError,
+    ForbiddenError,
+    InputError,
+    NotFoundError,
+    UnauthenticatedError,
+)
 from outlay.ingest.windows import utc_day
 from outlay.providers.cursor.fake.api import DEFAULT_KEY, FakeCursorAPI
 from outlay.providers.cursor.fake.team import FakeTeam, TeamSpec
 from outlay.providers.cursor.fake.transport import mock_transport
 from outlay.report.spec import ReportSpec
-from outlay.service import SESSION_LIFETIME, TOKEN_DAYS, Outlay, _utc_now
+from outlay.service import SESSION_LIFETIME, TOKEN_DAYS, Outlay
 from outlay.store.access import User
-from outlay.store.schema import CredentialRow, LoginFailureRow, UserRow
-from tests.fakes import BASE_URL, NOW_MS, FakeCursor, fake_cursor, make_outlay
+from outlay.store.schema import UserRow
+from tests.fakes import BASE_URL, NOW_MS, Clock, FakeCursor, fake_cursor, make_outlay
 
 TODAY = utc_day(NOW_MS)
 EVERYTHING: dict[str, Any] = {
@@ -65,7 +72,7 @@ def add_member(outlay: Outlay, email: str, role: str, workspaces: list[str]) -> 
     """A user with PASSWORD, through the store: argon2 runs once per module, not per user
     (``Outlay.add_user`` itself is tested at the end of this file)."""
     spaces = [outlay.access.workspace(w).id for w in workspaces]
-    return outlay.access.add_user(email, password_hash(), role, spaces, now=_utc_now())
+    return outlay.access.add_user(email, password_hash(), role, spaces, now=outlay.clock.now())
 
 
 @dataclass
@@ -181,9 +188,9 @@ def test_an_account_in_another_workspace_looks_exactly_like_one_that_does_not_ex
     world: World,
 ) -> None:
     viewer = world.as_("viewer")
-    with pytest.raises(AccountError) as hidden:
+    with pytest.raises(AccountNotFound) as hidden:
         world.outlay.account("b", viewer)
-    with pytest.raises(AccountError) as missing:
+    with pytest.raises(AccountNotFound) as missing:
         world.outlay.account("zz", viewer)
     assert str(hidden.value) == "no account named 'b' (accounts: a)"
     assert str(missing.value) == str(hidden.value).replace("'b'", "'zz'")
@@ -362,7 +369,7 @@ def test_an_admin_manages_the_accounts_of_its_workspace(fresh: World) -> None:
     with pytest.raises(NotFoundError):  # not a member of B: cannot put an account there
         outlay.add_account("cursor", "d", DEFAULT_KEY, base_url=BASE_URL, principal=admin,
                            workspaces=["B"])  # fmt: skip
-    with pytest.raises(AccountError, match="no account named 'b'"):
+    with pytest.raises(AccountNotFound, match="no account named 'b'"):
         outlay.remove_account("b", admin)
     assert [a.name for a in outlay.accounts()] == ["a", "b"]
 
@@ -427,11 +434,10 @@ def test_a_wrong_password_and_an_unknown_email_get_the_same_answer(people: Outla
     assert str(wrong.value) == str(unknown.value) == "wrong email or password"
 
 
-def age_failures(outlay: Outlay, by: timedelta) -> None:
-    """Move every recorded sign-in failure back in time (credentials use the wall clock)."""
-    with outlay.meta.session() as s:
-        for row in s.scalars(select(LoginFailureRow)):
-            row.at -= by
+def advance(outlay: Outlay, by: timedelta) -> None:
+    """Move the service's (fake) clock on: sessions, tokens and throttling all read it."""
+    assert isinstance(outlay.clock, Clock)
+    outlay.clock.advance(by)
 
 
 def test_five_failures_lock_the_email_for_fifteen_minutes_even_with_the_right_password(
@@ -444,10 +450,10 @@ def test_five_failures_lock_the_email_for_fifteen_minutes_even_with_the_right_pa
     with pytest.raises(UnauthenticatedError, match=r"too many failed sign-ins for viewer@x\.test"):
         people.login("viewer@x.test", PASSWORD)
     people.login("owner@x.test", PASSWORD)  # another email is not locked
-    age_failures(people, timedelta(minutes=14))
+    advance(people, timedelta(minutes=14))
     with pytest.raises(UnauthenticatedError, match="too many failed sign-ins"):
         people.login("viewer@x.test", PASSWORD)
-    age_failures(people, timedelta(minutes=2))
+    advance(people, timedelta(minutes=2))
     people.login("viewer@x.test", PASSWORD)
 
 
@@ -490,16 +496,6 @@ def test_a_revoked_session_is_refused_and_other_sessions_go_on(people: Outlay) -
     assert people.authenticate("session", second)[0].email == "viewer@x.test"
 
 
-def expire(outlay: Outlay, kind: str) -> None:
-    """Make every credential of ``kind`` one second past its end (they use the wall clock)."""
-    with outlay.meta.session() as s:
-        s.execute(
-            update(CredentialRow)
-            .where(CredentialRow.kind == kind)
-            .values(expires_at=_utc_now() - timedelta(seconds=1))
-        )
-
-
 @pytest.mark.parametrize(
     ("kind", "message"),
     [("session", "sign in again"), ("token", "the API token is unknown, expired or revoked")],
@@ -510,8 +506,10 @@ def test_an_expired_session_or_token_is_refused(people: Outlay, kind: str, messa
         if kind == "session"
         else people.create_token("viewer@x.test")
     )
-    people.authenticate(kind, secret)
-    expire(people, kind)
+    lifetime = SESSION_LIFETIME if kind == "session" else timedelta(days=TOKEN_DAYS)
+    advance(people, lifetime - timedelta(seconds=1))
+    people.authenticate(kind, secret)  # valid up to its last second
+    advance(people, timedelta(seconds=1))
     with pytest.raises(UnauthenticatedError, match=message):
         people.authenticate(kind, secret)
 
@@ -626,10 +624,10 @@ def test_a_user_needs_an_email_address_and_known_workspaces(people: Outlay) -> N
         people.add_user("no-at-sign", "viewer", PASSWORD)
     with pytest.raises(NotFoundError, match="no workspace named 'Nope'"):
         people.add_user("w@x.test", "viewer", PASSWORD, ["Nope"])
-    with pytest.raises(AccountError, match=r"a user 'viewer@x\.test' exists already"):
+    with pytest.raises(ConflictError, match=r"a user 'viewer@x\.test' exists already"):
         people.add_user("viewer@x.test", "editor", PASSWORD)
 
 
 def test_emails_that_differ_only_in_case_are_the_same_user(people: Outlay) -> None:
-    with pytest.raises(AccountError, match="exists already"):
+    with pytest.raises(ConflictError, match="exists already"):
         people.add_user("VIEWER@x.test", "owner", PASSWORD + "2")

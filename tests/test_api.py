@@ -41,7 +41,7 @@ def world(tmp_path: Path) -> Iterator[World]:
     outlay = Outlay(
         Settings(data_dir=tmp_path),
         http=lambda: fake.http(),
-        now_ms=fake.clock.now_ms,
+        clock=fake.clock,
         monotonic=fake.clock.monotonic,
         sleep=fake.clock.sleep,
     )

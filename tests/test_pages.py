@@ -89,7 +89,7 @@ def fake_outlay(data_dir: Path, fake: FakeCursor) -> Outlay:
     return Outlay(
         Settings(data_dir=data_dir),
         http=lambda: fake.http(),
-        now_ms=fake.clock.now_ms,
+        clock=fake.clock,
         monotonic=fake.clock.monotonic,
         sleep=fake.clock.sleep,
     )
