@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -631,3 +632,98 @@ def test_a_user_needs_an_email_address_and_known_workspaces(people: Outlay) -> N
 def test_emails_that_differ_only_in_case_are_the_same_user(people: Outlay) -> None:
     with pytest.raises(ConflictError, match="exists already"):
         people.add_user("VIEWER@x.test", "owner", PASSWORD + "2")
+
+
+# -- 7. every method checks its principal ----------------------------------------------------
+
+#: The way to a principal takes none; ``today`` reads the clock only.
+UNCHECKED = {"login", "authenticate", "principal_of", "today"}
+
+
+def test_every_public_method_of_the_service_declares_the_role_it_needs() -> None:
+    methods = {
+        name: method
+        for name, method in inspect.getmembers(Outlay, inspect.isfunction)
+        if not name.startswith("_")
+    }
+    assert {"create_token", "revoke", "request_sync", "report"} <= set(methods)
+    undeclared = [
+        name
+        for name, method in methods.items()
+        if name not in UNCHECKED and getattr(method, "required_action", None) is None
+    ]
+    assert undeclared == []
+
+
+def test_a_user_creates_tokens_only_for_themselves_and_an_owner_for_anyone(
+    people: Outlay,
+) -> None:
+    viewer = people.principal_of(people.access.user_by_email("viewer@x.test"))  # type: ignore[arg-type]
+    owner = people.principal_of(people.access.user_by_email("owner@x.test"))  # type: ignore[arg-type]
+    with pytest.raises(ForbiddenError, match="may create API tokens only for themselves"):
+        people.create_token("owner@x.test", principal=viewer)
+    # An unknown email answers the same as someone else's: no way to probe who has an account.
+    with pytest.raises(ForbiddenError, match="may create API tokens only for themselves"):
+        people.create_token("nobody@x.test", principal=viewer)
+    owners = people.access.user_by_email("owner@x.test")
+    assert owners is not None and people.access.credentials(owners.id, "token") == []
+    own = people.create_token("viewer@x.test", principal=viewer)
+    assert people.authenticate("token", own)[0].email == "viewer@x.test"
+    for_viewer = people.create_token("viewer@x.test", principal=owner)
+    assert people.authenticate("token", for_viewer)[0].email == "viewer@x.test"
+
+
+def test_a_user_revokes_only_their_own_credentials_and_an_owner_anyones(people: Outlay) -> None:
+    viewer = people.principal_of(people.access.user_by_email("viewer@x.test"))  # type: ignore[arg-type]
+    owner_session, _ = people.login("owner@x.test", PASSWORD)
+    _, owner_credential = people.authenticate("session", owner_session)
+    with pytest.raises(ForbiddenError, match="may revoke sessions and tokens only for themselves"):
+        people.revoke(owner_credential, viewer)
+    assert people.authenticate("session", owner_session)[0].email == "owner@x.test"
+    viewer_session, _ = people.login("viewer@x.test", PASSWORD)
+    _, viewer_credential = people.authenticate("session", viewer_session)
+    people.revoke(viewer_credential, viewer)  # one's own
+    with pytest.raises(UnauthenticatedError):
+        people.authenticate("session", viewer_session)
+    token = people.create_token("viewer@x.test")
+    people.revoke(
+        people.authenticate("token", token)[1], people.authenticate("session", owner_session)[0]
+    )
+    with pytest.raises(UnauthenticatedError):
+        people.authenticate("token", token)
+
+
+def test_sync_now_is_decided_by_the_service_once_per_account(fresh: World) -> None:
+    outlay, admin = fresh.outlay, fresh.as_("admin")
+    with pytest.raises(ForbiddenError, match="this needs the admin role"):
+        outlay.request_sync("a", fresh.as_("editor"))
+    with pytest.raises(AccountNotFound, match=r"no account named 'b' \(accounts: a\)"):
+        outlay.request_sync("b", admin)  # B's account: as if it did not exist
+    assert outlay.sync_queue.pending() == set()
+    assert outlay.request_sync("a", admin).name == "a"
+    assert outlay.request_sync("a", admin).name == "a"  # asked twice, queued once
+    assert outlay.sync_queue.next(timeout=0) == "a"
+    assert outlay.sync_queue.next(timeout=0) is None
+    assert outlay.queued_syncs(admin) == {"a"}  # queued until its sync is done
+    assert outlay.queued_syncs(fresh.as_("viewer_b")) == set()
+    outlay.sync_queue.done("a")
+    assert outlay.queued_syncs(admin) == set()
+
+
+# -- 8. one clock ----------------------------------------------------------------------------
+
+
+def test_every_stamp_and_expiry_reads_the_services_clock(people: Outlay) -> None:
+    advance(people, timedelta(days=3))
+    now = people.clock.now()
+    assert now == datetime(2026, 11, 23, 15, 30)  # the fake's time, not the wall clock's
+    secret, _ = people.login("viewer@x.test", PASSWORD)
+    session = people.authenticate("session", secret)[1]
+    token = people.authenticate("token", people.create_token("viewer@x.test"))[1]
+    assert session.created_at == token.created_at == now
+    assert session.expires_at == now + SESSION_LIFETIME
+    account = people.add_account("cursor", "later", DEFAULT_KEY, base_url=BASE_URL)
+    assert account.created_at == now
+    people.save_report("later", spec())
+    assert people.saved_reports()[0].updated_at == now
+    assert people.today() == now.date()

@@ -16,6 +16,7 @@ from outlay.errors import (
 FLAGS = {
     "account_name": "--name",
     "base_url": "--base-url",
+    "since": "--since",
     "role": "--role",
     "password": "--password-env/--password-stdin",
     "api_key": "--api-key-env/--api-key-stdin",

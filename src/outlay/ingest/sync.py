@@ -80,7 +80,10 @@ def sync_account(
     listener = listener or _Silent()
     today = utc_day(now_ms)
     if options.since is not None and options.since > today:
-        raise InputError(f"--since {options.since} is in the future; use a date up to {today}")
+        raise InputError(
+            f"the sync start {options.since} is in the future; use a date up to {today}",
+            field="since",
+        )
     tally = _Tally()
     try:
         names = {m.email: m.name for m in client.members() if m.name}
