@@ -18,6 +18,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from outlay.clock import FixedClock
 from outlay.config import Settings
 from outlay.report.compile import Shape, compile_report_query
 from outlay.report.spec import ReportSpec
@@ -51,7 +52,7 @@ def measure(p: QueryParams, out_dir: Path) -> list[dict[str, Any]]:
         data = Path(folder)
         (data / "facts.duckdb").symlink_to(dataset.duckdb_path)
         now_ms = int(datetime.combine(end, datetime.min.time(), UTC).timestamp() * 1000)
-        outlay = Outlay(Settings(data_dir=data), now_ms=lambda: now_ms)
+        outlay = Outlay(Settings(data_dir=data), clock=FixedClock(now_ms))
         # The dataset's rows belong to account "acme": register it without calling any API.
         account = outlay.meta.add_account(
             name="acme", provider="cursor", sealed_key=outlay.keybox.seal("crsr_bench"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -29,13 +29,20 @@ NOW_MS = int(datetime(2026, 11, 20, 15, 30, tzinfo=UTC).timestamp() * 1000)
 
 @dataclass
 class Clock:
-    """Virtual time: ``sleep`` advances it instantly, and records how long was asked for."""
+    """Virtual time for the service and the fake API: ``sleep`` advances it instantly, and
+    records how long was asked for."""
 
     ms: int = NOW_MS
     slept: list[float] = field(default_factory=list)
 
     def now_ms(self) -> int:
         return self.ms
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.ms / 1000, UTC).replace(tzinfo=None)
+
+    def advance(self, by: timedelta) -> None:
+        self.ms += int(by.total_seconds() * 1000)
 
     def monotonic(self) -> float:
         return self.ms / 1000
@@ -100,7 +107,7 @@ def make_outlay(
     return Outlay(
         Settings(data_dir=data_dir),
         http=lambda: fake.http(wrap),
-        now_ms=fake.clock.now_ms,
+        clock=fake.clock,
         monotonic=fake.clock.monotonic,
         sleep=fake.clock.sleep,
     )

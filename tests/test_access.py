@@ -8,29 +8,37 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 
-from outlay.access import ForbiddenError, Principal, UnauthenticatedError, hash_password
-from outlay.errors import AccountError, InputError, NotFoundError
+from outlay.access import Principal, hash_password
+from outlay.errors import (
+    AccountNotFound,
+    ConflictError,
+    ForbiddenError,
+    InputError,
+    NotFoundError,
+    UnauthenticatedError,
+)
 from outlay.ingest.windows import utc_day
 from outlay.report.spec import ReportSpec
-from outlay.service import SESSION_LIFETIME, TOKEN_DAYS, Outlay, _utc_now
+from outlay.service import SESSION_LIFETIME, TOKEN_DAYS, Outlay
 from outlay.store.access import User
-from outlay.store.schema import CredentialRow, LoginFailureRow, UserRow
+from outlay.store.schema import UserRow
 from outlay.testing.cursor_fake.api import DEFAULT_KEY, FakeCursorAPI
 from outlay.testing.cursor_fake.team import FakeTeam, TeamSpec
 from outlay.testing.cursor_fake.transport import mock_transport
-from tests.fakes import BASE_URL, NOW_MS, FakeCursor, fake_cursor, make_outlay
+from tests.fakes import BASE_URL, NOW_MS, Clock, FakeCursor, fake_cursor, make_outlay
 
 TODAY = utc_day(NOW_MS)
 EVERYTHING: dict[str, Any] = {
@@ -65,7 +73,7 @@ def add_member(outlay: Outlay, email: str, role: str, workspaces: list[str]) -> 
     """A user with PASSWORD, through the store: argon2 runs once per module, not per user
     (``Outlay.add_user`` itself is tested at the end of this file)."""
     spaces = [outlay.access.workspace(w).id for w in workspaces]
-    return outlay.access.add_user(email, password_hash(), role, spaces, now=_utc_now())
+    return outlay.access.add_user(email, password_hash(), role, spaces, now=outlay.clock.now())
 
 
 @dataclass
@@ -181,9 +189,9 @@ def test_an_account_in_another_workspace_looks_exactly_like_one_that_does_not_ex
     world: World,
 ) -> None:
     viewer = world.as_("viewer")
-    with pytest.raises(AccountError) as hidden:
+    with pytest.raises(AccountNotFound) as hidden:
         world.outlay.account("b", viewer)
-    with pytest.raises(AccountError) as missing:
+    with pytest.raises(AccountNotFound) as missing:
         world.outlay.account("zz", viewer)
     assert str(hidden.value) == "no account named 'b' (accounts: a)"
     assert str(missing.value) == str(hidden.value).replace("'b'", "'zz'")
@@ -362,7 +370,7 @@ def test_an_admin_manages_the_accounts_of_its_workspace(fresh: World) -> None:
     with pytest.raises(NotFoundError):  # not a member of B: cannot put an account there
         outlay.add_account("cursor", "d", DEFAULT_KEY, base_url=BASE_URL, principal=admin,
                            workspaces=["B"])  # fmt: skip
-    with pytest.raises(AccountError, match="no account named 'b'"):
+    with pytest.raises(AccountNotFound, match="no account named 'b'"):
         outlay.remove_account("b", admin)
     assert [a.name for a in outlay.accounts()] == ["a", "b"]
 
@@ -427,11 +435,10 @@ def test_a_wrong_password_and_an_unknown_email_get_the_same_answer(people: Outla
     assert str(wrong.value) == str(unknown.value) == "wrong email or password"
 
 
-def age_failures(outlay: Outlay, by: timedelta) -> None:
-    """Move every recorded sign-in failure back in time (credentials use the wall clock)."""
-    with outlay.meta.session() as s:
-        for row in s.scalars(select(LoginFailureRow)):
-            row.at -= by
+def advance(outlay: Outlay, by: timedelta) -> None:
+    """Move the service's (fake) clock on: sessions, tokens and throttling all read it."""
+    assert isinstance(outlay.clock, Clock)
+    outlay.clock.advance(by)
 
 
 def test_five_failures_lock_the_email_for_fifteen_minutes_even_with_the_right_password(
@@ -444,10 +451,10 @@ def test_five_failures_lock_the_email_for_fifteen_minutes_even_with_the_right_pa
     with pytest.raises(UnauthenticatedError, match=r"too many failed sign-ins for viewer@x\.test"):
         people.login("viewer@x.test", PASSWORD)
     people.login("owner@x.test", PASSWORD)  # another email is not locked
-    age_failures(people, timedelta(minutes=14))
+    advance(people, timedelta(minutes=14))
     with pytest.raises(UnauthenticatedError, match="too many failed sign-ins"):
         people.login("viewer@x.test", PASSWORD)
-    age_failures(people, timedelta(minutes=2))
+    advance(people, timedelta(minutes=2))
     people.login("viewer@x.test", PASSWORD)
 
 
@@ -490,16 +497,6 @@ def test_a_revoked_session_is_refused_and_other_sessions_go_on(people: Outlay) -
     assert people.authenticate("session", second)[0].email == "viewer@x.test"
 
 
-def expire(outlay: Outlay, kind: str) -> None:
-    """Make every credential of ``kind`` one second past its end (they use the wall clock)."""
-    with outlay.meta.session() as s:
-        s.execute(
-            update(CredentialRow)
-            .where(CredentialRow.kind == kind)
-            .values(expires_at=_utc_now() - timedelta(seconds=1))
-        )
-
-
 @pytest.mark.parametrize(
     ("kind", "message"),
     [("session", "sign in again"), ("token", "the API token is unknown, expired or revoked")],
@@ -510,8 +507,10 @@ def test_an_expired_session_or_token_is_refused(people: Outlay, kind: str, messa
         if kind == "session"
         else people.create_token("viewer@x.test")
     )
-    people.authenticate(kind, secret)
-    expire(people, kind)
+    lifetime = SESSION_LIFETIME if kind == "session" else timedelta(days=TOKEN_DAYS)
+    advance(people, lifetime - timedelta(seconds=1))
+    people.authenticate(kind, secret)  # valid up to its last second
+    advance(people, timedelta(seconds=1))
     with pytest.raises(UnauthenticatedError, match=message):
         people.authenticate(kind, secret)
 
@@ -626,10 +625,105 @@ def test_a_user_needs_an_email_address_and_known_workspaces(people: Outlay) -> N
         people.add_user("no-at-sign", "viewer", PASSWORD)
     with pytest.raises(NotFoundError, match="no workspace named 'Nope'"):
         people.add_user("w@x.test", "viewer", PASSWORD, ["Nope"])
-    with pytest.raises(AccountError, match=r"a user 'viewer@x\.test' exists already"):
+    with pytest.raises(ConflictError, match=r"a user 'viewer@x\.test' exists already"):
         people.add_user("viewer@x.test", "editor", PASSWORD)
 
 
 def test_emails_that_differ_only_in_case_are_the_same_user(people: Outlay) -> None:
-    with pytest.raises(AccountError, match="exists already"):
+    with pytest.raises(ConflictError, match="exists already"):
         people.add_user("VIEWER@x.test", "owner", PASSWORD + "2")
+
+
+# -- 7. every method checks its principal ----------------------------------------------------
+
+#: The way to a principal takes none; ``today`` reads the clock only.
+UNCHECKED = {"login", "authenticate", "principal_of", "today"}
+
+
+def test_every_public_method_of_the_service_declares_the_role_it_needs() -> None:
+    methods = {
+        name: method
+        for name, method in inspect.getmembers(Outlay, inspect.isfunction)
+        if not name.startswith("_")
+    }
+    assert {"create_token", "revoke", "request_sync", "report"} <= set(methods)
+    undeclared = [
+        name
+        for name, method in methods.items()
+        if name not in UNCHECKED and getattr(method, "required_action", None) is None
+    ]
+    assert undeclared == []
+
+
+def test_a_user_creates_tokens_only_for_themselves_and_an_owner_for_anyone(
+    people: Outlay,
+) -> None:
+    viewer = people.principal_of(people.access.user_by_email("viewer@x.test"))  # type: ignore[arg-type]
+    owner = people.principal_of(people.access.user_by_email("owner@x.test"))  # type: ignore[arg-type]
+    with pytest.raises(ForbiddenError, match="may create API tokens only for themselves"):
+        people.create_token("owner@x.test", principal=viewer)
+    # An unknown email answers the same as someone else's: no way to probe who has an account.
+    with pytest.raises(ForbiddenError, match="may create API tokens only for themselves"):
+        people.create_token("nobody@x.test", principal=viewer)
+    owners = people.access.user_by_email("owner@x.test")
+    assert owners is not None and people.access.credentials(owners.id, "token") == []
+    own = people.create_token("viewer@x.test", principal=viewer)
+    assert people.authenticate("token", own)[0].email == "viewer@x.test"
+    for_viewer = people.create_token("viewer@x.test", principal=owner)
+    assert people.authenticate("token", for_viewer)[0].email == "viewer@x.test"
+
+
+def test_a_user_revokes_only_their_own_credentials_and_an_owner_anyones(people: Outlay) -> None:
+    viewer = people.principal_of(people.access.user_by_email("viewer@x.test"))  # type: ignore[arg-type]
+    owner_session, _ = people.login("owner@x.test", PASSWORD)
+    _, owner_credential = people.authenticate("session", owner_session)
+    with pytest.raises(ForbiddenError, match="may revoke sessions and tokens only for themselves"):
+        people.revoke(owner_credential, viewer)
+    assert people.authenticate("session", owner_session)[0].email == "owner@x.test"
+    viewer_session, _ = people.login("viewer@x.test", PASSWORD)
+    _, viewer_credential = people.authenticate("session", viewer_session)
+    people.revoke(viewer_credential, viewer)  # one's own
+    with pytest.raises(UnauthenticatedError):
+        people.authenticate("session", viewer_session)
+    token = people.create_token("viewer@x.test")
+    people.revoke(
+        people.authenticate("token", token)[1], people.authenticate("session", owner_session)[0]
+    )
+    with pytest.raises(UnauthenticatedError):
+        people.authenticate("token", token)
+
+
+def test_sync_now_is_decided_by_the_service_once_per_account(fresh: World) -> None:
+    outlay, admin = fresh.outlay, fresh.as_("admin")
+    with pytest.raises(ForbiddenError, match="this needs the admin role"):
+        outlay.request_sync("a", fresh.as_("editor"))
+    with pytest.raises(AccountNotFound, match=r"no account named 'b' \(accounts: a\)"):
+        outlay.request_sync("b", admin)  # B's account: as if it did not exist
+    assert outlay.sync_queue.pending() == set()
+    assert outlay.request_sync("a", admin).name == "a"
+    assert outlay.request_sync("a", admin).name == "a"  # asked twice, queued once
+    assert outlay.sync_queue.next(timeout=0) == "a"
+    assert outlay.sync_queue.next(timeout=0) is None
+    assert outlay.queued_syncs(admin) == {"a"}  # queued until its sync is done
+    assert outlay.queued_syncs(fresh.as_("viewer_b")) == set()
+    outlay.sync_queue.done("a")
+    assert outlay.queued_syncs(admin) == set()
+
+
+# -- 8. one clock ----------------------------------------------------------------------------
+
+
+def test_every_stamp_and_expiry_reads_the_services_clock(people: Outlay) -> None:
+    advance(people, timedelta(days=3))
+    now = people.clock.now()
+    assert now == datetime(2026, 11, 23, 15, 30)  # the fake's time, not the wall clock's
+    secret, _ = people.login("viewer@x.test", PASSWORD)
+    session = people.authenticate("session", secret)[1]
+    token = people.authenticate("token", people.create_token("viewer@x.test"))[1]
+    assert session.created_at == token.created_at == now
+    assert session.expires_at == now + SESSION_LIFETIME
+    account = people.add_account("cursor", "later", DEFAULT_KEY, base_url=BASE_URL)
+    assert account.created_at == now
+    people.save_report("later", spec())
+    assert people.saved_reports()[0].updated_at == now
+    assert people.today() == now.date()

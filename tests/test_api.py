@@ -41,7 +41,7 @@ def world(tmp_path: Path) -> Iterator[World]:
     outlay = Outlay(
         Settings(data_dir=tmp_path),
         http=lambda: fake.http(),
-        now_ms=fake.clock.now_ms,
+        clock=fake.clock,
         monotonic=fake.clock.monotonic,
         sleep=fake.clock.sleep,
     )
@@ -207,3 +207,16 @@ def test_an_admin_cannot_remove_an_account_shared_with_a_workspace_they_cannot_s
     assert_error(world.call("admin", "DELETE", "/api/v1/accounts/ab"), 403, "forbidden")
     assert "ab" in [a.name for a in world.outlay.accounts()]
     assert status(world.call("owner", "DELETE", "/api/v1/accounts/ab")) == 204
+
+
+def test_api_errors_name_no_cli_flag_and_take_their_status_from_the_kind(world: World) -> None:
+    bad_url = world.call("admin", "POST", "/api/v1/accounts",
+                         json={"name": "c", "api_key": DEFAULT_KEY, "base_url": "ftp://x"})  # fmt: skip
+    assert_error(bad_url, 400, "bad_request")
+    message = body(bad_url)["error"]["message"]  # type: ignore[index, call-overload]
+    assert message == "the base URL 'ftp://x' is not an http(s) URL; e.g. https://api.cursor.com"
+    taken = world.call("admin", "POST", "/api/v1/accounts",
+                       json={"name": "a", "api_key": DEFAULT_KEY, "base_url": BASE_URL})  # fmt: skip
+    assert_error(taken, 409, "conflict")
+    assert body(taken)["error"]["message"] == "an account named 'a' exists already"  # type: ignore[index, call-overload]
+    assert_error(world.call("viewer", "GET", "/api/v1/reports/nope"), 404, "not_found")

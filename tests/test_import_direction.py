@@ -41,7 +41,7 @@ def is_testing(module: str) -> bool:
 
 def test_the_checks_see_the_whole_product_and_would_spot_a_testing_import() -> None:
     modules = {p.relative_to(PACKAGE).as_posix() for p in product_modules()}
-    assert {"service.py", "providers/cursor/client.py", "cli/app.py", "web/app.py"} <= modules
+    assert {"service/core.py", "providers/cursor/client.py", "cli/app.py", "web/app.py"} <= modules
     assert not any(m.startswith("testing/") for m in modules) and not modules & FAKE_COMMANDS
     assert any(is_testing(m) for m in imported_modules(PACKAGE / "cli" / "demo.py"))
     assert is_testing("outlay.testing") and not is_testing("outlay.testing_tools")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import csv
 import html
 import io
@@ -89,7 +90,7 @@ def fake_outlay(data_dir: Path, fake: FakeCursor) -> Outlay:
     return Outlay(
         Settings(data_dir=data_dir),
         http=lambda: fake.http(),
-        now_ms=fake.clock.now_ms,
+        clock=fake.clock,
         monotonic=fake.clock.monotonic,
         sleep=fake.clock.sleep,
     )
@@ -643,3 +644,63 @@ def test_a_sign_in_without_the_form_token_is_refused(world: World) -> None:
                                          "csrf": "not-the-token"})  # fmt: skip
     assert forged.status_code == 403
     assert sign_in(client, "owner@x.io", PASSWORD).status_code == 200
+
+
+# -- errors: one handler, forms keep what was typed ------------------------------------------
+
+
+def test_no_page_handler_catches_outlay_errors_itself() -> None:
+    pages = Path(create_app.__code__.co_filename).parent / "pages"
+    catching = []
+    for path in sorted(pages.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            routed = any(
+                isinstance(d, ast.Call) and "router." in ast.unparse(d.func)
+                for d in node.decorator_list
+            )
+            if routed and any(isinstance(n, ast.ExceptHandler) for n in ast.walk(node)):
+                catching.append(f"{path.name}: {node.name}")
+    assert catching == []
+
+
+def test_a_refused_connect_shows_the_form_as_typed_with_a_message_naming_no_flag(
+    world: World,
+) -> None:
+    refused = world.post("admin", "/integrations/connect",
+                         {"name": "  ", "api_key": "secret-key-typed", "base_url": BASE_URL,
+                          "workspace": "A"})  # fmt: skip
+    assert refused.status_code == 400
+    assert problem(refused) == "the account name must be 1 to 200 characters"
+    assert f'name="base_url" value="{BASE_URL}"' in refused.text
+    assert "<option selected>A</option>" in refused.text
+    assert "secret-key-typed" not in refused.text
+    bad_url = world.post("admin", "/integrations/connect",
+                         {"name": "x", "api_key": DEFAULT_KEY, "base_url": "ftp://x"})  # fmt: skip
+    assert bad_url.status_code == 400 and "--" not in problem(bad_url)
+    assert "the base URL 'ftp://x' is not an http(s) URL" in problem(bad_url)
+    taken = world.post("admin", "/integrations/connect",
+                       {"name": "acme", "api_key": DEFAULT_KEY, "base_url": BASE_URL})  # fmt: skip
+    assert taken.status_code == 409 and problem(taken) == "an account named 'acme' exists already"
+
+
+def test_a_wrong_password_shows_the_sign_in_form_again_with_the_email(world: World) -> None:
+    client = TestClient(world.clients["owner"].app)
+    refused = sign_in(client, "viewer@x.io", "not the password")
+    assert refused.status_code == 200 and problem(refused) == "wrong email or password"
+    assert 'name="email" value="viewer@x.io"' in refused.text
+    assert client.get("/reports", follow_redirects=False).status_code == 303
+
+
+def test_sync_now_from_the_page_and_the_api_is_one_service_decision(world: World) -> None:
+    token = world.outlay.create_token("admin@x.io")
+    api = world.clients["admin"].post(
+        "/api/v1/accounts/acme/sync", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert api.status_code == 202
+    page = world.post("admin", "/integrations/sync", {"account": "acme"})
+    assert page.status_code == 200 and "Sync of acme queued" in page.text
+    assert world.scheduler.pending() == world.outlay.sync_queue.pending() == {"acme"}
+    assert world.outlay.sync_queue.next(timeout=0) == "acme"
+    assert world.outlay.sync_queue.next(timeout=0) is None  # queued once

@@ -19,13 +19,13 @@ import pytest
 
 from outlay.errors import StoreError
 from outlay.ingest.windows import day_start_ms
-from outlay.testing.cursor_fake.api import DEFAULT_KEY
-from outlay.testing.cursor_fake.team import TeamSpec
 from outlay.providers.cursor.normalize import normalize_events
 from outlay.providers.cursor.prices import PriceTable
 from outlay.service import Outlay
 from outlay.store.facts import DuckDBFacts
 from outlay.store.staging import StagedWindow, open_private
+from outlay.testing.cursor_fake.api import DEFAULT_KEY
+from outlay.testing.cursor_fake.team import TeamSpec
 from outlay.web.scheduler import Scheduler
 from tests.fakes import BASE_URL, fake_cursor, make_outlay
 from tests.test_report import synthetic_events
@@ -91,7 +91,7 @@ def test_the_scheduler_survives_a_full_disk_and_a_bug_and_shows_the_real_error(
 ) -> None:
     fake = fake_cursor(TeamSpec(users=2, days=20, events_per_user_day=4.0))
     outlay = OnDisk(make_outlay(tmp_path, fake).settings, http=fake.http,
-                    now_ms=fake.clock.now_ms, monotonic=fake.clock.monotonic,
+                    clock=fake.clock, monotonic=fake.clock.monotonic,
                     sleep=fake.clock.sleep)  # fmt: skip
     outlay.disk = Disk()
     outlay.add_account("cursor", "acme", DEFAULT_KEY, base_url=BASE_URL)

@@ -12,10 +12,10 @@ import pytest
 
 from outlay.errors import UnavailableError
 from outlay.ingest.windows import DAY_MS
-from outlay.testing.cursor_fake.api import DEFAULT_KEY
-from outlay.testing.cursor_fake.team import TeamSpec
 from outlay.report.spec import ReportSpec
 from outlay.service import Outlay
+from outlay.testing.cursor_fake.api import DEFAULT_KEY
+from outlay.testing.cursor_fake.team import TeamSpec
 from tests.fakes import BASE_URL, FakeCursor, fake_cursor, make_outlay
 
 HOUR_MS = 3_600_000

@@ -15,7 +15,7 @@ from enum import StrEnum
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from outlay.errors import InputError, OutlayError, Terminal
+from outlay.errors import ForbiddenError, InputError
 
 ROLES = ("viewer", "editor", "admin", "owner")
 MIN_PASSWORD = 10
@@ -29,14 +29,6 @@ class Action(StrEnum):
 
 
 _NEEDS = {Action.READ: "viewer", Action.EDIT: "editor", Action.ADMIN: "admin", Action.OWN: "owner"}
-
-
-class ForbiddenError(OutlayError, Terminal):
-    """The signed-in user's role does not allow the action."""
-
-
-class UnauthenticatedError(OutlayError, Terminal):
-    """No valid session or token."""
 
 
 @dataclass(frozen=True)
@@ -70,13 +62,15 @@ DUMMY_HASH = _hasher.hash("not a password of anyone: only here to be checked aga
 
 def check_role(role: str) -> str:
     if role not in ROLES:
-        raise InputError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
+        raise InputError(f"unknown role {role!r}; use one of {', '.join(ROLES)}", field="role")
     return role
 
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
-        raise InputError(f"the password must be at least {MIN_PASSWORD} characters")
+        raise InputError(
+            f"the password must be at least {MIN_PASSWORD} characters", field="password"
+        )
     return _hasher.hash(password)
 
 

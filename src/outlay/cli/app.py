@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from outlay.cli.errors import cli_message
 from outlay.cli.render import console
 from outlay.cli.state import CliState
 from outlay.config import Settings
@@ -24,7 +25,7 @@ class _OutlayGroup(TyperGroup):
         except OutlayError as exc:
             if isinstance(ctx.obj, CliState) and ctx.obj.debug:
                 raise
-            console(stderr=True).print(f"error: {exc}", markup=False, soft_wrap=True)
+            console(stderr=True).print(f"error: {cli_message(exc)}", markup=False, soft_wrap=True)
             raise typer.Exit(1) from exc
 
 

@@ -18,10 +18,9 @@ from outlay.cli.state import outlay_of
 from outlay.cli.sync import run_with_progress
 from outlay.errors import ConfigError, OutlayError
 from outlay.ingest.sync import SyncResult
-from outlay.ingest.windows import utc_day
 from outlay.report.run import ReportResult
 from outlay.report.spec import ReportSpec
-from outlay.service import Outlay, wall_clock_ms
+from outlay.service import Outlay
 from outlay.web.app import create_app
 
 MARKER = ".outlay-demo"
@@ -75,7 +74,7 @@ def _summary(outlay: Outlay, outcome: SyncResult, days: int, folder: Path) -> No
         f"Imported {outcome.events:,} events as {outcome.rows:,} cost rows "
         f"in {outcome.windows} windows; account status {outcome.status}.\n"
     )
-    today = utc_day(wall_clock_ms())
+    today = outlay.today()
     start = today - timedelta(days=days)
 
     def by(dimension: str) -> ReportResult:

@@ -88,7 +88,10 @@ def sync_account(
     listener = listener or _Silent()
     today = utc_day(now_ms)
     if options.since is not None and options.since > today:
-        raise InputError(f"--since {options.since} is in the future; use a date up to {today}")
+        raise InputError(
+            f"the sync start {options.since} is in the future; use a date up to {today}",
+            field="since",
+        )
     tally = _Tally()
     # The caller holds the account lock: anything staged for this account is a killed sync's.
     facts.clear_staging(account.name)

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from outlay.errors import AccountError, InputError, NotFoundError
+from outlay.errors import ConflictError, InputError, WorkspaceNotFound
 from outlay.store.meta import MetaStore
 from outlay.store.schema import (
     AccountWorkspaceRow,
@@ -86,13 +86,13 @@ class AccessStore:
             row = s.scalar(select(WorkspaceRow).where(WorkspaceRow.name == name))
         if row is None:
             known = ", ".join(w.name for w in self.workspaces())
-            raise NotFoundError(f"no workspace named {name!r} (workspaces: {known})")
+            raise WorkspaceNotFound(f"no workspace named {name!r} (workspaces: {known})")
         return _workspace(row)
 
     def add_workspace(self, name: str, *, now: datetime) -> Workspace:
         name = name.strip()
         if not name or len(name) > 100:
-            raise InputError("a workspace name must be 1 to 100 characters")
+            raise InputError("a workspace name must be 1 to 100 characters", field="workspace_name")
         try:
             with self._meta.session() as s:
                 row = WorkspaceRow(name=name, created_at=now)
@@ -100,7 +100,9 @@ class AccessStore:
                 s.flush()
                 return _workspace(row)
         except IntegrityError:
-            raise AccountError(f"a workspace named {name!r} exists already") from None
+            raise ConflictError(
+                f"a workspace named {name!r} exists already", field="workspace_name"
+            ) from None
 
     def attach(self, account_id: int, workspace_id: int) -> None:
         with self._meta.session() as s:
@@ -145,7 +147,7 @@ class AccessStore:
                     s.add(UserWorkspaceRow(user_id=row.id, workspace_id=workspace_id))
                 return _user(row)
         except IntegrityError:
-            raise AccountError(f"a user {email!r} exists already") from None
+            raise ConflictError(f"a user {email!r} exists already", field="email") from None
 
     def users(self) -> list[User]:
         with self._meta.session() as s:

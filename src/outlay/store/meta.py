@@ -19,7 +19,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from outlay.errors import AccountError, NotFoundError, StoreError
+from outlay.errors import AccountNotFound, ConflictError, ReportNotFound, StoreError
 from outlay.store.files import make_private, storage_error
 from outlay.store.schema import AccountRow, Base, DocumentRow, ReportRow
 
@@ -126,8 +126,8 @@ class MetaStore:
                 session.flush()
                 return _account(row)
         except IntegrityError:
-            raise AccountError(
-                f"an account named {name!r} exists already; pick another --name"
+            raise ConflictError(
+                f"an account named {name!r} exists already", field="account_name"
             ) from None
 
     def accounts(self) -> list[Account]:
@@ -140,16 +140,14 @@ class MetaStore:
             row = session.query(AccountRow).filter_by(name=name).one_or_none()
             if row is None:
                 known = ", ".join(a.name for a in self.accounts()) or "none yet"
-                raise AccountError(
-                    f"no account named {name!r} (accounts: {known}); see `outlay accounts list`"
-                )
+                raise AccountNotFound(f"no account named {name!r} (accounts: {known})")
             return _account(row)
 
     def update(self, account: Account, **changes: Any) -> Account:
         with self._session() as session:
             row = session.get(AccountRow, account.id)
             if row is None:
-                raise AccountError(f"account {account.name!r} was removed meanwhile")
+                raise ConflictError(f"account {account.name!r} was removed meanwhile")
             for key, value in changes.items():
                 setattr(row, key, value)
         return replace(account, **changes)
@@ -194,7 +192,7 @@ class MetaStore:
             row = session.get(ReportRow, (workspace_id, name))
             if row is None:
                 known = ", ".join(r.name for r in self.reports(workspace_id)) or "none yet"
-                raise NotFoundError(f"no saved report {name!r} (reports: {known})")
+                raise ReportNotFound(f"no saved report {name!r} (reports: {known})")
             return _report(row)
 
     def delete_report(self, workspace_id: int, name: str) -> None:

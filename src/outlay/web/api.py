@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Body, Query, Response
 from pydantic import BaseModel, Field
 
-from outlay.access import Action
 from outlay.report.export import to_data
 from outlay.report.spec import ReportSpec
 from outlay.web.deps import ApiPrincipal, OutlayDep
@@ -84,12 +83,8 @@ def create_account(
 
 
 @router.post("/accounts/{name}/sync", status_code=202)
-def sync_account(
-    outlay: OutlayDep, principal: ApiPrincipal, name: str, request: Request
-) -> dict[str, Any]:
-    principal.require(Action.ADMIN)
-    account = outlay.account(name, principal)
-    request.app.state.scheduler.sync_now(account.name)
+def sync_account(outlay: OutlayDep, principal: ApiPrincipal, name: str) -> dict[str, Any]:
+    account = outlay.request_sync(name, principal)
     return {"account": account.name, "queued": True}
 
 

@@ -1,13 +1,25 @@
-"""Who is asking: a Bearer token on the API, a session cookie (with CSRF) on pages."""
+"""Who is asking: a Bearer token on the API, a session cookie (with CSRF) on pages; and the
+form a page route shows its own input errors on."""
 
 from __future__ import annotations
 
 import hmac
-from typing import Annotated
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from fastapi import Depends, Form, Request
+from fastapi.responses import Response
 
-from outlay.access import ForbiddenError, Principal, UnauthenticatedError
+from outlay.access import Principal
+from outlay.errors import (
+    ConflictError,
+    ForbiddenError,
+    InputError,
+    OutlayError,
+    ProviderError,
+    UnauthenticatedError,
+)
 from outlay.service import Outlay
 from outlay.store.access import Credential
 
@@ -50,7 +62,9 @@ class SessionAuth:
 def page_session(request: Request, outlay: OutlayDep) -> SessionAuth:
     secret = request.cookies.get(SESSION_COOKIE, "")
     principal, credential = outlay.authenticate("session", secret)
-    return SessionAuth(principal, credential)
+    # Kept for the error handler, which renders the error page with the user's navigation.
+    session = request.state.session = SessionAuth(principal, credential)
+    return session
 
 
 Session = Annotated[SessionAuth, Depends(page_session)]
@@ -64,3 +78,46 @@ def checked_session(session: Session, csrf: Annotated[str, Form()] = "") -> Sess
 
 
 CheckedSession = Annotated[SessionAuth, Depends(checked_session)]
+
+# -- a route's own error view ----------------------------------------------------------------
+
+#: The errors a form can help with: the user changes the input and sends it again. Anything
+#: else (not signed in, not allowed, not found, a failed store) gets the error page.
+FORM_ERRORS: tuple[type[OutlayError], ...] = (InputError, ConflictError, ProviderError)
+ErrorView = Callable[[Request, OutlayError], Response]
+
+
+@dataclass(frozen=True)
+class FormView:
+    render: ErrorView
+    errors: tuple[type[OutlayError], ...]
+
+
+def shows_errors_on(view: ErrorView, errors: tuple[type[OutlayError], ...] = FORM_ERRORS) -> Any:
+    """A route dependency: the app's error handler answers ``errors`` raised by this route with
+    ``view`` (typically its form again, with the message and what was typed) instead of the
+    error page. The view reads the submitted fields with ``form_text``."""
+
+    async def declare(request: Request) -> None:
+        request.state.form = await request.form()
+        request.state.form_view = FormView(view, errors)
+
+    return Depends(declare)
+
+
+def form_text(request: Request, name: str) -> str:
+    """A text field of the form the failed request submitted ("" if absent)."""
+    value = getattr(request.state, "form", {}).get(name, "")
+    return value if isinstance(value, str) else ""
+
+
+def session_of(request: Request) -> SessionAuth | None:
+    session = getattr(request.state, "session", None)
+    return session if isinstance(session, SessionAuth) else None
+
+
+def signed_in(request: Request) -> SessionAuth:
+    """The session of a request that got past ``page_session`` (an error view's, say)."""
+    session = session_of(request)
+    assert session is not None, "an error view runs only after the session was checked"
+    return session

@@ -1,51 +1,40 @@
-"""One error shape for the API: ``{"error": {"code", "message"}}`` with the right status."""
+"""The app's one handler for ``OutlayError``: the status and code come from the error's class.
+
+- ``/api`` routes answer ``{"error": {"code", "message"}}``;
+- a page route that declared a form view (``shows_errors_on``) shows the errors the form can
+  help with on that form;
+- a page without a valid session goes to sign-in;
+- every other page error is the error page, with the signed-in user's navigation.
+"""
 
 from __future__ import annotations
 
 from fastapi import Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from outlay.access import ForbiddenError, UnauthenticatedError
-from outlay.errors import (
-    AccountError,
-    InputError,
-    NotFoundError,
-    OutlayError,
-    ProviderError,
-    StoreBusyError,
-    SyncBusyError,
-)
-
-#: Error class → (HTTP status, code). The first matching class wins.
-STATUS: tuple[tuple[type[OutlayError], int, str], ...] = (
-    (UnauthenticatedError, 401, "unauthenticated"),
-    (ForbiddenError, 403, "forbidden"),
-    (NotFoundError, 404, "not_found"),
-    (SyncBusyError, 409, "busy"),
-    (StoreBusyError, 503, "busy"),
-    (AccountError, 409, "conflict"),
-    (InputError, 400, "bad_request"),
-    (ProviderError, 502, "provider_error"),
-)
-
-
-def status_of(exc: OutlayError) -> tuple[int, str]:
-    for kind, status, code in STATUS:
-        if isinstance(exc, kind):
-            # "no account named …" is an AccountError too: a miss is a 404, a clash a 409.
-            if kind is AccountError and str(exc).startswith("no account named"):
-                return 404, "not_found"
-            return status, code
-    return 500, "error"
+from outlay.errors import OutlayError, UnauthenticatedError
+from outlay.web.deps import FormView, SessionAuth, session_of
+from outlay.web.pages.common import render
 
 
 def error_body(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
+def error_page(request: Request, session: SessionAuth | None, exc: OutlayError) -> HTMLResponse:
+    return render(request, "error.html", session, exc.status, message=str(exc), status=exc.status)
+
+
 async def handle_outlay_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, OutlayError)
-    status, code = status_of(exc)
-    if not request.url.path.startswith("/api/") and status == 401:
+    if request.url.path.startswith("/api/"):
+        return error_body(exc.status, exc.code, str(exc))
+    view = getattr(request.state, "form_view", None)
+    if isinstance(view, FormView) and isinstance(exc, view.errors):
+        try:
+            return view.render(request, exc)
+        except OutlayError as again:  # the form's own page failed too: say why, plainly
+            return error_page(request, session_of(request), again)
+    if isinstance(exc, UnauthenticatedError):
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-    return error_body(status, code, str(exc))
+    return error_page(request, session_of(request), exc)

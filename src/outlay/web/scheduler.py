@@ -1,5 +1,7 @@
-"""Hourly sync of every account, and "Sync now", in one background thread of the server.
+"""Hourly sync of every account, and the "Sync now" requests, in one background thread.
 
+The service decides what is queued (``Outlay.request_sync``: who may, which account, whether it
+is already waiting); this thread only takes the names out of the service's queue and runs them.
 One thread means one sync at a time in this process (the account lock also keeps out a CLI
 sync). Stopping waits for the sync in flight: a window is replaced in one transaction, so even
 an interrupted process never leaves half a window, but a clean stop does not even interrupt.
@@ -8,7 +10,6 @@ an interrupted process never leaves half a window, but a clean stop does not eve
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import time
 
@@ -19,58 +20,45 @@ log = logging.getLogger(__name__)
 
 #: Cursor aggregates usage hourly; polling more often gains nothing.
 INTERVAL_S = 3600.0
-_ALL = ""
 
 
 class Scheduler:
     def __init__(self, outlay: Outlay, *, interval_s: float = INTERVAL_S) -> None:
         self._outlay = outlay
         self._interval = interval_s
-        self._queue: queue.Queue[str | None] = queue.Queue()
         self._thread: threading.Thread | None = None
-        self._pending: set[str] = set()
-        self._lock = threading.Lock()
+        self._stopping = threading.Event()
 
     def start(self) -> None:
+        self._stopping.clear()
         self._thread = threading.Thread(target=self._run, name="outlay-scheduler", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 60.0) -> None:
         if self._thread is not None:
-            self._queue.put(None)
+            self._stopping.set()
+            self._outlay.sync_queue.wake()
             self._thread.join(timeout)
             self._thread = None
 
-    def sync_now(self, account: str) -> None:
-        """Queue one account's sync (once, however often it is asked for before it runs)."""
-        with self._lock:
-            if account in self._pending:
-                return
-            self._pending.add(account)
-        self._queue.put(account)
-
     def pending(self) -> set[str]:
-        with self._lock:
-            return set(self._pending)
+        """Accounts whose "Sync now" is queued or running."""
+        return self._outlay.sync_queue.pending()
 
     def _run(self) -> None:
+        requests = self._outlay.sync_queue
         next_all = time.monotonic()
-        while True:
-            wait = max(0.0, next_all - time.monotonic())
-            try:
-                job = self._queue.get(timeout=wait)
-            except queue.Empty:
-                job = _ALL
-            if job is None:
+        while not self._stopping.is_set():
+            job = requests.next(timeout=max(0.0, next_all - time.monotonic()))
+            if self._stopping.is_set():
                 return
-            if job == _ALL:
+            if job is not None:
+                self._sync(job)
+                requests.done(job)
+            elif time.monotonic() >= next_all:
                 next_all = time.monotonic() + self._interval
                 for name in self._account_names():
                     self._sync(name)
-            else:
-                self._sync(job)
-                with self._lock:
-                    self._pending.discard(job)
 
     def _account_names(self) -> list[str]:
         try:

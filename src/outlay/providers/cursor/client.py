@@ -22,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from outlay.errors import (
     AuthError,
+    PagingShiftedError,
     PayloadError,
     RateLimitedError,
     RequestRejectedError,
@@ -71,10 +72,6 @@ class PageSink(Protocol):
 
     def restart(self) -> None: ...
     def add(self, page: EventsPage) -> None: ...
-
-
-class PagingShiftedError(UnavailableError):
-    """The window's event count changed between pages, so page boundaries moved."""
 
 
 @dataclass(frozen=True)
@@ -248,7 +245,7 @@ class CursorClient:
                 detail = f"field {where}: {problem['msg']}"
             raise PayloadError(
                 f"Cursor API {route[0]} {route[1]} at {self._base} returned a malformed "
-                f"response, {detail}; check --base-url points at the Cursor Admin API"
+                f"response, {detail}; check that the base URL points at the Cursor Admin API"
             ) from None
 
     def _send(self, route: tuple[str, str], body: dict[str, Any] | None) -> bytes:

@@ -1,8 +1,9 @@
 """Server-rendered pages. Every view's state is in its URL; every form carries a CSRF token.
 
 Pages call the same ``Outlay`` methods as the API and the CLI, and those methods check the
-signed-in user's role and workspaces; the templates only hide what a role may not use. An
-``OutlayError`` from an action is shown on the page (its one-line message), never a traceback.
+signed-in user's role and workspaces; the templates only hide what a role may not use. Page
+handlers do not catch ``OutlayError``: the app's one handler (``web/errors.py``) shows its
+one-line message on the error page, or on the form a route names with ``shows_errors_on``.
 """
 
 from __future__ import annotations

@@ -8,13 +8,20 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from outlay.access import ROLES, Action, Principal
-from outlay.errors import InputError, NotFoundError, OutlayError
+from outlay.errors import InputError, OutlayError
 from outlay.service import Outlay
-from outlay.web.deps import CheckedSession, OutlayDep, Session, SessionAuth
-from outlay.web.errors import status_of
+from outlay.web.deps import (
+    CheckedSession,
+    OutlayDep,
+    Session,
+    SessionAuth,
+    form_text,
+    get_outlay,
+    shows_errors_on,
+    signed_in,
+)
 from outlay.web.pages.common import (
     TOKEN_DAYS,
-    error_page,
     notice_of,
     redirect,
     render,
@@ -51,10 +58,7 @@ def admin_context(outlay: Outlay, principal: Principal) -> dict[str, Any]:
 def admin_page(
     request: Request, session: SessionAuth, outlay: Outlay, status: int = 200, **extra: Any
 ) -> HTMLResponse:
-    try:
-        session.principal.require(Action.ADMIN)
-    except OutlayError as exc:
-        return error_page(request, session, exc)
+    session.principal.require(Action.ADMIN)
     context = admin_context(outlay, session.principal)
     return render(request, "admin.html", session, status, notice=notice_of(request),
                   **{**context, **extra})  # fmt: skip
@@ -73,24 +77,29 @@ def admin(request: Request, session: Session, outlay: OutlayDep) -> HTMLResponse
     return admin_page(request, session, outlay)
 
 
-@router.post("/admin/workspaces")
+def _workspace_form(request: Request, exc: OutlayError) -> Response:
+    return admin_page(
+        request, signed_in(request), get_outlay(request), exc.status, workspace_error=str(exc)
+    )
+
+
+@router.post("/admin/workspaces", dependencies=[shows_errors_on(_workspace_form)])
 def add_workspace(
-    request: Request, session: CheckedSession, outlay: OutlayDep,
-    name: Annotated[str, Form()] = "",
-) -> Response:  # fmt: skip
-    try:
-        added = outlay.add_workspace(name, session.principal)
-    except OutlayError as exc:
-        status, _ = status_of(exc)
-        if status == 403:
-            return error_page(request, session, exc)
-        return admin_page(request, session, outlay, status, workspace_error=str(exc))
+    session: CheckedSession, outlay: OutlayDep, name: Annotated[str, Form()] = ""
+) -> Response:
+    added = outlay.add_workspace(name, session.principal)
     return redirect("/admin", notice="workspace_added", name=added.name)
 
 
-@router.post("/admin/users")
+def _user_form(request: Request, exc: OutlayError) -> Response:
+    return admin_page(
+        request, signed_in(request), get_outlay(request), exc.status, user_error=str(exc),
+        user_email=form_text(request, "email"),
+    )  # fmt: skip
+
+
+@router.post("/admin/users", dependencies=[shows_errors_on(_user_form)])
 def add_user(
-    request: Request,
     session: CheckedSession,
     outlay: OutlayDep,
     email: Annotated[str, Form()] = "",
@@ -98,13 +107,7 @@ def add_user(
     password: Annotated[str, Form()] = "",
     workspaces: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
-    try:
-        user = outlay.add_user(email, role, password, workspaces or None, session.principal)
-    except OutlayError as exc:
-        status, _ = status_of(exc)
-        if status == 403:
-            return error_page(request, session, exc)
-        return admin_page(request, session, outlay, status, user_error=str(exc), user_email=email)
+    user = outlay.add_user(email, role, password, workspaces or None, session.principal)
     return redirect("/admin", notice="user_added", name=user.email)
 
 
@@ -114,14 +117,21 @@ def tokens(request: Request, session: Session, outlay: OutlayDep) -> HTMLRespons
 
 
 def _back_page(
-    request: Request, session: SessionAuth, outlay: Outlay, back: str, **extra: Any
-) -> HTMLResponse:
+    request: Request, session: SessionAuth, outlay: Outlay, back: str, status: int = 200,
+    **extra: Any,
+) -> HTMLResponse:  # fmt: skip
     if back == "/admin" and session.principal.can(Action.ADMIN):
-        return admin_page(request, session, outlay, **extra)
-    return tokens_page(request, session, outlay, **extra)
+        return admin_page(request, session, outlay, status, **extra)
+    return tokens_page(request, session, outlay, status, **extra)
 
 
-@router.post("/tokens")
+def _token_form(request: Request, exc: OutlayError) -> Response:
+    session, outlay = signed_in(request), get_outlay(request)
+    back = form_text(request, "back")
+    return _back_page(request, session, outlay, back, exc.status, token_error=str(exc))
+
+
+@router.post("/tokens", dependencies=[shows_errors_on(_token_form)])
 def create_token(
     request: Request,
     session: CheckedSession,
@@ -131,12 +141,9 @@ def create_token(
     back: Annotated[str, Form()] = "/tokens",
 ) -> Response:
     principal = session.principal
-    try:
-        if days not in dict(TOKEN_DAYS):
-            raise InputError(f"a token lasts {', '.join(d for d, _ in TOKEN_DAYS)} days (0: never)")
-        secret = outlay.create_token(principal.email, name.strip()[:100], int(days) or None)
-    except OutlayError as exc:
-        return _back_page(request, session, outlay, back, token_error=str(exc))
+    if days not in dict(TOKEN_DAYS):
+        raise InputError(f"a token lasts {', '.join(d for d, _ in TOKEN_DAYS)} days (0: never)")
+    secret = outlay.create_token(principal.email, name.strip()[:100], int(days) or None, principal)
     # Shown once, on this page only (never cached): the store keeps just its hash.
     page = _back_page(request, session, outlay, back, new_token=secret, new_token_name=name)
     page.headers["Cache-Control"] = "no-store"
@@ -145,16 +152,11 @@ def create_token(
 
 @router.post("/tokens/revoke")
 def revoke_token(
-    request: Request,
     session: CheckedSession,
     outlay: OutlayDep,
     token_id: Annotated[str, Form()] = "",
     back: Annotated[str, Form()] = "/tokens",
 ) -> Response:
-    try:
-        outlay.revoke_token(session.principal, int(token_id))
-    except ValueError:
-        return error_page(request, session, NotFoundError("no such token of yours"))
-    except OutlayError as exc:
-        return error_page(request, session, exc)
+    # Not a number is no token id: the same "no such token of yours" as anyone else's.
+    outlay.revoke_token(session.principal, int(token_id) if token_id.isdigit() else -1)
     return redirect("/admin" if back == "/admin" else "/tokens", notice="token_revoked")

@@ -8,8 +8,16 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from outlay.access import UnauthenticatedError, new_secret
-from outlay.web.deps import SESSION_COOKIE, CheckedSession, OutlayDep, Session
+from outlay.access import new_secret
+from outlay.errors import OutlayError, UnauthenticatedError
+from outlay.web.deps import (
+    SESSION_COOKIE,
+    CheckedSession,
+    OutlayDep,
+    Session,
+    form_text,
+    shows_errors_on,
+)
 from outlay.web.pages.common import (
     render,
     safe_next,
@@ -42,7 +50,14 @@ def login_form(request: Request, next: str = "/") -> HTMLResponse:
     return _login_page(request, next)
 
 
-@router.post("/login")
+def _refused(request: Request, exc: OutlayError) -> Response:
+    """The form again with why (the same words for a wrong password and an unknown email)."""
+    return _login_page(
+        request, form_text(request, "next") or "/", str(exc), form_text(request, "email")
+    )
+
+
+@router.post("/login", dependencies=[shows_errors_on(_refused, (UnauthenticatedError,))])
 def login(
     request: Request,
     outlay: OutlayDep,
@@ -55,10 +70,7 @@ def login(
     if not csrf or not expected or not hmac.compare_digest(csrf, expected):
         problem = "the sign-in form expired or came from another site; sign in again"
         return _login_page(request, next, problem, email, status=403)
-    try:
-        secret, _ = outlay.login(email, password)
-    except UnauthenticatedError as exc:
-        return _login_page(request, next, str(exc), email)
+    secret, _ = outlay.login(email, password)
     response = RedirectResponse(safe_next(next), status_code=303)
     response.delete_cookie(LOGIN_CSRF_COOKIE)
     response.set_cookie(
@@ -70,7 +82,7 @@ def login(
 
 @router.post("/logout")
 def logout(session: CheckedSession, outlay: OutlayDep) -> Response:
-    outlay.revoke(session.credential)
+    outlay.revoke(session.credential, session.principal)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response

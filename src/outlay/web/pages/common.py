@@ -15,13 +15,9 @@ from fastapi.templating import Jinja2Templates
 
 from outlay.access import Principal
 from outlay.display import dollars
-from outlay.errors import OutlayError
 from outlay.report.dimensions import TAG_PREFIX
 from outlay.report.spec import MONEY_MEASURES
 from outlay.service import Outlay
-from outlay.web.deps import SessionAuth
-from outlay.web.errors import status_of
-from outlay.web.scheduler import Scheduler
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templates"))
 
@@ -150,11 +146,6 @@ def render(
     )
 
 
-def error_page(request: Request, session: SessionAuth, exc: OutlayError) -> HTMLResponse:
-    status, _ = status_of(exc)
-    return render(request, "error.html", session, status, message=str(exc), status=status)
-
-
 def notice_of(request: Request) -> str | None:
     template = NOTICES.get(request.query_params.get("notice", ""))
     if template is None:
@@ -166,12 +157,6 @@ def notice_of(request: Request) -> str | None:
 def redirect(path: str, **params: str) -> RedirectResponse:
     query = urlencode({k: v for k, v in params.items() if v})
     return RedirectResponse(f"{path}?{query}" if query else path, status_code=303)
-
-
-def scheduler_of(request: Request) -> Scheduler:
-    scheduler = request.app.state.scheduler
-    assert isinstance(scheduler, Scheduler)
-    return scheduler
 
 
 def visible_workspaces(outlay: Outlay, principal: Principal) -> list[str]:

@@ -11,17 +11,21 @@ from outlay.access import Action, Principal
 from outlay.errors import OutlayError
 from outlay.service import Outlay
 from outlay.store.meta import IMPORTING, STABLE
-from outlay.web.deps import CheckedSession, OutlayDep, Session
-from outlay.web.errors import status_of
+from outlay.web.deps import (
+    CheckedSession,
+    OutlayDep,
+    Session,
+    form_text,
+    get_outlay,
+    shows_errors_on,
+    signed_in,
+)
 from outlay.web.pages.common import (
-    error_page,
     notice_of,
     redirect,
     render,
-    scheduler_of,
     visible_workspaces,
 )
-from outlay.web.scheduler import Scheduler
 
 router = APIRouter(include_in_schema=False)
 
@@ -29,11 +33,9 @@ router = APIRouter(include_in_schema=False)
 # -- integrations ----------------------------------------------------------------------------
 
 
-def integrations_context(
-    outlay: Outlay, principal: Principal, scheduler: Scheduler
-) -> dict[str, Any]:
+def integrations_context(outlay: Outlay, principal: Principal) -> dict[str, Any]:
     visible = visible_workspaces(outlay, principal)
-    pending = scheduler.pending()
+    pending = outlay.queued_syncs(principal)
     rows: list[dict[str, Any]] = []
     for account in outlay.accounts(principal):
         spaces = outlay.account_workspaces(account, principal)
@@ -58,13 +60,23 @@ def integrations_context(
 
 @router.get("/integrations")
 def integrations(request: Request, session: Session, outlay: OutlayDep) -> HTMLResponse:
-    context = integrations_context(outlay, session.principal, scheduler_of(request))
+    context = integrations_context(outlay, session.principal)
     return render(
         request, "integrations.html", session, notice=notice_of(request), form={}, **context
     )
 
 
-@router.post("/integrations/connect")
+def _connect_form(request: Request, exc: OutlayError) -> Response:
+    """The page again with the connect form as it was typed (never the key) and the problem."""
+    session, outlay = signed_in(request), get_outlay(request)
+    form = {k: form_text(request, k) for k in ("name", "base_url", "workspace")}
+    return render(
+        request, "integrations.html", session, exc.status, connect_error=str(exc), form=form,
+        notice=None, **integrations_context(outlay, session.principal),
+    )  # fmt: skip
+
+
+@router.post("/integrations/connect", dependencies=[shows_errors_on(_connect_form)])
 def connect(
     request: Request,
     session: CheckedSession,
@@ -75,54 +87,33 @@ def connect(
     workspace: Annotated[str, Form()] = "",
     start_import: Annotated[str, Form()] = "",
 ) -> Response:
-    try:
-        account = outlay.add_account(
-            "cursor", name, api_key, base_url=base_url.strip() or None,
-            principal=session.principal, workspaces=[workspace] if workspace else None,
-        )  # fmt: skip
-    except OutlayError as exc:
-        status, _ = status_of(exc)
-        if status == 403:
-            return error_page(request, session, exc)
-        context = integrations_context(outlay, session.principal, scheduler_of(request))
-        form = {"name": name, "base_url": base_url, "workspace": workspace}
-        return render(
-            request, "integrations.html", session, status, connect_error=str(exc), form=form,
-            notice=None, **context,
-        )  # fmt: skip
+    account = outlay.add_account(
+        "cursor", name, api_key, base_url=base_url.strip() or None,
+        principal=session.principal, workspaces=[workspace] if workspace else None,
+    )  # fmt: skip
     if start_import:
-        scheduler_of(request).sync_now(account.name)
+        outlay.request_sync(account.name, session.principal)
         return redirect("/integrations", notice="connected", name=account.name)
     return redirect("/integrations", notice="connected_idle", name=account.name)
 
 
 @router.post("/integrations/sync")
 def sync_now(
-    request: Request, session: CheckedSession, outlay: OutlayDep,
-    account: Annotated[str, Form()] = "",
-) -> Response:  # fmt: skip
-    try:
-        session.principal.require(Action.ADMIN)
-        found = outlay.account(account, session.principal)
-    except OutlayError as exc:
-        return error_page(request, session, exc)
-    scheduler_of(request).sync_now(found.name)
+    session: CheckedSession, outlay: OutlayDep, account: Annotated[str, Form()] = ""
+) -> Response:
+    found = outlay.request_sync(account, session.principal)
     return redirect("/integrations", notice="queued", name=found.name)
 
 
 @router.post("/integrations/attach")
 def attach(
-    request: Request,
     session: CheckedSession,
     outlay: OutlayDep,
     account: Annotated[str, Form()] = "",
     workspace: Annotated[str, Form()] = "",
     back: Annotated[str, Form()] = "/integrations",
 ) -> Response:
-    try:
-        outlay.attach(account, workspace, session.principal)
-    except OutlayError as exc:
-        return error_page(request, session, exc)
+    outlay.attach(account, workspace, session.principal)
     target = "/admin" if back == "/admin" else "/integrations"
     return redirect(target, notice="attached", name=account, workspace=workspace)
 
@@ -131,11 +122,8 @@ def attach(
 def remove_form(
     request: Request, session: Session, outlay: OutlayDep, account: str = ""
 ) -> HTMLResponse:
-    try:
-        session.principal.require(Action.ADMIN)
-        found = outlay.account(account, session.principal)
-    except OutlayError as exc:
-        return error_page(request, session, exc)
+    session.principal.require(Action.ADMIN)
+    found = outlay.account(account, session.principal)
     return render(request, "integration_remove.html", session, account=found, error=None)
 
 
@@ -147,15 +135,12 @@ def remove(
     account: Annotated[str, Form()] = "",
     confirm: Annotated[str, Form()] = "",
 ) -> Response:
-    try:
-        session.principal.require(Action.ADMIN)
-        found = outlay.account(account, session.principal)
-        if confirm != "yes":
-            return render(
-                request, "integration_remove.html", session, 400, account=found,
-                error="Tick the box to confirm that all of its costs are deleted.",
-            )  # fmt: skip
-        outlay.remove_account(found.name, session.principal)
-    except OutlayError as exc:
-        return error_page(request, session, exc)
+    session.principal.require(Action.ADMIN)
+    found = outlay.account(account, session.principal)
+    if confirm != "yes":
+        return render(
+            request, "integration_remove.html", session, 400, account=found,
+            error="Tick the box to confirm that all of its costs are deleted.",
+        )  # fmt: skip
+    outlay.remove_account(found.name, session.principal)
     return redirect("/integrations", notice="removed", name=found.name)

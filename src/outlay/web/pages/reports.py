@@ -14,12 +14,12 @@ from outlay.errors import InputError, OutlayError
 from outlay.report.export import to_csv
 from outlay.report.spec import ReportSpec
 from outlay.service import Outlay
+from outlay.store.meta import SavedReport
 from outlay.web.deps import CheckedSession, OutlayDep, Session
 from outlay.web.pages.common import (
     INTERVAL_LABELS,
     MAX_VALUES,
     dimension_label,
-    error_page,
     notice_of,
     redirect,
     render,
@@ -39,11 +39,8 @@ router = APIRouter(include_in_schema=False)
 @router.get("/reports")
 def reports(request: Request, session: Session, outlay: OutlayDep) -> Response:
     query = request.query_params
-    try:
-        workspace = workspace_name(outlay, session.principal, query.get("workspace"))
-        tags = outlay.tags(workspace, session.principal)
-    except OutlayError as exc:
-        return error_page(request, session, exc)
+    workspace = workspace_name(outlay, session.principal, query.get("workspace"))
+    tags = outlay.tags(workspace, session.principal)
     view = ReportView.from_query(query, workspace)
     added = query.get("add_group", "").strip()
     if added and added not in view.groupings:
@@ -107,45 +104,41 @@ def save_report(
     name: Annotated[str, Form()] = "",
     query: Annotated[str, Form()] = "",
 ) -> Response:
-    try:
-        view = _view_of_query(outlay, session.principal, query)
-        saved = outlay.save_report(
-            name, view.spec(), principal=session.principal, workspace=view.workspace
-        )
-    except OutlayError as exc:
-        return error_page(request, session, exc)
+    view = _view_of_query(outlay, session.principal, query)
+    saved = outlay.save_report(
+        name, view.spec(), principal=session.principal, workspace=view.workspace
+    )
     notice = urlencode({"notice": "saved", "name": saved.name})
     return RedirectResponse(f"{view.url(report=saved.name)}&{notice}", status_code=303)
 
 
 @router.get("/reports/saved")
 def saved_reports(request: Request, session: Session, outlay: OutlayDep) -> HTMLResponse:
-    try:
-        workspace = workspace_name(outlay, session.principal, request.query_params.get("workspace"))
-        found = outlay.saved_reports(session.principal, workspace)
-    except OutlayError as exc:
-        return error_page(request, session, exc)
-    items: list[dict[str, Any]] = []
-    for report in found:
-        try:
-            spec = ReportSpec.from_data(report.spec)
-        except OutlayError as exc:
-            items.append({"report": report, "url": None, "summary": str(exc)})
-            continue
-        view = ReportView.from_spec(spec, workspace, report.name)
-        period = (
-            INTERVAL_LABELS.get(spec.interval, spec.interval)
-            if spec.interval
-            else f"{spec.start} to {spec.end}"
-        )
-        grouped = ", ".join(dimension_label(g) for g in spec.group_by) or "no grouping"
-        summary = f"{period}, {spec.date_bin}, by {grouped}"
-        items.append({"report": report, "url": view.url(), "summary": summary, "spec": spec})
+    workspace = workspace_name(outlay, session.principal, request.query_params.get("workspace"))
+    found = outlay.saved_reports(session.principal, workspace)
     return render(
-        request, "reports_saved.html", session, items=items, workspace=workspace,
+        request, "reports_saved.html", session,
+        items=[_saved_item(report, workspace) for report in found], workspace=workspace,
         workspaces=visible_workspaces(outlay, session.principal),
         can_edit=session.principal.can(Action.EDIT), notice=notice_of(request),
     )  # fmt: skip
+
+
+def _saved_item(report: SavedReport, workspace: str) -> dict[str, Any]:
+    """A line of the saved reports list; a stored spec that no longer reads shows its problem."""
+    try:
+        spec = ReportSpec.from_data(report.spec)
+    except OutlayError as exc:
+        return {"report": report, "url": None, "summary": str(exc)}
+    view = ReportView.from_spec(spec, workspace, report.name)
+    period = (
+        INTERVAL_LABELS.get(spec.interval, spec.interval)
+        if spec.interval
+        else f"{spec.start} to {spec.end}"
+    )
+    grouped = ", ".join(dimension_label(g) for g in spec.group_by) or "no grouping"
+    summary = f"{period}, {spec.date_bin}, by {grouped}"
+    return {"report": report, "url": view.url(), "summary": summary, "spec": spec}
 
 
 @router.post("/reports/rename")
@@ -158,17 +151,14 @@ def rename_report(
     new_name: Annotated[str, Form()] = "",
 ) -> Response:
     principal = session.principal
-    try:
-        space = workspace_name(outlay, principal, workspace)
-        spec = outlay.saved_spec(name, principal, space)
-        new_name = new_name.strip()
-        if new_name != name:
-            if any(r.name == new_name for r in outlay.saved_reports(principal, space)):
-                raise InputError(f"a report named {new_name!r} exists already; pick another name")
-            outlay.save_report(new_name, spec, principal=principal, workspace=space)
-            outlay.delete_report(name, principal, space)
-    except OutlayError as exc:
-        return error_page(request, session, exc)
+    space = workspace_name(outlay, principal, workspace)
+    spec = outlay.saved_spec(name, principal, space)
+    new_name = new_name.strip()
+    if new_name != name:
+        if any(r.name == new_name for r in outlay.saved_reports(principal, space)):
+            raise InputError(f"a report named {new_name!r} exists already; pick another name")
+        outlay.save_report(new_name, spec, principal=principal, workspace=space)
+        outlay.delete_report(name, principal, space)
     return redirect("/reports/saved", workspace=space, notice="renamed", name=new_name)
 
 
@@ -180,9 +170,6 @@ def delete_report(
     workspace: Annotated[str, Form()] = "",
     name: Annotated[str, Form()] = "",
 ) -> Response:
-    try:
-        space = workspace_name(outlay, session.principal, workspace)
-        outlay.delete_report(name, session.principal, space)
-    except OutlayError as exc:
-        return error_page(request, session, exc)
+    space = workspace_name(outlay, session.principal, workspace)
+    outlay.delete_report(name, session.principal, space)
     return redirect("/reports/saved", workspace=space, notice="deleted", name=name)

@@ -12,20 +12,26 @@ from typing import Annotated, Any
 import yaml
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 
 from outlay.access import Action, Principal
-from outlay.errors import FilterError, InputError, NotFoundError, OutlayError
+from outlay.errors import FilterError, InputError, OutlayError, TagNotFound
 from outlay.report.dimensions import TAG_PREFIX
 from outlay.report.spec import ReportSpec
 from outlay.report.tags import TagSet, parse_tags_yaml
 from outlay.report.vql import parse_vql
 from outlay.service import Outlay
-from outlay.web.deps import CheckedSession, OutlayDep, Session
-from outlay.web.errors import status_of
+from outlay.web.deps import (
+    CheckedSession,
+    OutlayDep,
+    Session,
+    form_text,
+    get_outlay,
+    shows_errors_on,
+    signed_in,
+)
 from outlay.web.pages.common import (
     MAX_UPLOAD,
-    error_page,
     notice_of,
     redirect,
     render,
@@ -157,8 +163,10 @@ def draft_of(tags: TagSet, key: str, workspace: str) -> TagDraft:
 
 
 async def tag_draft(request: Request) -> TagDraft:
-    form = await request.form()
+    return draft_of_form(await request.form())
 
+
+def draft_of_form(form: FormData) -> TagDraft:
     def texts(name: str) -> list[str]:
         return [v if isinstance(v, str) else "" for v in form.getlist(name)]
 
@@ -176,20 +184,13 @@ async def tag_draft(request: Request) -> TagDraft:
 DraftDep = Annotated[TagDraft, Depends(tag_draft)]
 
 
-def tag_preview(
-    outlay: Outlay, principal: Principal, draft: TagDraft
-) -> tuple[dict[str, Any] | None, OutlayError | None]:
-    """Cost per value of the draft tag (and Untagged) over the last 30 days, or the problem."""
-    try:
-        workspace = workspace_name(outlay, principal, draft.workspace)
-        tags = draft.tag_set(outlay.tags(workspace, principal))
-        key = draft.key.strip()
-        spec = ReportSpec(
-            interval="last_30_days", date_bin="cumulative", group_by=(TAG_PREFIX + key,)
-        )
-        result = outlay.report(spec, tags, principal=principal, workspace=workspace)
-    except OutlayError as exc:
-        return None, exc
+def tag_preview(outlay: Outlay, principal: Principal, draft: TagDraft) -> dict[str, Any]:
+    """Cost per value of the draft tag (and Untagged) over the last 30 days."""
+    workspace = workspace_name(outlay, principal, draft.workspace)
+    tags = draft.tag_set(outlay.tags(workspace, principal))
+    key = draft.key.strip()
+    spec = ReportSpec(interval="last_30_days", date_bin="cumulative", group_by=(TAG_PREFIX + key,))
+    result = outlay.report(spec, tags, principal=principal, workspace=workspace)
     column = TAG_PREFIX + key
     total = result.total or Decimal(0)
     rows = [
@@ -202,7 +203,7 @@ def tag_preview(
         for r in result.rows
     ]
     rows.sort(key=lambda r: (r["untagged"], -r["cost"]))
-    return {"rows": rows, "total": total, "start": result.start, "end": result.end}, None
+    return {"rows": rows, "total": total, "start": result.start, "end": result.end}
 
 
 def tags_context(
@@ -226,28 +227,36 @@ def tags_page(
     request: Request, session: Session, outlay: OutlayDep, tag: str = "", new: str = ""
 ) -> HTMLResponse:
     principal = session.principal
-    try:
-        workspace = workspace_name(outlay, principal, request.query_params.get("workspace"))
-        tags = outlay.tags(workspace, principal)
-        draft = None
-        if tag:
-            if tag not in tags:
-                raise NotFoundError(f"no virtual tag {tag!r} (tags: {', '.join(tags.keys)})")
-            draft = draft_of(tags, tag, workspace)
-        elif new:
-            draft = TagDraft(workspace, values=[DraftValue()])
-        context = tags_context(outlay, principal, workspace, draft)
-    except OutlayError as exc:
-        return error_page(request, session, exc)
+    workspace = workspace_name(outlay, principal, request.query_params.get("workspace"))
+    tags = outlay.tags(workspace, principal)
+    draft = None
+    if tag:
+        if tag not in tags:
+            raise TagNotFound(f"no virtual tag {tag!r} (tags: {', '.join(tags.keys)})")
+        draft = draft_of(tags, tag, workspace)
+    elif new:
+        draft = TagDraft(workspace, values=[DraftValue()])
+    context = tags_context(outlay, principal, workspace, draft)
     return render(request, "tags.html", session, notice=notice_of(request), **context)
 
 
-@router.post("/tags/edit")
+def _editor_problem(request: Request, exc: OutlayError) -> Response:
+    """The editor again, as it was sent, with the problem of its preview or save."""
+    session, outlay = signed_in(request), get_outlay(request)
+    draft = draft_of_form(request.state.form)
+    workspace = workspace_name(outlay, session.principal, draft.workspace)
+    context = tags_context(outlay, session.principal, workspace, draft)
+    return render(
+        request, "tags.html", session, exc.status, preview=None, problem=str(exc), **context
+    )
+
+
+@router.post("/tags/edit", dependencies=[shows_errors_on(_editor_problem)])
 def tags_edit(
     request: Request, session: CheckedSession, outlay: OutlayDep, draft: DraftDep
 ) -> Response:
     principal = session.principal
-    preview = problem = None
+    preview = None
     op, _, index_text = draft.op.partition(":")
     index = int(index_text) if index_text.isdigit() else -1
     values = draft.values
@@ -260,42 +269,31 @@ def tags_edit(
     elif op == "down" and 0 <= index < len(values) - 1:
         values[index + 1], values[index] = values[index], values[index + 1]
     elif op == "preview":
-        preview, problem = tag_preview(outlay, principal, draft)
+        preview = tag_preview(outlay, principal, draft)
     elif op == "save":
-        try:
-            workspace = workspace_name(outlay, principal, draft.workspace)
-            tags = draft.tag_set(outlay.tags(workspace, principal))
-            outlay.replace_tags(tags, workspace, principal)
-        except OutlayError as exc:
-            problem = exc
-        else:
-            key = draft.key.strip()
-            return redirect("/tags", workspace=workspace, tag=key, notice="tag_saved", name=key)
-    status = status_of(problem)[0] if problem else 200
-    if problem is not None and status in (403, 404):
-        return error_page(request, session, problem)
-    try:
         workspace = workspace_name(outlay, principal, draft.workspace)
-        context = tags_context(outlay, principal, workspace, draft)
-    except OutlayError as exc:
-        return error_page(request, session, exc)
+        outlay.replace_tags(draft.tag_set(outlay.tags(workspace, principal)), workspace, principal)
+        key = draft.key.strip()
+        return redirect("/tags", workspace=workspace, tag=key, notice="tag_saved", name=key)
+    workspace = workspace_name(outlay, principal, draft.workspace)
+    context = tags_context(outlay, principal, workspace, draft)
+    return render(request, "tags.html", session, preview=preview, problem=None, **context)
+
+
+def _preview_problem(request: Request, exc: OutlayError) -> Response:
     return render(
-        request, "tags.html", session, status, preview=preview,
-        problem=str(problem) if problem else None, **context,
+        request, "_tag_preview.html", signed_in(request), exc.status, preview=None,
+        problem=str(exc),
     )  # fmt: skip
 
 
-@router.post("/tags/preview")
+@router.post("/tags/preview", dependencies=[shows_errors_on(_preview_problem)])
 def tags_preview(
     request: Request, session: CheckedSession, outlay: OutlayDep, draft: DraftDep
 ) -> HTMLResponse:
     """The preview table alone, for the editor's script to show as the user types."""
-    preview, problem = tag_preview(outlay, session.principal, draft)
-    status = status_of(problem)[0] if problem else 200
-    return render(
-        request, "_tag_preview.html", session, status, preview=preview,
-        problem=str(problem) if problem else None,
-    )  # fmt: skip
+    preview = tag_preview(outlay, session.principal, draft)
+    return render(request, "_tag_preview.html", session, preview=preview, problem=None)
 
 
 @router.post("/tags/delete")
@@ -306,11 +304,8 @@ def tags_delete(
     workspace: Annotated[str, Form()] = "",
     key: Annotated[str, Form()] = "",
 ) -> Response:
-    try:
-        space = workspace_name(outlay, session.principal, workspace)
-        outlay.delete_tag(key, space, session.principal)
-    except OutlayError as exc:
-        return error_page(request, session, exc)
+    space = workspace_name(outlay, session.principal, workspace)
+    outlay.delete_tag(key, space, session.principal)
     return redirect("/tags", workspace=space, notice="tag_deleted", name=key)
 
 
@@ -323,16 +318,29 @@ async def uploaded_yaml(request: Request) -> tuple[str, str]:
         if len(body) > MAX_UPLOAD:
             raise InputError(f"{upload.filename}: the file is over {MAX_UPLOAD:,} bytes")
         try:
-            return body.decode("utf-8"), upload.filename
+            text = body.decode("utf-8")
         except UnicodeDecodeError:
             raise InputError(f"{upload.filename}: the file is not UTF-8 text") from None
-    text = form.get("yaml", "")
-    return (text if isinstance(text, str) else ""), "pasted YAML"
+        request.state.import_text = text  # shown again in the form if the import fails
+        return text, upload.filename
+    pasted = form.get("yaml", "")
+    return (pasted if isinstance(pasted, str) else ""), "pasted YAML"
 
 
-@router.post("/tags/import")
+def _import_problem(request: Request, exc: OutlayError) -> Response:
+    session, outlay = signed_in(request), get_outlay(request)
+    text = getattr(request.state, "import_text", None)
+    if text is None:
+        text = form_text(request, "yaml")
+    space = workspace_name(outlay, session.principal, form_text(request, "workspace"))
+    return render(
+        request, "tags.html", session, exc.status, import_error=str(exc), import_text=text,
+        **tags_context(outlay, session.principal, space, None),
+    )  # fmt: skip
+
+
+@router.post("/tags/import", dependencies=[shows_errors_on(_import_problem)])
 def tags_import(
-    request: Request,
     session: CheckedSession,
     outlay: OutlayDep,
     upload: Annotated[tuple[str, str], Depends(uploaded_yaml)],
@@ -340,24 +348,10 @@ def tags_import(
 ) -> Response:
     text, source = upload
     principal = session.principal
-    try:
-        space = workspace_name(outlay, principal, workspace)
-        if not text.strip():
-            raise InputError("paste the YAML or choose a file to import")
-        outlay.import_tags(text, source, space, principal)
-    except OutlayError as exc:
-        status, _ = status_of(exc)
-        if status in (403, 404):
-            return error_page(request, session, exc)
-        try:
-            space = workspace_name(outlay, principal, workspace)
-            context = tags_context(outlay, principal, space, None)
-        except OutlayError:
-            return error_page(request, session, exc)
-        return render(
-            request, "tags.html", session, status, import_error=str(exc), import_text=text,
-            **context,
-        )  # fmt: skip
+    space = workspace_name(outlay, principal, workspace)
+    if not text.strip():
+        raise InputError("paste the YAML or choose a file to import")
+    outlay.import_tags(text, source, space, principal)
     return redirect("/tags", workspace=space, notice="tags_imported")
 
 

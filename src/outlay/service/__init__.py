@@ -1,0 +1,37 @@
+"""The application: settings, stores and providers wired once, used by the CLI and the web app.
+
+Every user-facing operation is a method of ``Outlay``, so each surface is a thin rendering of
+the same calls. The methods live in one module per concern and every public one checks the
+principal it is given (the local command line is an owner):
+
+- ``core``: settings, stores, the clock, workspace lookup and the ``requires`` check;
+- ``accounts``: connect, list, attach, remove, sync, and the "Sync now" queue decision;
+- ``reports``: reports, saved reports and virtual tags;
+- ``identity``: workspaces, users, API tokens, sign-in and sessions.
+"""
+
+from __future__ import annotations
+
+from outlay.service.accounts import PROVIDERS, Accounts
+from outlay.service.core import HttpFactory, default_http, requires
+from outlay.service.identity import SESSION_LIFETIME, TOKEN_DAYS, TOKEN_PREFIX, Identity
+from outlay.service.reports import TAGS_DOCUMENT, Reports
+from outlay.service.sync_queue import SyncQueue
+
+
+class Outlay(Accounts, Reports, Identity):
+    """The one service object; see the package docstring for where each method lives."""
+
+
+__all__ = [
+    "PROVIDERS",
+    "SESSION_LIFETIME",
+    "TAGS_DOCUMENT",
+    "TOKEN_DAYS",
+    "TOKEN_PREFIX",
+    "HttpFactory",
+    "Outlay",
+    "SyncQueue",
+    "default_http",
+    "requires",
+]

@@ -1,0 +1,163 @@
+"""Who uses outlay: workspaces, users, API tokens, sign-in and sessions.
+
+``login``, ``authenticate`` and ``principal_of`` are the way to a principal, so they take none;
+every other method checks the one it is given, like the rest of the service.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from outlay.access import (
+    DUMMY_HASH,
+    LOCAL_OWNER,
+    Action,
+    Principal,
+    check_role,
+    hash_password,
+    new_secret,
+    secret_hash,
+    verify_password,
+)
+from outlay.errors import (
+    ForbiddenError,
+    InputError,
+    TokenNotFound,
+    UnauthenticatedError,
+    UserNotFound,
+)
+from outlay.service.core import Core, requires
+from outlay.store.access import Credential, User, Workspace
+
+TOKEN_PREFIX = "olt_"  # noqa: S105 (a marker that makes tokens recognisable, not a secret)
+TOKEN_DAYS = 365
+SESSION_LIFETIME = timedelta(days=7)
+#: Sign-in throttling: this many failures per email within the window lock it until it passes.
+LOGIN_ATTEMPTS = 5
+LOGIN_WINDOW = timedelta(minutes=15)
+
+
+class Identity(Core):
+    @requires(Action.ADMIN)
+    def add_workspace(self, name: str, principal: Principal = LOCAL_OWNER) -> Workspace:
+        return self.access.add_workspace(name, now=self.clock.now())
+
+    @requires(Action.OWN)
+    def add_user(
+        self, email: str, role: str, password: str, workspaces: list[str] | None = None,
+        principal: Principal = LOCAL_OWNER,
+    ) -> User:  # fmt: skip
+        """A user of the web app and API, member of ``workspaces`` (Default when None)."""
+        email = email.strip().lower()
+        if "@" not in email or len(email) > 320:
+            raise InputError(f"{email!r} is not an email address", field="email")
+        chosen: list[str | None] = list(workspaces) if workspaces else [None]
+        spaces = [self.workspace(w, principal).id for w in chosen]
+        return self.access.add_user(
+            email, hash_password(password), check_role(role), spaces, now=self.clock.now()
+        )
+
+    @requires(Action.OWN)
+    def users(self, principal: Principal = LOCAL_OWNER) -> list[tuple[User, list[str]]]:
+        """Every user with the names of their workspaces (owners only)."""
+        names = {w.id: w.name for w in self.access.workspaces()}
+        return [
+            (user, sorted(names[i] for i in self.access.user_workspace_ids(user.id)))
+            for user in self.access.users()
+        ]
+
+    def principal_of(self, user: User) -> Principal:
+        spaces = None if user.role == "owner" else self.access.user_workspace_ids(user.id)
+        return Principal(user.id, user.email, user.role, spaces)
+
+    # -- API tokens ----------------------------------------------------------------------------
+
+    @requires(Action.READ)
+    def create_token(
+        self, email: str, name: str = "", days: int | None = TOKEN_DAYS,
+        principal: Principal = LOCAL_OWNER,
+    ) -> str:  # fmt: skip
+        """A new API token for the user, returned once; only its hash is kept. Users create
+        their own tokens; an owner (and the local command line) may create one for anyone."""
+        user = self.access.user_by_email(email)
+        if user is None:
+            if principal.can(Action.OWN):
+                raise UserNotFound(f"no user {email!r}", field="email")
+            raise ForbiddenError(f"{principal.email} may create API tokens only for themselves")
+        _own_or_owner(principal, user.id, "create API tokens")
+        secret = TOKEN_PREFIX + new_secret()
+        now = self.clock.now()
+        expires = now + timedelta(days=days) if days else None
+        self.access.add_credential(
+            "token", secret_hash(secret), user.id, name=name, now=now, expires_at=expires
+        )
+        return secret
+
+    @requires(Action.READ)
+    def tokens(self, principal: Principal) -> list[Credential]:
+        """The principal's own API tokens, oldest first."""
+        if principal.user_id is None:
+            return []
+        return self.access.credentials(principal.user_id, "token")
+
+    @requires(Action.READ)
+    def revoke_token(self, principal: Principal, token_id: int) -> None:
+        """Revoke one of the principal's own tokens; anyone else's is "no such token"."""
+        found = next((t for t in self.tokens(principal) if t.id == token_id), None)
+        if found is None:
+            raise TokenNotFound("no such token of yours")
+        self.revoke(found, principal)
+
+    @requires(Action.READ)
+    def revoke(self, credential: Credential, principal: Principal = LOCAL_OWNER) -> None:
+        """End a session or token: one's own, or anyone's for an owner."""
+        _own_or_owner(principal, credential.user_id, "revoke sessions and tokens")
+        self.access.revoke(credential.id, now=self.clock.now())
+
+    # -- sign-in -------------------------------------------------------------------------------
+
+    def login(self, email: str, password: str) -> tuple[str, str]:
+        """(session secret, CSRF token) for a correct password; throttled per email."""
+        now = self.clock.now()
+        recent = self.access.failures_since(email, now - LOGIN_WINDOW)
+        if recent >= LOGIN_ATTEMPTS:
+            raise UnauthenticatedError(
+                f"too many failed sign-ins for {email}; wait {LOGIN_WINDOW.seconds // 60} minutes"
+            )
+        user = self.access.user_by_email(email)
+        # An unknown email costs one hash check too: the answer's timing must not tell.
+        valid = verify_password(user.password_hash if user else DUMMY_HASH, password)
+        if user is None or not valid:
+            self.access.record_failure(email, now=now)
+            raise UnauthenticatedError("wrong email or password")
+        self.access.clear_failures(email)
+        secret, csrf = new_secret(), new_secret()
+        self.access.add_credential(
+            "session", secret_hash(secret), user.id, csrf_token=csrf, now=now,
+            expires_at=now + SESSION_LIFETIME,
+        )  # fmt: skip
+        return secret, csrf
+
+    def authenticate(self, kind: str, secret: str) -> tuple[Principal, Credential]:
+        """The principal behind a session cookie or an API token, if it is still valid."""
+        found = self.access.credential(kind, secret_hash(secret)) if secret else None
+        now = self.clock.now()
+        if (
+            found is None
+            or found.revoked_at is not None
+            or (found.expires_at is not None and found.expires_at <= now)
+        ):
+            raise UnauthenticatedError(
+                "sign in again"
+                if kind == "session"
+                else "the API token is unknown, expired or revoked"
+            )
+        user = self.access.user(found.user_id)
+        if user is None:
+            raise UnauthenticatedError("the user of this credential no longer exists")
+        return self.principal_of(user), found
+
+
+def _own_or_owner(principal: Principal, user_id: int, what: str) -> None:
+    if principal.user_id != user_id and not principal.can(Action.OWN):
+        raise ForbiddenError(f"{principal.email} may {what} only for themselves")

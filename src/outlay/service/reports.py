@@ -1,0 +1,120 @@
+"""Reports, saved reports and virtual tags of a workspace."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from outlay.access import LOCAL_OWNER, Action, Principal
+from outlay.errors import InputError
+from outlay.report.compile import Shape, needed_tags
+from outlay.report.run import ReportResult, run_report
+from outlay.report.spec import ReportSpec
+from outlay.report.tags import TagSet, VirtualTag, parse_tags_yaml, tag_from_csv
+from outlay.service.core import Core, requires
+from outlay.store.access import Workspace
+from outlay.store.meta import SavedReport
+
+TAGS_DOCUMENT = "virtual_tags"
+
+
+class Reports(Core):
+    @requires(Action.READ)
+    def report(
+        self, spec: ReportSpec, tags: TagSet | None = None, *,
+        principal: Principal = LOCAL_OWNER, workspace: str | None = None,
+    ) -> ReportResult:  # fmt: skip
+        """Run a report over one workspace's accounts, with its tags (or unsaved ``tags``)."""
+        space = self.workspace(workspace, principal)
+        names = {a.id: a.name for a in self.meta.accounts()}
+        accounts = tuple(sorted(names[i] for i in self.access.account_ids(frozenset({space.id}))))
+        return run_report(
+            self.facts,
+            spec,
+            self._tags_in(space) if tags is None else tags,
+            today=self.today(),
+            cycle_day=self.settings.billing_cycle_day,
+            accounts=accounts,
+        )
+
+    @requires(Action.EDIT)
+    def save_report(
+        self, name: str, spec: ReportSpec, *, principal: Principal = LOCAL_OWNER,
+        workspace: str | None = None,
+    ) -> SavedReport:  # fmt: skip
+        space = self.workspace(workspace, principal)
+        name = name.strip()
+        if not name or len(name) > 200:
+            raise InputError("a report name must be 1 to 200 characters")
+        start, end = spec.period(self.today(), self.settings.billing_cycle_day)
+        # Fail now, not at the next run, if the spec names a virtual tag that does not exist.
+        shape = Shape(start, end, spec.date_bin, spec.group_by, spec.measure, spec.expr)
+        needed_tags(shape, self._tags_in(space))
+        return self.meta.save_report(space.id, name, spec.to_data(), now=self.clock.now())
+
+    @requires(Action.READ)
+    def saved_reports(
+        self, principal: Principal = LOCAL_OWNER, workspace: str | None = None
+    ) -> list[SavedReport]:
+        return self.meta.reports(self.workspace(workspace, principal).id)
+
+    @requires(Action.READ)
+    def saved_spec(
+        self, name: str, principal: Principal = LOCAL_OWNER, workspace: str | None = None
+    ) -> ReportSpec:
+        space = self.workspace(workspace, principal)
+        return ReportSpec.from_data(self.meta.report(space.id, name).spec)
+
+    @requires(Action.EDIT)
+    def delete_report(
+        self, name: str, principal: Principal = LOCAL_OWNER, workspace: str | None = None
+    ) -> None:
+        self.meta.delete_report(self.workspace(workspace, principal).id, name)
+
+    # -- virtual tags --------------------------------------------------------------------------
+
+    @requires(Action.READ)
+    def tags(self, workspace: str | None = None, principal: Principal = LOCAL_OWNER) -> TagSet:
+        return self._tags_in(self.workspace(workspace, principal))
+
+    def _tags_in(self, space: Workspace) -> TagSet:
+        body = self.meta.document(f"{TAGS_DOCUMENT}:{space.id}")
+        return _stored_tags(body) if body else TagSet(())
+
+    @requires(Action.EDIT)
+    def replace_tags(
+        self, tags: TagSet, workspace: str | None = None, principal: Principal = LOCAL_OWNER
+    ) -> None:
+        """Make ``tags`` the whole set of the workspace's definitions, in one step."""
+        space = self.workspace(workspace, principal)
+        self.meta.put_document(f"{TAGS_DOCUMENT}:{space.id}", tags.to_yaml(), now=self.clock.now())
+
+    @requires(Action.EDIT)
+    def import_tags(
+        self, text: str, source: str, workspace: str | None = None,
+        principal: Principal = LOCAL_OWNER,
+    ) -> TagSet:  # fmt: skip
+        tags = parse_tags_yaml(text, source)
+        self.replace_tags(tags, workspace, principal)
+        return tags
+
+    @requires(Action.EDIT)
+    def import_tag_csv(
+        self, key: str, text: str, source: str, workspace: str | None = None,
+        principal: Principal = LOCAL_OWNER,
+    ) -> VirtualTag:  # fmt: skip
+        tag = tag_from_csv(key, text, source)
+        self.replace_tags(self.tags(workspace, principal).replacing(tag), workspace, principal)
+        return tag
+
+    @requires(Action.EDIT)
+    def delete_tag(
+        self, key: str, workspace: str | None = None, principal: Principal = LOCAL_OWNER
+    ) -> None:
+        self.replace_tags(self.tags(workspace, principal).without(key), workspace, principal)
+
+
+@lru_cache(maxsize=64)
+def _stored_tags(body: str) -> TagSet:
+    # Every report reads its workspace's tags; parsing and validating 200 rules takes ~24 ms,
+    # so the same stored text is parsed once. A TagSet is immutable: sharing it is safe.
+    return parse_tags_yaml(body, "stored tags")
