@@ -103,12 +103,12 @@ def test_the_scheduler_survives_a_full_disk_and_a_bug_and_shows_the_real_error(
         assert "No space left on device" in (outlay.meta.account("acme").error or "")
 
         outlay.disk.state = "bug"
-        scheduler.sync_now("acme")
+        outlay.request_sync("acme")
         wait_for(lambda: "RuntimeError" in (outlay.meta.account("acme").error or ""))
         assert outlay.meta.account("acme").error == "RuntimeError: a bug in the importer"
 
         outlay.disk.state = "ok"
-        scheduler.sync_now("acme")
+        outlay.request_sync("acme")
         wait_for(lambda: outlay.meta.account("acme").status == "stable")
         assert outlay.meta.account("acme").error is None
         wait_for(lambda: not scheduler.pending())
