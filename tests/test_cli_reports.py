@@ -113,8 +113,14 @@ def test_csv_import_and_delete(cli: CliRunner, tmp_path: Path) -> None:
                    "--date-bin", "cumulative")["rows"]  # fmt: skip
     assert {r["tag:owner"] for r in rows} == {"ML", "Infra", None}  # type: ignore[union-attr]
     run(cli, "tags", "delete", "owner")
-    out = run(cli, "costs", "--interval", "last_7_days", "--group-by", "tag:owner", code=1)
-    assert "unknown tag 'owner'" in out
+    # A tag no rule defines any more is one untagged group (Vantage's semantics), with a note
+    # on stderr instead of a refusal.
+    args = ["costs", "--format", "json", "--interval", "last_30_days", "--date-bin", "cumulative"]
+    result = cli.invoke(app, [*args, "--group-by", "tag:owner"])
+    assert result.exit_code == 0, result.output
+    assert "note: no cost row carries tag 'owner'" in result.stderr
+    grouped = json.loads(result.stdout)
+    assert grouped["rows"] == [{"tag:owner": None, "cost": as_json(cli, *args[3:])["total_cost"]}]
 
 
 def test_measures_bins_top_compare_and_forecast(cli: CliRunner) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -10,7 +11,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from outlay.access import Action, Principal
-from outlay.errors import InputError, OutlayError
+from outlay.errors import OutlayError
+from outlay.report.check import report_name
 from outlay.report.export import to_csv
 from outlay.report.spec import ReportSpec
 from outlay.service import Outlay
@@ -27,11 +29,8 @@ from outlay.web.pages.common import (
     visible_workspaces,
     workspace_name,
 )
-from outlay.web.pages.report_view import (
-    ReportView,
-    report_context,
-    run_view,
-)
+from outlay.web.pages.report_page import report_context, run_view
+from outlay.web.pages.report_view import ReportView
 
 router = APIRouter(include_in_schema=False)
 
@@ -47,7 +46,7 @@ def reports(request: Request, session: Session, outlay: OutlayDep) -> Response:
     view = ReportView.from_query(query, workspace)
     added = query.get("add_group", "").strip()
     if added and added not in view.groupings:
-        view = replace(view, groupings=(*view.groupings, added))
+        view = view.with_(group_by=(*view.groupings, added))
     # One URL per view: forms submit every field; bookmarks and links get the short form.
     asked = [(k, v) for k, v in query.multi_items() if k not in ("notice", "name")]
     if urlencode(asked) != view.query():
@@ -160,13 +159,12 @@ def rename_report(
     principal = session.principal
     try:
         space = workspace_name(outlay, principal, workspace)
-        spec = outlay.saved_spec(name, principal, space)
-        new_name = new_name.strip()
-        if new_name != name:
-            if any(r.name == new_name for r in outlay.saved_reports(principal, space)):
-                raise InputError(f"a report named {new_name!r} exists already; pick another name")
-            outlay.save_report(new_name, spec, principal=principal, workspace=space)
-            outlay.delete_report(name, principal, space)
+        new_name = report_name(new_name)
+        # One UPDATE, so a failure leaves the report as it was. Until the service has a
+        # rename method, this is its check (EDIT) and its store call.
+        principal.require(Action.EDIT)
+        workspace_id = outlay.workspace(space, principal).id
+        outlay.meta.rename_report(workspace_id, name, new_name, now=datetime.now(UTC))
     except OutlayError as exc:
         return error_page(request, session, exc)
     return redirect("/reports/saved", workspace=space, notice="renamed", name=new_name)
