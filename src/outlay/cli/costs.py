@@ -117,13 +117,13 @@ def compare_table(result: ReportResult) -> Table:
     title = f"Against {result.previous_start} … {result.previous_end}"
     grid = table(title, [*keys, measure, "previous", "change", "change %"],
                  right=[measure, "previous", "change", "change %"])  # fmt: skip
-    for group in result.groups or []:
-        pct = group["change_pct"]
+    for group in result.group_totals:
+        pct = group.change_pct
         grid.add_row(
-            *(_cell(k, group[k]) for k in keys),
-            _amount(measure, group[measure]),
-            _amount(measure, group["previous"]),
-            _amount(measure, group["change"]),
+            *(_cell(k, group.key[k]) for k in keys),
+            _amount(measure, group.total),
+            _amount(measure, group.previous),
+            _amount(measure, group.change),
             "—" if pct is None else f"{pct:+}%",
         )
     return grid
