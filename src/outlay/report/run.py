@@ -103,13 +103,16 @@ def run_report(
     shape = Shape(start, end, spec.date_bin, spec.group_by, spec.measure, spec.expr, accounts)
     rows = _fetch(facts, shape, tags)
     keys = (*spec.group_by, *(("unit",) if spec.measure == "usage" else ()))
-    order = _group_order(rows, keys, spec)
+    sums = _sums(rows, keys, spec.measure)
+    order = _group_order(sums, spec)
     # With top, groups beyond it (now or in the previous period) fold into one "Other".
     folds = spec.top is not None and bool(spec.group_by)
     if folds and spec.top is not None and len(order) > spec.top:
         kept = set(order[: spec.top])
         rows = _fold(rows, keys, kept, spec.measure)
         order = [*order[: spec.top], *_other_keys(rows, keys, kept)]
+        folded = [r for r in rows if _key(r, keys) not in kept]
+        sums = {**{k: sums[k] for k in kept}, **_sums(folded, keys, spec.measure)}
     rank = {key: i for i, key in enumerate(order)}
     rows.sort(key=lambda r: (r.get("date") or "", rank[_key(r, keys)]))
     totals: dict[str, Number] = defaultdict(lambda: _zero(spec.measure))
@@ -121,7 +124,7 @@ def run_report(
     before = None
     if previous is not None:
         before = _previous(facts, shape, spec, tags, keys, previous, set(order))
-    group_totals = _group_totals(rows, keys, spec, order, before, folds)
+    group_totals = _group_totals(sums, keys, order, before, folds, _zero(spec.measure))
     groups = [_export(g, spec.measure) for g in group_totals] if before is not None else None
     forecast = _forecast(facts, shape, spec, tags, today) if spec.forecast else None
     return ReportResult(
@@ -160,12 +163,16 @@ def _key(row: dict[str, Any], keys: Sequence[str]) -> tuple[Any, ...]:
     return tuple(row[k] for k in keys)
 
 
-def _group_order(
-    rows: list[dict[str, Any]], keys: Sequence[str], spec: ReportSpec
-) -> list[tuple[Any, ...]]:
-    sums: dict[tuple[Any, ...], Number] = defaultdict(lambda: _zero(spec.measure))
+def _sums(
+    rows: list[dict[str, Any]], keys: Sequence[str], measure: str
+) -> dict[tuple[Any, ...], Number]:
+    sums: dict[tuple[Any, ...], Number] = defaultdict(lambda: _zero(measure))
     for row in rows:
-        sums[_key(row, keys)] += row[spec.measure]
+        sums[_key(row, keys)] += row[measure]
+    return sums
+
+
+def _group_order(sums: dict[tuple[Any, ...], Number], spec: ReportSpec) -> list[tuple[Any, ...]]:
     if spec.sort == "name":
         return sorted(sums, key=lambda k: tuple((v is None, str(v)) for v in k))
     return sorted(sums, key=lambda k: (-sums[k], tuple((v is None, str(v)) for v in k)))
@@ -223,16 +230,14 @@ def _previous(
 
 
 def _group_totals(
-    rows: list[dict[str, Any]],
+    now: dict[tuple[Any, ...], Number],
     keys: Sequence[str],
-    spec: ReportSpec,
     order: list[tuple[Any, ...]],
     before: dict[tuple[Any, ...], Number] | None,
     folds: bool,
+    zero: Number,
 ) -> list[GroupTotal]:
-    now: dict[tuple[Any, ...], Number] = defaultdict(lambda: _zero(spec.measure))
-    for row in rows:
-        now[_key(row, keys)] += row[spec.measure]
+    """The groups in ``order`` (then any only the previous period had), with their change."""
     listed = order if before is None else [*order, *sorted(set(before) - set(order), key=str)]
     out = []
     for key in listed:
@@ -241,7 +246,7 @@ def _group_totals(
         if before is None:
             out.append(GroupTotal(named, now[key], other=other))
             continue
-        current, previous = now[key], before[key]
+        current, previous = now.get(key, zero), before.get(key, zero)
         change = current - previous
         pct = (
             (Decimal(change) * 100 / Decimal(previous)).quantize(Decimal("0.01"))
