@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from outlay.errors import InputError
 from outlay.report.dimensions import TAG_PREFIX
 from outlay.report.options import BY_FIELD, OPTIONS, ReportOption, spec_from_text, spec_to_text
 from outlay.report.run import OTHER, GroupTotal
@@ -21,6 +22,14 @@ def _canonical(option: ReportOption, text: str) -> str:
     if option.switch:
         return "true" if text and option.parse(text, option.param) else ""
     return text or option.default
+
+
+def _checked(text: str) -> bool:
+    """A switch as a form sends it; anything that is not a yes is a no, as with a checkbox."""
+    try:
+        return bool(text.strip()) and bool(BY_FIELD["forecast"].parse(text.strip(), "forecast"))
+    except InputError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -66,9 +75,7 @@ class ReportView:
             options["group_by"] = ",".join(dict.fromkeys(g for g in groups if g))
         if options["chart"].strip() not in CHARTS:
             options["chart"] = ""
-        options["forecast"] = (
-            "true" if options["forecast"].strip().lower() in ("true", "1", "on", "yes") else ""
-        )
+        options["forecast"] = "true" if _checked(options["forecast"]) else ""
         return cls.of(workspace, query.get("report", ""), **options)
 
     @classmethod
