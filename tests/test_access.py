@@ -274,8 +274,14 @@ def test_tags_saved_in_one_workspace_are_invisible_from_the_other(world: World) 
     assert outlay.tags("B", viewer_b).keys == ("tier_b",)
     assert outlay.tags("A").keys == ("tier_a",)  # the owner too sees each set apart
     grouped = spec(group_by=("tag:tier_b",))
-    with pytest.raises(InputError, match=r"unknown tag 'tier_b'; known tags: tier_a, cursor:"):
-        outlay.report(grouped, principal=viewer_a, workspace="A")
+    # In A, B's tag is carried by no cost row: one untagged group and a notice, not B's values.
+    seen_from_a = outlay.report(grouped, principal=viewer_a, workspace="A")
+    assert len(seen_from_a.notices) == 1
+    assert seen_from_a.notices[0].startswith(
+        "no cost row carries tag 'tier_b'; known tags: tier_a, cursor:"
+    )
+    assert {r["tag:tier_b"] for r in seen_from_a.rows} == {None}
+    assert seen_from_a.total == total(world.fake_a)
     assert outlay.report(grouped, principal=viewer_b, workspace="B").total == total(world.fake_b)
 
 

@@ -113,8 +113,14 @@ def test_csv_import_and_delete(cli: CliRunner, tmp_path: Path) -> None:
                    "--date-bin", "cumulative")["rows"]  # fmt: skip
     assert {r["tag:owner"] for r in rows} == {"ML", "Infra", None}  # type: ignore[union-attr]
     run(cli, "tags", "delete", "owner")
-    out = run(cli, "costs", "--interval", "last_7_days", "--group-by", "tag:owner", code=1)
-    assert "unknown tag 'owner'" in out
+    # A tag no rule defines any more is one untagged group (Vantage's semantics), with a note
+    # on stderr instead of a refusal.
+    args = ["costs", "--format", "json", "--interval", "last_30_days", "--date-bin", "cumulative"]
+    result = cli.invoke(app, [*args, "--group-by", "tag:owner"])
+    assert result.exit_code == 0, result.output
+    assert "note: no cost row carries tag 'owner'" in result.stderr
+    grouped = json.loads(result.stdout)
+    assert grouped["rows"] == [{"tag:owner": None, "cost": as_json(cli, *args[3:])["total_cost"]}]
 
 
 def test_measures_bins_top_compare_and_forecast(cli: CliRunner) -> None:
@@ -167,3 +173,31 @@ def test_saved_reports_round_trip_and_export_parquet(cli: CliRunner, tmp_path: P
 def test_bad_options_are_one_clear_line(cli: CliRunner, args: list[str], message: str) -> None:
     out = run(cli, "costs", *args, code=1)
     assert out.startswith("error: ") and message in out
+
+
+def test_a_vantage_filter_on_a_tag_that_does_not_exist_runs(cli: CliRunner) -> None:
+    window = ["--interval", "last_30_days", "--date-bin", "cumulative"]
+    everything = as_json(cli, *window)["total_cost"]
+    assert everything != "0"
+    team_a = "(tags.name = 'teams' AND tags.value ~* 'Team A')"
+    for text, expected in (
+        (f"costs.provider = 'aws' AND {team_a}", "0"),
+        (f"costs.provider = 'cursor' AND {team_a}", "0"),
+        (f"costs.provider = 'cursor' AND NOT {team_a}", everything),
+    ):
+        result = cli.invoke(app, ["costs", "--format", "json", *window, "--filter", text])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["total_cost"] == expected
+        assert result.stderr.startswith("note: no cost row carries tag 'teams'; known tags: ")
+
+
+def test_reports_save_takes_a_chart_type(cli: CliRunner) -> None:
+    run(cli, "reports", "save", "pie", "--interval", "last_7_days", "--chart", "pie")
+    assert as_json(cli, "--interval", "last_7_days") == json.loads(
+        run(cli, "reports", "run", "pie", "--format", "json")
+    )
+    out = run(
+        cli, "reports", "save", "bad", "--interval", "last_7_days", "--chart", "donut", code=2
+    )
+    assert "donut" in out
+    run(cli, "reports", "delete", "pie")

@@ -304,3 +304,86 @@ def test_compiled_sql_binds_every_value() -> None:
     assert "'x'" not in compiled.sql and "Platform" not in compiled.sql
     assert compiled.sql.count("?") == len(compiled.params)
     assert "x" in compiled.params and "Platform" in compiled.params
+
+
+# -- tags are data, not schema (Vantage's semantics) -----------------------------------------
+
+VANTAGE_TEAM = "(tags.name = 'teams' AND tags.value ~* 'Team A')"
+
+
+def summed(rows: list[dict[str, Any]], keep: Any = lambda row: True) -> Decimal:
+    """Σ cost of the fixture rows in [FIRST, LAST] that ``keep`` accepts: plain Python."""
+    return sum((r["cost"] for r in rows if FIRST <= r["ts"].date() <= LAST and keep(r)), Decimal(0))
+
+
+@pytest.mark.parametrize(
+    ("filter_text", "matches_cursor_rows"),
+    [
+        (f"costs.provider = 'aws' AND {VANTAGE_TEAM}", False),
+        (f"costs.provider = 'cursor' AND {VANTAGE_TEAM}", False),
+        (f"costs.provider = 'cursor' AND NOT {VANTAGE_TEAM}", True),
+        ("costs.provider = 'cursor' AND tags.name != 'teams'", True),
+        ("costs.provider = 'aws' AND NOT tags.name = 'teams'", False),
+        ("(tags.name, tags.value) NOT IN (('teams', 'Team A'))", True),
+    ],
+)
+def test_a_filter_on_a_tag_no_row_carries_runs_and_matches_nothing(
+    loaded: tuple[DuckDBFacts, list[dict[str, Any]]], filter_text: str, matches_cursor_rows: bool
+) -> None:
+    facts, rows = loaded
+    everything = summed(rows, lambda r: r["provider"] == "cursor")
+    assert everything > 0 and summed(rows, lambda r: r["provider"] == "aws") == 0
+    spec = ReportSpec(FIRST, LAST, date_bin="cumulative", filter=filter_text)
+    result = run_report(facts, spec, TAGS, today=TODAY)
+    assert result.total == (everything if matches_cursor_rows else Decimal(0))
+    assert result.notices == (
+        "no cost row carries tag 'teams'; known tags: team, cost_center, tier, cursor:max_mode, "
+        "cursor:headless, cursor:user, cursor:service_account, cursor:cloud_agent, "
+        "cursor:automation",
+    )
+
+
+def test_grouping_by_a_tag_no_row_carries_makes_one_untagged_group(
+    loaded: tuple[DuckDBFacts, list[dict[str, Any]]],
+) -> None:
+    facts, rows = loaded
+    spec = ReportSpec(FIRST, LAST, group_by=("tag:teams", "service"), date_bin="cumulative")
+    result = run_report(facts, spec, TAGS, today=TODAY)
+    expected = {m: summed(rows, lambda r, m=m: r["service"] == m) for m in MODELS}
+    assert {(r["tag:teams"], r["service"]): r["cost"] for r in result.rows} == {
+        (None, m): v for m, v in expected.items() if v
+    }
+    assert result.total == summed(rows)
+    assert len(result.notices) == 1 and "tag 'teams'" in result.notices[0]
+
+
+def test_group_totals_are_ordered_with_previous_values_and_other_last(
+    loaded: tuple[DuckDBFacts, list[dict[str, Any]]],
+) -> None:
+    facts, rows = loaded
+    middle = FIRST + timedelta(days=30)
+    spec = ReportSpec(
+        middle, LAST, group_by=("resource",), date_bin="week", compare="previous", top=2
+    )
+    result = run_report(facts, spec, TAGS, today=TODAY)
+
+    def by_user(first: date, last: date) -> dict[str, Decimal]:
+        out: dict[str, Decimal] = {}
+        for r in rows:
+            if first <= r["ts"].date() <= last:
+                out[r["resource"]] = out.get(r["resource"], Decimal(0)) + r["cost"]
+        return out
+
+    now, before = by_user(middle, LAST), by_user(FIRST, middle - timedelta(days=1))
+    top = sorted(now, key=lambda u: -now[u])[:2]
+    rest = [u for u in now if u not in top]
+    expected = [
+        (u, now[u], before.get(u, Decimal(0))) for u in top
+    ] + [(OTHER, sum((now[u] for u in rest), Decimal(0)),
+          sum((before.get(u, Decimal(0)) for u in before if u not in top), Decimal(0)))]  # fmt: skip
+    got = [(g.key["resource"], g.total, g.previous) for g in result.group_totals]
+    assert got == expected
+    assert [g.other for g in result.group_totals] == [False, False, True]
+    assert result.previous_total == sum(before.values(), Decimal(0))
+    for g in result.group_totals:
+        assert g.change == g.total - (g.previous or 0)

@@ -281,6 +281,9 @@ def test_bad_filters_name_position_expected_and_found(text: str, message: str) -
     text_of_error = str(caught.value)
     assert "\n" not in text_of_error
     assert text_of_error.startswith("filter: " + message)
+    # The position is an attribute too: pages point at it without reading the message.
+    assert caught.value.position is not None
+    assert f"at position {caught.value.position}" in text_of_error
 
 
 def test_nesting_up_to_the_limit_parses() -> None:

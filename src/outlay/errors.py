@@ -56,7 +56,11 @@ class InputError(OutlayError):
 
 
 class FilterError(InputError):
-    pass
+    """``position``: the 1-based character of the filter text the problem is at, when known."""
+
+    def __init__(self, message: str, position: int | None = None) -> None:
+        super().__init__(message)
+        self.position = position
 
 
 class UnauthenticatedError(OutlayError):

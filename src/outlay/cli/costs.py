@@ -10,14 +10,14 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from outlay.cli import report_options as opt
 from outlay.cli.render import console, dump_json, table
+from outlay.cli.report_options import report_options
 from outlay.cli.state import outlay_of, workspace_of
 from outlay.display import dollars
 from outlay.errors import InputError
 from outlay.report.export import columns, to_csv, to_data, to_parquet
 from outlay.report.run import ReportResult
-from outlay.report.spec import MONEY_MEASURES
+from outlay.report.spec import MONEY_MEASURES, ReportSpec
 
 
 class OutputFormat(StrEnum):
@@ -34,31 +34,17 @@ Output = Annotated[
 ]
 
 
+@report_options
 def costs(
-    ctx: typer.Context,
-    start: opt.Start = None,
-    end: opt.End = None,
-    interval: opt.Interval = None,
-    filter_: opt.Filter = None,
-    group_by: opt.GroupBy = None,
-    date_bin: opt.Bin = opt.DAY,
-    measure: opt.MeasureOpt = opt.COST,
-    compare: opt.Compare = None,
-    top: opt.Top = None,
-    sort: opt.SortOpt = opt.BY_VALUE,
-    forecast: opt.Forecast = False,
-    fmt: Format = OutputFormat.table,
-    output: Output = None,
+    ctx: typer.Context, spec: ReportSpec, fmt: Format = OutputFormat.table, output: Output = None
 ) -> None:
     """Cost (USD, Σ chargedCents / 100) or usage between two UTC dates, both included."""
-    spec = opt.build_spec(
-        start, end, interval, filter_, group_by, date_bin.value, measure.value, compare, top,
-        sort.value, forecast,
-    )  # fmt: skip
     print_report(outlay_of(ctx).report(spec, workspace=workspace_of(ctx)), fmt, output)
 
 
 def print_report(result: ReportResult, fmt: OutputFormat, output: Path | None) -> None:
+    for notice in result.notices:
+        console(stderr=True).print(f"note: {notice}", markup=False, soft_wrap=True)
     if fmt is OutputFormat.parquet:
         if output is None:
             raise InputError("--format parquet needs --output FILE")
@@ -131,13 +117,13 @@ def compare_table(result: ReportResult) -> Table:
     title = f"Against {result.previous_start} … {result.previous_end}"
     grid = table(title, [*keys, measure, "previous", "change", "change %"],
                  right=[measure, "previous", "change", "change %"])  # fmt: skip
-    for group in result.groups or []:
-        pct = group["change_pct"]
+    for group in result.group_totals:
+        pct = group.change_pct
         grid.add_row(
-            *(_cell(k, group[k]) for k in keys),
-            _amount(measure, group[measure]),
-            _amount(measure, group["previous"]),
-            _amount(measure, group["change"]),
+            *(_cell(k, group.key[k]) for k in keys),
+            _amount(measure, group.total),
+            _amount(measure, group.previous),
+            _amount(measure, group.change),
             "—" if pct is None else f"{pct:+}%",
         )
     return grid

@@ -1,72 +1,65 @@
-"""The report options shared by ``costs`` and ``reports save``, and the spec they make."""
+"""The report options as command-line flags, built from the one table in ``report.options``.
+
+``@report_options`` gives a command every report flag and hands it the parsed ``spec``.
+"""
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from outlay.cli.dates import parse_day
-from outlay.report.intervals import INTERVALS
-from outlay.report.spec import DATE_BINS, MEASURES, SORTS, ReportSpec
-
-DateBin = StrEnum("DateBin", {b: b for b in DATE_BINS})  # type: ignore[misc]
-Measure = StrEnum("Measure", {m: m for m in MEASURES})  # type: ignore[misc]
-Sort = StrEnum("Sort", {s: s for s in SORTS})  # type: ignore[misc]
-DAY, COST, BY_VALUE = DateBin("day"), Measure("cost"), Sort("value")
-
-Start = Annotated[str | None, typer.Option("--start", metavar="YYYY-MM-DD", help="First UTC day.")]
-End = Annotated[
-    str | None, typer.Option("--end", metavar="YYYY-MM-DD", help="Last UTC day (inclusive).")
-]
-Interval = Annotated[
-    str | None,
-    typer.Option("--interval", metavar="NAME", help=f"Instead of dates: {', '.join(INTERVALS)}."),
-]
-Filter = Annotated[
-    str | None,
-    typer.Option("--filter", metavar="VQL", help="e.g. costs.service LIKE 'claude%' AND …"),
-]
-GroupBy = Annotated[
-    str | None,
-    typer.Option("--group-by", metavar="DIM[,DIM…]", help="e.g. service,resource,tag:team"),
-]
-Bin = Annotated[DateBin, typer.Option("--date-bin", help="Bin rows by time.")]
-MeasureOpt = Annotated[Measure, typer.Option("--measure", help="What to sum.")]
-Compare = Annotated[
-    str | None,
-    typer.Option(
-        "--compare",
-        metavar="previous|START..END",
-        help="Add the change against the previous period of the same length, or a range.",
-    ),
-]
-Top = Annotated[
-    int | None, typer.Option("--top", metavar="N", help="Keep N groups, fold the rest in Other.")
-]
-SortOpt = Annotated[Sort, typer.Option("--sort", help="Order groups by value or by name.")]
-Forecast = Annotated[
-    bool, typer.Option("--forecast", help="Forecast this month's total, with a band.")
-]
+from outlay.report.options import OPTIONS, ReportOption, spec_from_text
 
 
-def build_spec(
-    start: str | None,
-    end: str | None,
-    interval: str | None,
-    filter_: str | None,
-    group_by: str | None,
-    date_bin: str,
-    measure: str,
-    compare: str | None,
-    top: int | None,
-    sort: str,
-    forecast: bool,
-) -> ReportSpec:
-    return ReportSpec.from_options(
-        start=parse_day(start, "--start") if start else None,
-        end=parse_day(end, "--end") if end else None,
-        interval=interval, filter=filter_, groupings=group_by, date_bin=date_bin,
-        measure=measure, compare=compare, top=top, sort=sort, forecast=forecast,
-    )  # fmt: skip
+def _choices(option: ReportOption) -> type[StrEnum]:
+    # An enum so --help lists the choices; the spec checks them again.
+    name = option.field.title().replace("_", "")
+    choices: type[StrEnum] = StrEnum(name, {c: c for c in option.choices})  # type: ignore[misc]
+    return choices
+
+
+def _parameter(option: ReportOption) -> inspect.Parameter:
+    kind: Any = str | None
+    default: Any = None
+    if option.switch:
+        kind, default = bool, False
+    elif option.choices:
+        kind = _choices(option)
+        default = kind(option.default)
+    flag = typer.Option(option.flag, help=option.help, metavar=option.metavar)
+    return inspect.Parameter(
+        option.field,
+        inspect.Parameter.KEYWORD_ONLY,
+        default=default,
+        annotation=Annotated[kind, flag],
+    )
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return None if value is None else str(value)
+
+
+def report_options(command: Callable[..., None]) -> Callable[..., None]:
+    """``command(…, spec)`` as a Typer command taking the report flags instead of ``spec``."""
+    signature = inspect.signature(command, eval_str=True)
+    kept = [p for name, p in signature.parameters.items() if name != "spec"]
+    flags = [_parameter(o) for o in OPTIONS]
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        typed = {o.field: _text(kwargs.pop(o.field)) for o in OPTIONS}
+        command(*args, spec=spec_from_text(typed, lambda o: o.flag), **kwargs)
+
+    params = [*kept, *flags]
+    # Typer reads the signature and the annotations; keep them off the wrapped function.
+    del wrapper.__wrapped__
+    wrapper.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in params}
+    return wrapper

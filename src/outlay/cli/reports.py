@@ -6,36 +6,20 @@ from typing import Annotated
 
 import typer
 
-from outlay.cli import report_options as opt
 from outlay.cli.costs import Format, Output, OutputFormat, print_report
 from outlay.cli.render import console, table
+from outlay.cli.report_options import report_options
 from outlay.cli.state import outlay_of, workspace_of
+from outlay.report.spec import ReportSpec
 
 app = typer.Typer(help="Saved cost reports.", no_args_is_help=True)
 Name = Annotated[str, typer.Argument(help="The report's name.")]
 
 
 @app.command("save")
-def save(
-    ctx: typer.Context,
-    name: Name,
-    start: opt.Start = None,
-    end: opt.End = None,
-    interval: opt.Interval = None,
-    filter_: opt.Filter = None,
-    group_by: opt.GroupBy = None,
-    date_bin: opt.Bin = opt.DAY,
-    measure: opt.MeasureOpt = opt.COST,
-    compare: opt.Compare = None,
-    top: opt.Top = None,
-    sort: opt.SortOpt = opt.BY_VALUE,
-    forecast: opt.Forecast = False,
-) -> None:
+@report_options
+def save(ctx: typer.Context, name: Name, spec: ReportSpec) -> None:
     """Save (or overwrite) a report with the options of `outlay costs`."""
-    spec = opt.build_spec(
-        start, end, interval, filter_, group_by, date_bin.value, measure.value, compare, top,
-        sort.value, forecast,
-    )  # fmt: skip
     saved = outlay_of(ctx).save_report(name, spec, workspace=workspace_of(ctx))
     console().print(f"Saved report {saved.name!r}. Run it: outlay reports run {saved.name!r}")
 

@@ -19,12 +19,14 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from outlay.errors import FilterError, InputError
+from outlay.errors import FilterError
 from outlay.report.dimensions import BASE_DIMENSIONS, PROVIDER_TAGS, TAG_PREFIX
 from outlay.report.tags import SPLIT_WHOLE, TagSet, TagValue, VirtualTag
 from outlay.report.vql import Compare, Expr, InList, compile_vql, fields_used, uses_untagged
 
 FACT_TABLE = "cost_rows"
+#: The value of a tag that no rule defines, on every row.
+NO_TAG = "CAST(NULL AS VARCHAR)"
 
 _BIN_SQL = {
     "hour": "date_trunc('hour', ts)",
@@ -85,16 +87,16 @@ def tag_column(key: str) -> str:
 
 
 def needed_tags(shape: Shape, tags: TagSet) -> list[VirtualTag]:
-    """The virtual tags a query reads (group-by, filter, untagged) and their dependencies."""
+    """The virtual tags a query reads (group-by, filter, untagged) and their dependencies.
+
+    Keys no tag defines are left out: no cost row carries them (``report.check`` says so).
+    """
     names = set(shape.group_by)
     if shape.expr is not None:
         names |= fields_used(shape.expr)
     keys = [n[len(TAG_PREFIX) :] for n in sorted(names) if n.startswith(TAG_PREFIX)]
-    keys = [k for k in keys if k not in PROVIDER_TAGS]
-    for key in keys:
-        if key not in tags:
-            known = ", ".join([*tags.keys, *PROVIDER_TAGS]) or "none"
-            raise InputError(f"unknown tag {key!r}; known tags: {known}")
+    # A key no rule defines is no column: it reads as NULL (see _column_sql), like Vantage.
+    keys = [k for k in keys if k not in PROVIDER_TAGS and k in tags]
     if shape.expr is not None and uses_untagged(shape.expr):
         keys = list(tags.keys)
     return tags.closure(keys)
@@ -157,8 +159,8 @@ def _column_sql(name: str, computed: Sequence[str]) -> str:
             return PROVIDER_TAGS[key]
         if key in computed:
             return tag_column(key)
-        known = ", ".join([*computed, *PROVIDER_TAGS])
-        raise FilterError(f"filter: unknown tag {key!r}; known tags: {known}")
+        # Tag data, not schema: a key no row carries is NULL, so its conditions match nothing.
+        return NO_TAG
     raise FilterError(f"filter: unknown field {name!r}")
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
 from outlay.errors import InputError
+from outlay.report.check import check
 from outlay.report.compile import Shape, compile_report_query
 from outlay.report.forecast import HISTORY_DAYS, Forecast, forecast_month
 from outlay.report.spec import ReportSpec
@@ -24,6 +25,22 @@ class Queryable(Protocol):
 
 
 @dataclass(frozen=True)
+class GroupTotal:
+    """One group of a report over the whole period, in the spec's order ("Other" last)."""
+
+    #: The group's value per group key (``unit`` too for usage).
+    key: dict[str, Any]
+    total: Number
+    #: With a comparison: the previous period's value, the change and the change in percent
+    #: (None when the previous value is 0).
+    previous: Number | None = None
+    change: Number | None = None
+    change_pct: Decimal | None = None
+    #: The group ``top`` folded the rest into.
+    other: bool = False
+
+
+@dataclass(frozen=True)
 class ReportResult:
     spec: ReportSpec
     start: date
@@ -34,11 +51,15 @@ class ReportResult:
     #: Total per unit (usage) or under "" (every other measure).
     totals: dict[str, Number]
     #: With a comparison: one dict per group with the measure, ``previous``, ``change`` and
-    #: ``change_pct`` (None when the previous value is 0).
+    #: ``change_pct`` (None when the previous value is 0). The export shape of ``group_totals``.
     groups: list[dict[str, Any]] | None = None
     previous_start: date | None = None
     previous_end: date | None = None
     forecast: Forecast | None = None
+    #: Every group's total over the period, ordered as the spec sorts them.
+    group_totals: list[GroupTotal] = field(default_factory=list)
+    #: Non-fatal remarks on the spec (a tag no cost row carries), from ``check``.
+    notices: tuple[str, ...] = ()
 
     @property
     def measure(self) -> str:
@@ -52,6 +73,20 @@ class ReportResult:
     def total(self) -> Number | None:
         return self.totals.get("") if self.measure != "usage" else None
 
+    @property
+    def previous_total(self) -> Number | None:
+        """The previous period's total, with a comparison and a single-unit measure."""
+        if self.groups is None or self.total is None:
+            return None
+        return sum((g.previous or 0 for g in self.group_totals), _zero(self.measure))
+
+    @property
+    def change_pct(self) -> Decimal | None:
+        previous, total = self.previous_total, self.total
+        if previous is None or total is None or not previous:
+            return None
+        return (Decimal(total) - Decimal(previous)) * 100 / Decimal(previous)
+
 
 def run_report(
     facts: Queryable,
@@ -63,30 +98,39 @@ def run_report(
     accounts: tuple[str, ...] | None = None,
 ) -> ReportResult:
     """``accounts``: report only these accounts' costs (a workspace's); None for all."""
+    notices = tuple(check(spec, tags))
     start, end = spec.period(today, cycle_day)
     shape = Shape(start, end, spec.date_bin, spec.group_by, spec.measure, spec.expr, accounts)
     rows = _fetch(facts, shape, tags)
-    result_keys = (*spec.group_by, *(("unit",) if spec.measure == "usage" else ()))
-    order = _group_order(rows, result_keys, spec)
-    if spec.top is not None and spec.group_by and len(order) > spec.top:
+    keys = (*spec.group_by, *(("unit",) if spec.measure == "usage" else ()))
+    sums = _sums(rows, keys, spec.measure)
+    order = _group_order(sums, spec)
+    # With top, groups beyond it (now or in the previous period) fold into one "Other".
+    folds = spec.top is not None and bool(spec.group_by)
+    if folds and spec.top is not None and len(order) > spec.top:
         kept = set(order[: spec.top])
-        rows = _fold(rows, result_keys, kept, spec.measure)
-        order = [*order[: spec.top], *_other_keys(rows, result_keys, kept)]
+        rows = _fold(rows, keys, kept, spec.measure)
+        order = [*order[: spec.top], *_other_keys(rows, keys, kept)]
+        folded = [r for r in rows if _key(r, keys) not in kept]
+        sums = {**{k: sums[k] for k in kept}, **_sums(folded, keys, spec.measure)}
     rank = {key: i for i, key in enumerate(order)}
-    rows.sort(key=lambda r: (r.get("date") or "", rank[_key(r, result_keys)]))
+    rows.sort(key=lambda r: (r.get("date") or "", rank[_key(r, keys)]))
     totals: dict[str, Number] = defaultdict(lambda: _zero(spec.measure))
     for row in rows:
         totals[row.get("unit", "") if spec.measure == "usage" else ""] += row[spec.measure]
     if spec.measure != "usage":
         totals.setdefault("", _zero(spec.measure))
-    groups = previous = None
-    if (period := spec.previous_period(start, end)) is not None:
-        previous = period
-        groups = _compare(facts, shape, spec, tags, rows, result_keys, period, order)
+    previous = spec.previous_period(start, end)
+    before = None
+    if previous is not None:
+        before = _previous(facts, shape, spec, tags, keys, previous, set(order))
+    group_totals = _group_totals(sums, keys, order, before, folds, _zero(spec.measure))
+    groups = [_export(g, spec.measure) for g in group_totals] if before is not None else None
     forecast = _forecast(facts, shape, spec, tags, today) if spec.forecast else None
     return ReportResult(
         spec, start, end, rows, dict(totals), groups,
         previous[0] if previous else None, previous[1] if previous else None, forecast,
+        group_totals, notices,
     )  # fmt: skip
 
 
@@ -119,12 +163,16 @@ def _key(row: dict[str, Any], keys: Sequence[str]) -> tuple[Any, ...]:
     return tuple(row[k] for k in keys)
 
 
-def _group_order(
-    rows: list[dict[str, Any]], keys: Sequence[str], spec: ReportSpec
-) -> list[tuple[Any, ...]]:
-    sums: dict[tuple[Any, ...], Number] = defaultdict(lambda: _zero(spec.measure))
+def _sums(
+    rows: list[dict[str, Any]], keys: Sequence[str], measure: str
+) -> dict[tuple[Any, ...], Number]:
+    sums: dict[tuple[Any, ...], Number] = defaultdict(lambda: _zero(measure))
     for row in rows:
-        sums[_key(row, keys)] += row[spec.measure]
+        sums[_key(row, keys)] += row[measure]
+    return sums
+
+
+def _group_order(sums: dict[tuple[Any, ...], Number], spec: ReportSpec) -> list[tuple[Any, ...]]:
     if spec.sort == "name":
         return sorted(sums, key=lambda k: tuple((v is None, str(v)) for v in k))
     return sorted(sums, key=lambda k: (-sums[k], tuple((v is None, str(v)) for v in k)))
@@ -159,43 +207,61 @@ def _other_keys(
     return sorted({_key(r, keys) for r in rows} - kept, key=str)
 
 
-def _compare(
+def _previous(
     facts: Queryable,
     scope: Shape,
     spec: ReportSpec,
     tags: TagSet,
-    rows: list[dict[str, Any]],
     keys: Sequence[str],
     period: tuple[date, date],
-    order: list[tuple[Any, ...]],
-) -> list[dict[str, Any]]:
+    known: set[tuple[Any, ...]],
+) -> dict[tuple[Any, ...], Number]:
+    """Each group's value over the previous period; with ``top``, unknown groups are Other."""
     shape = Shape(
         period[0], period[1], "cumulative", spec.group_by, spec.measure, spec.expr, scope.accounts
     )
     before: dict[tuple[Any, ...], Number] = defaultdict(lambda: _zero(spec.measure))
-    known = set(order)
     for row in _fetch(facts, shape, tags):
         key = _key(row, keys)
         if key not in known and spec.top is not None:
             key = tuple(row.get("unit") if k == "unit" else OTHER for k in keys)
         before[key] += row[spec.measure]
-    now: dict[tuple[Any, ...], Number] = defaultdict(lambda: _zero(spec.measure))
-    for row in rows:
-        now[_key(row, keys)] += row[spec.measure]
-    groups = []
-    for key in [*order, *sorted(set(before) - set(order), key=str)]:
-        current, previous = now[key], before[key]
+    return before
+
+
+def _group_totals(
+    now: dict[tuple[Any, ...], Number],
+    keys: Sequence[str],
+    order: list[tuple[Any, ...]],
+    before: dict[tuple[Any, ...], Number] | None,
+    folds: bool,
+    zero: Number,
+) -> list[GroupTotal]:
+    """The groups in ``order`` (then any only the previous period had), with their change."""
+    listed = order if before is None else [*order, *sorted(set(before) - set(order), key=str)]
+    out = []
+    for key in listed:
+        named = dict(zip(keys, key, strict=True))
+        other = folds and all(v == OTHER for k, v in named.items() if k != "unit")
+        if before is None:
+            out.append(GroupTotal(named, now[key], other=other))
+            continue
+        current, previous = now.get(key, zero), before.get(key, zero)
         change = current - previous
         pct = (
             (Decimal(change) * 100 / Decimal(previous)).quantize(Decimal("0.01"))
             if previous
             else None
         )
-        groups.append(
-            {**dict(zip(keys, key, strict=True)), spec.measure: current,
-             "previous": previous, "change": change, "change_pct": pct}
-        )  # fmt: skip
-    return groups
+        out.append(GroupTotal(named, current, previous, change, pct, other))
+    return out
+
+
+def _export(group: GroupTotal, measure: str) -> dict[str, Any]:
+    return {
+        **group.key, measure: group.total, "previous": group.previous,
+        "change": group.change, "change_pct": group.change_pct,
+    }  # fmt: skip
 
 
 def _forecast(

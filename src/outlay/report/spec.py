@@ -19,6 +19,7 @@ DATE_BINS = ("hour", "day", "week", "month", "quarter", "cumulative")
 MEASURES = ("cost", "billed_cost", "list_cost", "usage", "count")
 MONEY_MEASURES = ("cost", "billed_cost", "list_cost")
 SORTS = ("value", "name")
+CHARTS = ("bar", "line", "area", "pie")
 MAX_TOP = 1000
 
 
@@ -38,6 +39,8 @@ class ReportSpec:
     #: Order of groups: by value (largest first) or by name.
     sort: str = "value"
     forecast: bool = False
+    #: How the web page draws it; kept with a saved report.
+    chart: str = "bar"
     expr: Expr | None = field(init=False, default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -54,6 +57,7 @@ class ReportSpec:
         _one_of(self.date_bin, DATE_BINS, "date bin")
         _one_of(self.measure, MEASURES, "measure")
         _one_of(self.sort, SORTS, "sort")
+        _one_of(self.chart, CHARTS, "chart")
         if len(set(self.group_by)) != len(self.group_by):
             raise InputError(f"group-by {','.join(self.group_by)} names a dimension twice")
         for name in self.group_by:
@@ -64,31 +68,6 @@ class ReportSpec:
             _custom_period(self.compare)
         if self.filter is not None and self.filter.strip():
             object.__setattr__(self, "expr", parse_vql(self.filter))
-
-    @classmethod
-    def from_options(
-        cls,
-        *,
-        start: date | None,
-        end: date | None,
-        interval: str | None,
-        filter: str | None,
-        groupings: str | None,
-        date_bin: str,
-        measure: str,
-        compare: str | None,
-        top: int | None,
-        sort: str,
-        forecast: bool,
-    ) -> ReportSpec:
-        """A spec from command-line options or URL parameters: text as typed, blanks unset."""
-        groups = tuple(g.strip() for g in groupings.split(",") if g.strip()) if groupings else ()
-        return cls(
-            start=start, end=end, interval=interval or None,
-            filter=filter if filter and filter.strip() else None, group_by=groups,
-            date_bin=date_bin, measure=measure, compare=compare or None, top=top, sort=sort,
-            forecast=forecast,
-        )  # fmt: skip
 
     def period(self, today: date, cycle_day: int = 1) -> tuple[date, date]:
         if self.interval is not None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -43,6 +43,8 @@ SPLIT_DECIMALS = 4
 SPLIT_WHOLE = 100 * 10**SPLIT_DECIMALS
 _VALUE_KEYS = {"name", "split", "filter", "dates"}
 _TAG_KEYS = {"key", "values"}
+#: Keys starting with this are Cursor's own tags (``report.dimensions.PROVIDER_TAGS``).
+RESERVED_PREFIX = "cursor:"
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,15 @@ class TagSet:
         return text
 
 
+def key_problem(key: str) -> str | None:
+    """Why ``key`` cannot name a virtual tag (empty, or Cursor's own ``cursor:``), or None."""
+    if not key:
+        return "a tag needs a key, e.g. team"
+    if key.startswith(RESERVED_PREFIX):
+        return f"tag key {key!r} is reserved for Cursor's own tags"
+    return None
+
+
 def _percent(weight: int) -> int | float:
     value = Decimal(weight).scaleb(-SPLIT_DECIMALS).normalize()
     return int(value) if value == value.to_integral_value() else float(value)
@@ -214,9 +225,9 @@ def _tags(root: yaml.Node) -> list[VirtualTag]:
         fields = _mapping(item, _TAG_KEYS, "a tag")
         key_node = fields.get("key")
         key = _text(key_node, "key", item)
-        if key.startswith("cursor:") or key in seen:
-            why = "is reserved for Cursor's own tags" if key.startswith("cursor:") else "repeats"
-            raise _Problem(key_node, f"tag key {key!r} {why}; pick another key")
+        problem = key_problem(key) or (f"tag key {key!r} repeats" if key in seen else None)
+        if problem:
+            raise _Problem(key_node, f"{problem}; pick another key")
         seen.add(key)
         values_node = fields.get("values")
         if not isinstance(values_node, yaml.SequenceNode) or not values_node.value:
@@ -309,8 +320,8 @@ def tag_from_csv(key: str, text: str, source: str = "CSV file") -> VirtualTag:
 
     A header row (``email,value``) is skipped; values keep the order they first appear in.
     """
-    if not key or key.startswith("cursor:"):
-        raise InputError(f"tag key {key!r} is empty or reserved for Cursor's tags; pick another")
+    if problem := key_problem(key):
+        raise InputError(f"{problem}; pick another key")
     members: dict[str, list[str]] = {}
     owner: dict[str, tuple[str, int]] = {}
     for line_no, row in enumerate(csv.reader(io.StringIO(text)), start=1):
@@ -343,8 +354,3 @@ def tag_from_csv(key: str, text: str, source: str = "CSV file") -> VirtualTag:
         text_filter = f"costs.resource IN ({quoted})"
         values.append(TagValue(text_filter, parse_vql(text_filter), name=name))
     return VirtualTag(key, tuple(values))
-
-
-def tags_from_data(data: Sequence[Mapping[str, Any]]) -> TagSet:
-    """A TagSet from stored plain data (the YAML structure), validated like a file."""
-    return parse_tags_yaml(yaml.safe_dump(list(data), sort_keys=False), "stored tags")

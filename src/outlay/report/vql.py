@@ -36,13 +36,30 @@ regular expression. Values are always bound ``?`` parameters; identifiers come f
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TypeAlias
 
 from outlay.errors import FilterError
 from outlay.report.dimensions import BASE_DIMENSIONS, TAG_PREFIX
 from outlay.report.regex_check import regex_problem
+from outlay.report.vql_ast import (
+    And,
+    Compare,
+    Expr,
+    HasTag,
+    InList,
+    Leaf,
+    Not,
+    Or,
+    Untagged,
+    fields_used,
+    uses_untagged,
+)
+from outlay.report.vql_sql import compile_vql
+
+__all__ = [
+    "And", "Compare", "Expr", "HasTag", "InList", "Leaf", "Not", "Or", "Untagged",
+    "compile_vql", "fields_used", "parse_vql", "to_vql", "uses_untagged",
+]  # fmt: skip
 
 #: Vantage's field names for the same dimensions.
 ALIASES: dict[str, str] = {"account_id": "account", "resource_id": "resource"}
@@ -50,56 +67,6 @@ ALIASES: dict[str, str] = {"account_id": "account", "resource_id": "resource"}
 COMPARE_OPS: tuple[str, ...] = ("=", "!=", "like", "notlike", "regex", "notregex")
 #: Deeper nesting of parentheses and NOTs is refused rather than exhausting Python's stack.
 MAX_DEPTH = 100
-
-
-@dataclass(frozen=True)
-class Compare:
-    """``field op value``; ``field`` is a dimension (``service``) or ``tag:<key>``.
-
-    ``value`` is None only with ``=`` / ``!=``, meaning "is NULL" / "is not NULL".
-    """
-
-    field: str
-    op: str
-    value: str | None
-
-
-@dataclass(frozen=True)
-class InList:
-    field: str
-    values: tuple[str, ...]
-    negated: bool
-
-
-@dataclass(frozen=True)
-class HasTag:
-    """The row has a value for tag ``key``."""
-
-    key: str
-
-
-@dataclass(frozen=True)
-class Untagged:
-    """The row has no value for any tag."""
-
-
-@dataclass(frozen=True)
-class And:
-    items: tuple[Expr, ...]
-
-
-@dataclass(frozen=True)
-class Or:
-    items: tuple[Expr, ...]
-
-
-@dataclass(frozen=True)
-class Not:
-    item: Expr
-
-
-Leaf: TypeAlias = Compare | InList | HasTag | Untagged
-Expr: TypeAlias = Compare | InList | HasTag | Untagged | And | Or | Not
 
 _FIELD_LIST = ", ".join([*(f"costs.{name}" for name in BASE_DIMENSIONS), "tags.name"])
 _OPERATORS = "an operator (=, !=, <>, IN, NOT IN, LIKE, NOT LIKE, ~*, !~*)"
@@ -136,7 +103,8 @@ def tokenize(text: str) -> list[Token]:
         if kind == "bad" and match.group(kind) == "'":
             raise FilterError(
                 f"filter: unterminated string at position {start + 1}: expected a closing ', "
-                "found the end"
+                "found the end",
+                start + 1,
             )
         tokens.append(Token(kind, match.group(kind), start))
         pos = match.end()
@@ -165,7 +133,8 @@ class _Parser:
     def fail(self, expected: str) -> FilterError:
         got = "the end" if self.tok.kind == "end" else repr(self.tok.text)
         return FilterError(
-            f"filter: expected {expected} at position {self.tok.pos + 1}, found {got}"
+            f"filter: expected {expected} at position {self.tok.pos + 1}, found {got}",
+            self.tok.pos + 1,
         )
 
     def take_word(self, word: str) -> bool:
@@ -245,7 +214,8 @@ class _Parser:
         if field == "tags.value":
             raise FilterError(
                 "filter: expected tags.name = '<key>' AND right before tags.value at position "
-                f"{self.tok.pos + 1}, found tags.value on its own"
+                f"{self.tok.pos + 1}, found tags.value on its own",
+                self.tok.pos + 1,
             )
         name = field.removeprefix("costs.") if field.startswith("costs.") else ""
         name = ALIASES.get(name, name)
@@ -290,7 +260,8 @@ class _Parser:
         if problem is not None:
             raise FilterError(
                 f"filter: expected a valid regular expression at position {tok.pos + 1}, "
-                f"found {tok.text!r} ({problem})"
+                f"found {tok.text!r} ({problem})",
+                tok.pos + 1,
             )
         return pattern
 
@@ -400,97 +371,3 @@ def _subject(field: str) -> str:
 
 def _quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
-
-
-def compile_vql(
-    expr: Expr,
-    column: Callable[[str], str],
-    any_tag: Callable[[], str] | None = None,
-) -> tuple[str, list[object]]:
-    """``(sql, params)``: a DuckDB boolean expression that is never NULL, and its ``?`` values.
-
-    ``column(name)`` gives the SQL of a dimension (``service``) or a tag (``tag:team``) and
-    raises for names the caller does not know; ``any_tag()`` gives an SQL boolean that is true
-    when the row has any tag value, needed only by ``Untagged``.
-    """
-    params: list[object] = []
-    sql = _compile(expr, column, any_tag, params)
-    return sql, params
-
-
-# op -> (positive test, whether the op is its negation)
-_TESTS: dict[str, tuple[str, bool]] = {
-    "=": ("{} = ?", False),
-    "!=": ("{} = ?", True),
-    "like": ("{} LIKE ?", False),
-    "notlike": ("{} LIKE ?", True),
-    "regex": ("regexp_matches({}, ?, 'i')", False),
-    "notregex": ("regexp_matches({}, ?, 'i')", True),
-}
-
-
-def _compile(
-    expr: Expr,
-    column: Callable[[str], str],
-    any_tag: Callable[[], str] | None,
-    params: list[object],
-) -> str:
-    if isinstance(expr, Compare):
-        subject = f"({column(expr.field)})"
-        if expr.value is None and expr.op in ("=", "!="):
-            return f"({subject} IS {'NOT ' if expr.op == '!=' else ''}NULL)"
-        if expr.value is None or expr.op not in _TESTS:
-            raise ValueError(f"cannot compile operator {expr.op!r} with value {expr.value!r}")
-        template, negated = _TESTS[expr.op]
-        params.append(expr.value)
-        return _two_valued(template.format(subject), negated)
-    if isinstance(expr, InList):
-        if not expr.values:
-            return "TRUE" if expr.negated else "FALSE"
-        params.extend(expr.values)
-        marks = ", ".join("?" for _ in expr.values)
-        return _two_valued(f"({column(expr.field)}) IN ({marks})", expr.negated)
-    if isinstance(expr, HasTag):
-        return f"(({column(TAG_PREFIX + expr.key)}) IS NOT NULL)"
-    if isinstance(expr, Untagged):
-        if any_tag is None:
-            raise FilterError("filter: tags.name = NULL (untagged) needs tags; no tags are defined")
-        return _two_valued(any_tag(), negated=True)
-    if isinstance(expr, Not):
-        return f"(NOT {_compile(expr.item, column, any_tag, params)})"
-    if not expr.items:  # not produced by the parser; the empty AND is true, the empty OR false
-        return "TRUE" if isinstance(expr, And) else "FALSE"
-    joiner = " AND " if isinstance(expr, And) else " OR "
-    return "(" + joiner.join(_compile(item, column, any_tag, params) for item in expr.items) + ")"
-
-
-def _two_valued(test: str, negated: bool) -> str:
-    # NULL (unknown) counts as "no match", and a negative test is the exact complement of that.
-    positive = f"coalesce({test}, FALSE)"
-    return f"(NOT {positive})" if negated else positive
-
-
-def fields_used(expr: Expr) -> set[str]:
-    """The dimensions and ``tag:<key>`` names ``expr`` reads; see also ``uses_untagged``."""
-    names: set[str] = set()
-    for leaf in _leaves(expr):
-        if isinstance(leaf, Compare | InList):
-            names.add(leaf.field)
-        elif isinstance(leaf, HasTag):
-            names.add(TAG_PREFIX + leaf.key)
-    return names
-
-
-def uses_untagged(expr: Expr) -> bool:
-    """Whether ``expr`` asks about every tag at once (``tags.name = NULL``)."""
-    return any(isinstance(leaf, Untagged) for leaf in _leaves(expr))
-
-
-def _leaves(expr: Expr) -> Iterator[Leaf]:
-    if isinstance(expr, And | Or):
-        for item in expr.items:
-            yield from _leaves(item)
-    elif isinstance(expr, Not):
-        yield from _leaves(expr.item)
-    else:
-        yield expr

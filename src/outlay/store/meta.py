@@ -19,7 +19,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from outlay.errors import AccountNotFound, ConflictError, ReportNotFound, StoreError
+from outlay.errors import AccountNotFound, ConflictError, InputError, ReportNotFound, StoreError
 from outlay.store.files import make_private, storage_error
 from outlay.store.schema import AccountRow, Base, DocumentRow, ReportRow
 
@@ -199,6 +199,22 @@ class MetaStore:
         self.report(workspace_id, name)
         with self._session() as session:
             session.query(ReportRow).filter_by(workspace_id=workspace_id, name=name).delete()
+
+    def rename_report(self, workspace_id: int, name: str, new_name: str, *, now: datetime) -> None:
+        """Rename in one UPDATE: the report is never missing, and never there twice."""
+        try:
+            with self._session() as session:
+                done = (
+                    session.query(ReportRow)
+                    .filter_by(workspace_id=workspace_id, name=name)
+                    .update({"name": new_name, "updated_at": now})
+                )
+        except IntegrityError:
+            raise InputError(
+                f"a report named {new_name!r} exists already; pick another name"
+            ) from None
+        if not done:
+            self.report(workspace_id, name)  # raises ReportNotFound naming the reports there
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response
@@ -11,6 +10,7 @@ from pydantic import BaseModel, Field
 from outlay.report.export import to_data
 from outlay.report.spec import ReportSpec
 from outlay.web.deps import ApiPrincipal, OutlayDep
+from outlay.web.report_query import SpecQuery
 
 router = APIRouter(prefix="/api/v1")
 Workspace = Annotated[str | None, Query(description="Workspace (default: Default).")]
@@ -42,28 +42,15 @@ class AttachAccount(BaseModel):
 
 @router.get("/costs")
 def costs(
-    outlay: OutlayDep,
-    principal: ApiPrincipal,
-    workspace: Workspace = None,
-    start_date: date | None = None,
-    end_date: date | None = None,
-    interval: str | None = None,
-    filter: Annotated[str | None, Query(description="VQL")] = None,
-    groupings: Annotated[str | None, Query(description="Comma-separated dimensions")] = None,
-    date_bin: str = "day",
-    measure: str = "cost",
-    compare: str | None = None,
-    top: int | None = None,
-    sort: str = "value",
-    forecast: bool = False,
+    outlay: OutlayDep, principal: ApiPrincipal, spec: SpecQuery, workspace: Workspace = None
 ) -> dict[str, Any]:
-    """The cost report: the same rows and totals as `outlay costs --format json`."""
-    spec = ReportSpec.from_options(
-        start=start_date, end=end_date, interval=interval, filter=filter, groupings=groupings,
-        date_bin=date_bin, measure=measure, compare=compare, top=top, sort=sort,
-        forecast=forecast,
-    )  # fmt: skip
-    return to_data(outlay.report(spec, principal=principal, workspace=workspace))
+    """The cost report: the same rows and totals as `outlay costs --format json`, and any
+    ``notices`` (a filter on a tag no cost row carries)."""
+    result = outlay.report(spec, principal=principal, workspace=workspace)
+    data = to_data(result)
+    if result.notices:
+        data["notices"] = list(result.notices)
+    return data
 
 
 @router.get("/accounts")

@@ -21,7 +21,6 @@ from outlay.service import Outlay
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templates"))
 
-CHARTS = ("bar", "line", "area", "pie")
 DEFAULT_GROUPS = ("service",)
 #: Drilling into a report grouped by one dimension groups the drilled slice by the next one.
 DRILL_NEXT = {

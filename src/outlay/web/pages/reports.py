@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from outlay.access import Action, Principal
-from outlay.errors import InputError, OutlayError
+from outlay.errors import OutlayError
 from outlay.report.export import to_csv
 from outlay.report.spec import ReportSpec
 from outlay.service import Outlay
@@ -27,11 +27,8 @@ from outlay.web.pages.common import (
     visible_workspaces,
     workspace_name,
 )
-from outlay.web.pages.report_view import (
-    ReportView,
-    report_context,
-    run_view,
-)
+from outlay.web.pages.report_page import report_context, run_view
+from outlay.web.pages.report_view import ReportView
 
 router = APIRouter(include_in_schema=False)
 
@@ -44,7 +41,7 @@ def reports(request: Request, session: Session, outlay: OutlayDep) -> Response:
     view = ReportView.from_query(query, workspace)
     added = query.get("add_group", "").strip()
     if added and added not in view.groupings:
-        view = replace(view, groupings=(*view.groupings, added))
+        view = view.with_(group_by=(*view.groupings, added))
     # One URL per view: forms submit every field; bookmarks and links get the short form.
     asked = [(k, v) for k, v in query.multi_items() if k not in ("notice", "name")]
     if urlencode(asked) != view.query():
@@ -152,13 +149,7 @@ def rename_report(
 ) -> Response:
     principal = session.principal
     space = workspace_name(outlay, principal, workspace)
-    spec = outlay.saved_spec(name, principal, space)
-    new_name = new_name.strip()
-    if new_name != name:
-        if any(r.name == new_name for r in outlay.saved_reports(principal, space)):
-            raise InputError(f"a report named {new_name!r} exists already; pick another name")
-        outlay.save_report(new_name, spec, principal=principal, workspace=space)
-        outlay.delete_report(name, principal, space)
+    new_name = outlay.rename_report(name, new_name, principal, space).name
     return redirect("/reports/saved", workspace=space, notice="renamed", name=new_name)
 
 

@@ -216,8 +216,8 @@ def tags_context(
         "workspaces": visible_workspaces(outlay, principal),
         "draft": draft,
         "can_edit": principal.can(Action.EDIT),
-        "group_url": lambda key: ReportView(
-            workspace, interval="last_30_days", groupings=(TAG_PREFIX + key,)
+        "group_url": lambda key: ReportView.of(
+            workspace, interval="last_30_days", group_by=TAG_PREFIX + key
         ).url(),
     }
 
