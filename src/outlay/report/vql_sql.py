@@ -2,15 +2,22 @@
 
 Every leaf is TRUE or FALSE, never NULL, so ``NOT`` is an exact complement. A NULL dimension
 (or a tag no rule defines) equals no value, is in no list and matches no pattern.
+
+Before compiling, ``fold_sets`` turns the equality tests of one field inside one AND (``!=``,
+``NOT IN``) or one OR (``=``, ``IN``) into a single set test: DuckDB's filter pushdown is
+quadratic in the number of conjuncts (2,000 ``<>`` terms took 9 s and 3 GB to plan, one
+``NOT IN`` of the same values 0.01 s). With two-valued leaves the fold is exact: a NULL is in
+no list, so it passes every ``!=`` and the merged ``NOT IN`` alike.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 
 from outlay.errors import FilterError
 from outlay.report.dimensions import TAG_PREFIX
-from outlay.report.vql_ast import And, Compare, Expr, HasTag, InList, Not, Untagged
+from outlay.report.vql_ast import And, Compare, Expr, HasTag, InList, Not, Or, Untagged
 
 
 def compile_vql(
@@ -25,8 +32,47 @@ def compile_vql(
     when the row has any tag value, needed only by ``Untagged``.
     """
     params: list[object] = []
-    sql = _compile(expr, column, any_tag, params)
+    sql = _compile(fold_sets(expr), column, any_tag, params)
     return sql, params
+
+
+def fold_sets(expr: Expr) -> Expr:
+    """``expr`` with each field's ``=``/``IN`` tests of one OR merged into one ``IN``, and its
+    ``!=``/``NOT IN`` tests of one AND into one ``NOT IN``; the same rows match."""
+    if isinstance(expr, Not):
+        return Not(fold_sets(expr.item))
+    if not isinstance(expr, And | Or):
+        return expr
+    negated = isinstance(expr, And)
+    items = [fold_sets(item) for item in expr.items]
+    tests = [_set_test(item) for item in items]
+    values: dict[str, list[str]] = {}
+    seen: Counter[str] = Counter()
+    for test in tests:
+        if test is not None and test[1] == negated:
+            values.setdefault(test[0], []).extend(test[2])
+            seen[test[0]] += 1
+    # A field tested once stays as written; the first test of a field tested more often
+    # becomes the merged set and takes its place, the others go.
+    repeated = {name for name, count in seen.items() if count > 1}
+    out: list[Expr] = []
+    for item, test in zip(items, tests, strict=True):
+        if test is None or test[1] != negated or test[0] not in repeated:
+            out.append(item)
+        elif test[0] in values:
+            out.append(InList(test[0], tuple(dict.fromkeys(values.pop(test[0]))), negated))
+    return out[0] if len(out) == 1 else type(expr)(tuple(out))
+
+
+def _set_test(expr: Expr) -> tuple[str, bool, tuple[str, ...]] | None:
+    """``(field, negated, values)`` when ``expr`` is a (negated) membership test, else None."""
+    flip = isinstance(expr, Not)
+    leaf = expr.item if isinstance(expr, Not) else expr
+    if isinstance(leaf, InList) and leaf.values:
+        return leaf.field, leaf.negated != flip, leaf.values
+    if isinstance(leaf, Compare) and leaf.op in ("=", "!=") and leaf.value is not None:
+        return leaf.field, (leaf.op == "!=") != flip, (leaf.value,)
+    return None
 
 
 # op -> (positive test, whether the op is its negation)
