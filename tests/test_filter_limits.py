@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from outlay.errors import FilterError
+from outlay.report.compile import Shape, compile_report_query
+from outlay.report.tags import TagSet, TagValue, VirtualTag
 from outlay.report.vql import MAX_CONDITIONS, MAX_FILTER_CHARS, parse_vql
 from outlay.report.vql_ast import And, Compare, Expr, InList, Not, Or
 from outlay.report.vql_sql import compile_vql, fold_sets
@@ -98,3 +102,12 @@ def test_text_length_is_capped_before_parsing() -> None:
 def test_long_or_chains_parse_without_recursion() -> None:
     text = " OR ".join(f"costs.service LIKE 'm{i}%'" for i in range(MAX_CONDITIONS))
     assert isinstance(parse_vql(text), Or)
+
+
+def test_a_tag_rule_of_equalities_on_one_field_becomes_a_lookup_join() -> None:
+    text = "costs.service = 'a' OR costs.service IN ('b', 'c')"
+    tags = TagSet((VirtualTag("t", (TagValue(text, parse_vql(text), name="x"),)),))
+    shape = Shape(date(2026, 1, 1), date(2026, 1, 31), "cumulative", ("tag:t",), "cost")
+    compiled = compile_report_query(shape, tags)
+    assert "LEFT JOIN (VALUES (?, ?, ?), (?, ?, ?), (?, ?, ?))" in compiled.sql
+    assert "coalesce" not in compiled.sql

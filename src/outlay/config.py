@@ -51,6 +51,10 @@ class Settings:
     prices_file: Path | None = None
     #: Day of the month the billing cycle starts (the ``billing_cycle_to_date`` interval).
     billing_cycle_day: int = 1
+    #: Memory one report query may use in the engine (MB); more is a clear error, not a crash.
+    query_memory_mb: int = 1024
+    #: Seconds one report query may run before the engine interrupts it with a clear error.
+    query_timeout_s: int = 30
 
     @classmethod
     def from_env(
@@ -67,6 +71,8 @@ class Settings:
             "secret_key": env.get(ENV_PREFIX + "SECRET_KEY") or None,
             "prices_file": Path(prices) if prices else None,
             "billing_cycle_day": _int(env, "BILLING_CYCLE_DAY", 1, 1, 28),
+            "query_memory_mb": _int(env, "QUERY_MEMORY_MB", 1024, 64, 1_048_576),
+            "query_timeout_s": _int(env, "QUERY_TIMEOUT_S", 30, 1, 3600),
         }
         if chosen is not None:
             kwargs["data_dir"] = chosen.expanduser()

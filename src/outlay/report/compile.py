@@ -23,6 +23,7 @@ from outlay.errors import FilterError
 from outlay.report.dimensions import BASE_DIMENSIONS, PROVIDER_TAGS, TAG_PREFIX
 from outlay.report.tags import SPLIT_WHOLE, TagSet, TagValue, VirtualTag
 from outlay.report.vql import Compare, Expr, InList, compile_vql, fields_used, uses_untagged
+from outlay.report.vql_sql import fold_sets
 
 FACT_TABLE = "cost_rows"
 #: The value of a tag that no rule defines, on every row.
@@ -165,8 +166,9 @@ def _column_sql(name: str, computed: Sequence[str]) -> str:
 
 
 def _lookup_rule(value: TagValue) -> tuple[str, tuple[str, ...]] | None:
-    """(dimension, values) when a tag value is a plain ``=`` or ``IN`` on one dimension."""
-    expr = value.filter
+    """(dimension, values) when a tag value is a plain ``=`` or ``IN`` on one dimension (or an
+    OR of them, which ``fold_sets`` merges into one ``IN``)."""
+    expr = fold_sets(value.filter)
     if value.start is not None or value.end is not None:
         return None
     values: tuple[str, ...]

@@ -45,6 +45,13 @@ _VALUE_KEYS = {"name", "split", "filter", "dates"}
 _TAG_KEYS = {"key", "values"}
 #: Keys starting with this are Cursor's own tags (``report.dimensions.PROVIDER_TAGS``).
 RESERVED_PREFIX = "cursor:"
+#: Largest tags document (YAML or CSV, in UTF-8 bytes) and most filter text in one tag set.
+#: A team of a few thousand people, every e-mail listed once, fits in a tenth of it; a larger
+#: document is a mistake or an attack, and its parse alone would slow every report.
+MAX_DOCUMENT_BYTES = 1_000_000
+#: Most values (rules) over all tags of a set: each one is a CASE arm in a report that uses its
+#: tag, and 2,000 arms still compile and run in well under a second.
+MAX_RULES = 2_000
 
 
 @dataclass(frozen=True)
@@ -103,6 +110,18 @@ class TagSet:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_key", {t.key: t for t in self.tags})
+        rules = sum(len(t.values) for t in self.tags)
+        if rules > MAX_RULES:
+            raise InputError(
+                f"{rules:,} tag values are over the limit of {MAX_RULES:,}; "
+                "merge values that share a name into one IN (...) filter"
+            )
+        text = sum(len(v.filter_text) for t in self.tags for v in t.values)
+        if text > MAX_DOCUMENT_BYTES:
+            raise InputError(
+                f"the tag filters hold {text:,} characters, over the limit of "
+                f"{MAX_DOCUMENT_BYTES:,}; shorten the lists or split the tags between workspaces"
+            )
         for tag in self.tags:
             for key in sorted(tag.depends_on()):
                 if key not in self._by_key:
@@ -190,6 +209,31 @@ def _percent(weight: int) -> int | float:
 # -- reading files ---------------------------------------------------------------------------
 
 
+class _NoAliasLoader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML has no type hints
+    """Refuses anchors and aliases: a few of them expand a small document a millionfold."""
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise yaml.composer.ComposerError(
+                None, None, "anchors and aliases (&, *) are not allowed; write each value out",
+                event.start_mark,
+            )  # fmt: skip
+        node: yaml.Node | None = super().compose_node(parent, index)
+        return node
+
+
+def document_size_problem(text: str, source: str) -> str | None:
+    """Why ``text`` is too large for a tags document, or None."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size <= MAX_DOCUMENT_BYTES:
+        return None
+    return (
+        f"{source}: {size:,} bytes is over the limit of {MAX_DOCUMENT_BYTES:,}; "
+        "merge values into IN (...) lists or split the file"
+    )
+
+
 class _Problem(Exception):
     def __init__(self, node: yaml.Node | None, message: str) -> None:
         super().__init__(message)
@@ -198,8 +242,10 @@ class _Problem(Exception):
 
 def parse_tags_yaml(text: str, source: str = "tags file") -> TagSet:
     """A validated TagSet from YAML text; any problem names ``source`` and the line."""
+    if problem := document_size_problem(text, source):
+        raise InputError(problem)
     try:
-        root = yaml.compose(text)
+        root = yaml.compose(text, Loader=_NoAliasLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f", line {mark.line + 1}" if mark is not None else ""
@@ -322,6 +368,9 @@ def tag_from_csv(key: str, text: str, source: str = "CSV file") -> VirtualTag:
     """
     if problem := key_problem(key):
         raise InputError(f"{problem}; pick another key")
+    if problem := document_size_problem(text, source):
+        raise InputError(problem)
+    text = text.removeprefix("\ufeff")  # the byte-order mark spreadsheets write in UTF-8
     members: dict[str, list[str]] = {}
     owner: dict[str, tuple[str, int]] = {}
     for line_no, row in enumerate(csv.reader(io.StringIO(text)), start=1):

@@ -86,7 +86,11 @@ class Core:
     @cached_property
     def facts(self) -> DuckDBFacts:
         self.settings.ensure_data_dir()
-        return DuckDBFacts(self.settings.facts_path)
+        return DuckDBFacts(
+            self.settings.facts_path,
+            memory_mb=self.settings.query_memory_mb,
+            timeout_s=self.settings.query_timeout_s,
+        )
 
     @cached_property
     def keybox(self) -> KeyBox:

@@ -9,6 +9,7 @@ hold it open for writing, and a process that finds it held waits a bounded time 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -20,7 +21,7 @@ from typing import Any
 import duckdb
 
 from outlay.costrows import SCHEMA
-from outlay.errors import StoreBusyError, StoreError
+from outlay.errors import InputError, StoreBusyError, StoreError
 from outlay.store.files import make_private, storage_error
 from outlay.store.staging import Opener, StagedWindow, clear_account, open_private
 
@@ -33,6 +34,10 @@ LOCK_POLL_S = 0.05
 #: A window replace streams a staged file with one thread and bounded memory: about as fast as
 #: more threads, with a fraction of the memory (measured in bench/ingest.py); row order inside
 #: a window means nothing, and not keeping it lets DuckDB stream.
+#: Defaults of the limits every ``query`` runs under (``Settings.query_memory_mb`` and
+#: ``query_timeout_s``): no report, whatever its shape, may take the process down.
+QUERY_MEMORY_MB = 1024
+QUERY_TIMEOUT_S = 30.0
 WRITE_SETTINGS = (
     ("preserve_insertion_order", "false"),
     ("threads", "1"),
@@ -76,13 +81,15 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
         log.debug("no transaction left to roll back: %s", exc)
 
 
-def _reset_write_settings(con: duckdb.DuckDBPyConnection) -> None:
+def _reset_write_settings(con: duckdb.DuckDBPyConnection, memory_mb: int) -> None:
     # The settings belong to the database, which other connections of this process may share
-    # (a server's report queries): put them back. A database a fatal error invalidated is
-    # reopened by the next connection, so failing here must not hide that error.
+    # (a server's report queries): put them back, the memory limit to the queries' own (RESET
+    # would lift it to the engine's default, 80% of the machine). A database a fatal error
+    # invalidated is reopened by the next connection, so failing here must not hide that error.
     try:
         for setting, _ in WRITE_SETTINGS:
             con.execute(f"RESET {setting}")
+        con.execute(f"SET memory_limit = '{memory_mb}MB'")
     except duckdb.Error as exc:
         log.debug("write settings not reset: %s", exc)
 
@@ -91,10 +98,20 @@ class DuckDBFacts:
     """The default fact store: one DuckDB file."""
 
     def __init__(
-        self, path: Path, *, lock_wait_s: float = LOCK_WAIT_S, opener: Opener = open_private
+        self,
+        path: Path,
+        *,
+        lock_wait_s: float = LOCK_WAIT_S,
+        opener: Opener = open_private,
+        memory_mb: int = QUERY_MEMORY_MB,
+        timeout_s: float = QUERY_TIMEOUT_S,
     ) -> None:
         self.path = path
         self._lock_wait_s = lock_wait_s
+        #: Limits of every ``query``: the engine's memory (which also caps a concurrent
+        #: window replace's, set lower during it) and the wall-clock time.
+        self.memory_mb = memory_mb
+        self.timeout_s = timeout_s
         #: How staged files are opened for writing (tests pass one that finds the disk full).
         self._opener = opener
         with self._connect() as con:
@@ -124,6 +141,7 @@ class DuckDBFacts:
         files = (self.path, self.path.with_name(self.path.name + ".wal"))
         make_private(*files)
         try:
+            con.execute(f"SET memory_limit = '{int(self.memory_mb)}MB'")
             yield con
         except duckdb.Error as exc:
             if "space left on device" in str(exc):
@@ -171,7 +189,7 @@ class DuckDBFacts:
                 _rollback(con)
                 raise
             finally:
-                _reset_write_settings(con)
+                _reset_write_settings(con, self.memory_mb)
         return staged.rows
 
     def delete_account(self, account: str) -> int:
@@ -180,10 +198,28 @@ class DuckDBFacts:
         return int(deleted[0]) if deleted is not None else 0
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> QueryResult:
+        """Run a read under the store's memory and time limits; over either is an InputError."""
         with self._connect() as con:
-            cursor = con.execute(sql, list(params))
-            columns = [d[0] for d in cursor.description or ()]
-            return QueryResult(columns, cursor.fetchall())
+            # DuckDB has no statement timeout: a timer interrupts the connection instead.
+            timer = threading.Timer(self.timeout_s, con.interrupt)
+            timer.daemon = True
+            timer.start()
+            try:
+                cursor = con.execute(sql, list(params))
+                columns = [d[0] for d in cursor.description or ()]
+                return QueryResult(columns, cursor.fetchall())
+            except duckdb.InterruptException as exc:
+                raise InputError(
+                    f"the report took longer than {self.timeout_s:g} s and was stopped; "
+                    "narrow the period, the filter or the grouping"
+                ) from exc
+            except duckdb.OutOfMemoryException as exc:
+                raise InputError(
+                    f"the report needs more than {self.memory_mb} MB of memory and was stopped; "
+                    "narrow the period, the filter or the grouping"
+                ) from exc
+            finally:
+                timer.cancel()
 
     def count_rows(self, account: str | None = None) -> int:
         where, params = ("WHERE account = ?", [account]) if account else ("", [])
