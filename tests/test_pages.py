@@ -9,7 +9,8 @@ import io
 import re
 import shutil
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -25,7 +26,6 @@ from outlay.service import Outlay
 from outlay.testing.cursor_fake.api import DEFAULT_KEY
 from outlay.web.app import create_app
 from outlay.web.deps import SESSION_COOKIE
-from outlay.web.pages.common import money
 from outlay.web.scheduler import Scheduler
 from tests.fakes import BASE_URL, FakeCursor, fake_cursor
 
@@ -191,6 +191,22 @@ def query_of(url: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(url).query, keep_blank_values=True).items()}
 
 
+#: The days of ``interval=last_30_days`` on the fake clock (2026-11-20), inclusive.
+LAST_30_DAYS = (date(2026, 10, 22), date(2026, 11, 20))
+
+
+def charged_dollars(world: World, days: tuple[date, date]) -> dict[str, Decimal]:
+    """Per model, what the fake team charged over ``days`` (inclusive UTC days): the truth a
+    page's numbers must match, computed without outlay's report code. Workspace A holds one
+    account on that team."""
+    start = datetime.combine(days[0], time(), UTC)
+    end = datetime.combine(days[1] + timedelta(days=1), time(), UTC)
+    cents = world.fake.team.charged_cents_by(
+        "model", int(start.timestamp() * 1000), int(end.timestamp() * 1000) - 1
+    )
+    return {model: value / 100 for model, value in cents.items()}
+
+
 def problem(response: httpx.Response) -> str:
     """The error messages a page shows (unescaped)."""
     found = re.findall(r'class="error"[^>]*>([^<]+)<', response.text)
@@ -250,13 +266,13 @@ def test_the_reports_url_is_canonical_and_holds_the_whole_view(shared: World) ->
 def test_report_shows_totals_chart_data_and_money(shared: World) -> None:
     url = "/reports?workspace=A&interval=last_30_days&groupings=service&date_bin=cumulative"
     page = shared.get("owner", url).text
-    spec = ReportSpec(interval="last_30_days", group_by=("service",), date_bin="cumulative")
-    result = shared.outlay.report(spec, workspace="A")
-    assert result.total
-    assert f'id="total">{money(result.total)}<' in page
-    assert money(result.total).startswith("$") and "." in money(result.total)
+    by_model = charged_dollars(shared, LAST_30_DAYS)
+    total = sum(by_model.values())
+    assert total > 0
+    # Formatted here, not with the page's helper, so a wrong format fails too.
+    assert f'id="total">${total.quantize(Decimal("0.01")):,.2f}<' in page
     assert '<script type="application/json" id="report-data">' in page
-    top = result.rows[0]["service"]
+    top = max(by_model, key=lambda model: by_model[model])
     assert f">{top}</a>" in page
 
 
@@ -304,9 +320,9 @@ def test_the_filter_builder_gets_rows_and_values(shared: World) -> None:
     values = shared.get(
         "owner", "/reports/values?workspace=A&interval=last_30_days&dimension=service"
     )
-    spec = ReportSpec(interval="last_30_days", group_by=("service",), date_bin="cumulative")
-    expected = [r["service"] for r in shared.outlay.report(spec, workspace="A").rows]
-    assert values.json()["values"] == expected
+    by_model = charged_dollars(shared, LAST_30_DAYS)
+    expected = sorted(by_model, key=lambda model: -by_model[model])  # costliest first
+    assert len(expected) > 1 and values.json()["values"] == expected
 
 
 def test_the_csv_export_equals_to_csv_of_the_same_spec(shared: World) -> None:
@@ -325,8 +341,20 @@ def test_the_csv_export_equals_to_csv_of_the_same_spec(shared: World) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
     assert "attachment" in response.headers["content-disposition"]
+    # The page builds the same spec from its URL as this test does by hand.
     assert response.text == to_csv(shared.outlay.report(spec, workspace="A"))
     assert len(list(csv.reader(io.StringIO(response.text)))) > 5
+    # And what the export holds is the fake team's own money, not only what report() says.
+    plain = shared.get(
+        "owner",
+        "/reports/export.csv",
+        params={"workspace": "A", "start_date": "2026-10-20", "end_date": "2026-11-19",
+                "date_bin": "cumulative", "groupings": "service"},
+    )  # fmt: skip
+    rows = list(csv.DictReader(io.StringIO(plain.text)))
+    expected = charged_dollars(shared, (date(2026, 10, 20), date(2026, 11, 19)))
+    assert len(expected) > 1
+    assert {r["service"]: Decimal(r["cost"]) for r in rows} == expected
 
 
 # -- workspaces and roles --------------------------------------------------------------------
