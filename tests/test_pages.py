@@ -69,7 +69,7 @@ class World:
 
     @property
     def scheduler(self) -> Scheduler:
-        scheduler = self.clients["owner"].app.state.scheduler  # type: ignore[attr-defined]
+        scheduler = self.clients["owner"].app.state.scheduler
         assert isinstance(scheduler, Scheduler)
         return scheduler
 
@@ -643,7 +643,7 @@ def test_a_token_is_shown_once_works_and_can_be_revoked(world: World) -> None:
     assert api.get("/api/v1/accounts", headers=headers).status_code == 200
     assert token not in world.get("viewer", "/tokens").text
     listed = world.outlay.access.credentials(
-        world.outlay.access.user_by_email("viewer@x.io").id,  # type: ignore[union-attr]
+        world.outlay.access.user_by_email("viewer@x.io").id,
         "token",
     )
     newest = max(c.id for c in listed)
