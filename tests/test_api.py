@@ -6,7 +6,9 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -30,7 +32,7 @@ class World:
     data_dir: Path
     fake: FakeCursor
 
-    def call(self, who: str, method: str, path: str, **kwargs: object) -> object:
+    def call(self, who: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.tokens[who]}"} if who else {}
         return self.client.request(method, path, headers=headers, **kwargs)
 
@@ -62,11 +64,11 @@ def world(tmp_path: Path) -> Iterator[World]:
         yield World(outlay, client, tokens, tmp_path, fake)
 
 
-def body(response: object) -> object:
+def body(response: httpx.Response) -> Any:
     return response.json()
 
 
-def status(response: object) -> int:
+def status(response: httpx.Response) -> int:
     return int(response.status_code)
 
 
