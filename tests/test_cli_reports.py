@@ -127,10 +127,10 @@ def test_csv_import_and_delete(cli: CliRunner, tmp_path: Path) -> None:
 def test_measures_bins_top_compare_and_forecast(cli: CliRunner) -> None:
     usage = as_json(cli, "--interval", "last_7_days", "--measure", "usage", "--group-by",
                     "token_type", "--date-bin", "cumulative")  # fmt: skip
-    assert set(usage["totals"]) <= {"tokens", "requests"}
-    assert all("unit" in r for r in usage["rows"])
+    assert "tokens" in usage["totals"] and set(usage["totals"]) <= {"tokens", "requests"}
+    assert usage["rows"] and all("unit" in r for r in usage["rows"])
     hourly = as_json(cli, "--interval", "last_7_days", "--date-bin", "hour")
-    assert all("T" in r["date"] for r in hourly["rows"])
+    assert hourly["rows"] and all("T" in r["date"] for r in hourly["rows"])
     top = as_json(cli, "--interval", "last_30_days", "--group-by", "resource", "--top", "2",
                   "--date-bin", "cumulative", "--compare", "previous", "--forecast")  # fmt: skip
     assert [r["resource"] for r in top["rows"]][-1] == "Other"

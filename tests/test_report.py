@@ -293,7 +293,7 @@ def test_named_intervals_resolve_against_today(
         facts, ReportSpec(interval="last_7_days", date_bin="day"), TAGS, today=TODAY
     )
     assert (result.start, result.end) == (TODAY - timedelta(days=6), TODAY)
-    assert {r["date"] for r in result.rows} <= {
+    assert {r["date"] for r in result.rows} == {
         (TODAY - timedelta(days=n)).isoformat() for n in range(7)
     }
 
