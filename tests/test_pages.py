@@ -603,6 +603,31 @@ def test_tag_editor_previews_reorders_and_saves(world: World) -> None:
     assert report.status_code == 200 and ">Claude</a>" in report.text
 
 
+@pytest.mark.parametrize(
+    ("key", "label", "dates", "message"),
+    [
+        ("cursor:mine", "A", ("", ""), "tag key 'cursor:mine' is reserved for Cursor's own tags"),
+        ("", "A", ("", ""), "a tag needs a key, e.g. team"),
+        ("vendor", "A: 60\nB: 30", ("", ""), "value 2: split shares add up to 90, not 100"),
+        ("vendor", "A: 60\nA: 40", ("", ""), "value 2: split names 'A' twice"),
+        ("vendor", "A: 60\nB forty", ("", ""), "value 2: split line 'B forty' should read"),
+        ("vendor", "A", ("2026-02-01", "2026-01-01"), "value 2: dates: end 2026-01-01 is before"),
+        ("vendor", "A", ("2026-02-30", ""), "value 2: start date '2026-02-30' is not YYYY-MM-DD"),
+    ],
+)
+def test_the_tag_editor_refuses_a_bad_draft_by_the_tag_files_rules(
+    world: World, key: str, label: str, dates: tuple[str, str], message: str
+) -> None:
+    form = tag_form(
+        key, [("Claude", "costs.service LIKE 'claude%'"), (label, "costs.service = 'x'")], "save"
+    )
+    form["v_start"], form["v_end"] = ["", dates[0]], ["", dates[1]]
+    before = world.outlay.tags("A").to_yaml()
+    refused = world.post("editor", "/tags/edit", form)
+    assert refused.status_code == 400 and message in problem(refused)
+    assert world.outlay.tags("A").to_yaml() == before
+
+
 def test_tags_import_replaces_and_export_downloads(world: World) -> None:
     upload = world.post("editor", "/tags/import", {"workspace": "A"},
                         files={"file": ("tags.yaml", TAGS_A.replace("team", "group"), "text/yaml")})  # fmt: skip
