@@ -115,7 +115,9 @@ def test_cents_are_plain_json_numbers_without_float_noise(team: FakeTeam) -> Non
     day = team.day(team.start_day + 3)
     text = b"".join(day.blobs).decode()
     assert not re.search(r'"(chargedCents|totalCents|cursorTokenFee)":"', text)
-    for number in re.findall(r'"(?:chargedCents|totalCents|cursorTokenFee)":([^,}]+)', text):
+    numbers = re.findall(r'"(?:chargedCents|totalCents|cursorTokenFee)":([^,}]+)', text)
+    assert numbers
+    for number in numbers:
         assert re.fullmatch(r"\d+(\.\d{0,5}[1-9])?", number), number
 
 

@@ -277,7 +277,8 @@ def test_compare_reports_previous_period_change_and_percent(
         measure="cost",
         expr=None,
     )
-    for group in result.groups or []:
+    assert result.groups
+    for group in result.groups:
         assert group["previous"] == before[(None, group["service"])]
         assert group["change"] == group["cost"] - group["previous"]
         assert group["change_pct"] == (group["change"] * 100 / group["previous"]).quantize(
