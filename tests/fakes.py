@@ -94,7 +94,7 @@ class FakeCursor:
 def fake_cursor(spec: TeamSpec | None = None, **api_options: object) -> FakeCursor:
     clock = Clock()
     team = FakeTeam(spec or TeamSpec(users=8, days=40), now_ms=clock.now_ms)
-    api = FakeCursorAPI(team, clock=clock.monotonic, **api_options)  # type: ignore[arg-type]
+    api = FakeCursorAPI(team, clock=clock.monotonic, **api_options)
     return FakeCursor(clock, team, api)
 
 

@@ -13,10 +13,19 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from outlay.report.compile import MEASURE_COLUMNS
 from outlay.report.tags import TagSet, VirtualTag
-from outlay.report.vql import fields_used, uses_untagged
+from outlay.report.vql_ast import And, Compare, Expr, HasTag, InList, Not, Or, Untagged
 from tests.vql_reference import evaluate
+
+#: Measure → (cost-row column, decimal places it is stored with). Restated from the facts
+#: schema's column types, not imported from the compiler this reference checks.
+MEASURES = {
+    "cost": ("cost", 10),
+    "billed_cost": ("billed_cost", 10),
+    "list_cost": ("list_cost", 10),
+    "usage": ("usage_amount", 6),
+    "count": ("event_count", 0),
+}
 
 PROVIDER = {
     "cursor:max_mode": lambda r: "true" if r["max_mode"] else "false",
@@ -26,6 +35,43 @@ PROVIDER = {
     "cursor:cloud_agent": lambda r: r["cloud_agent"],
     "cursor:automation": lambda r: r["automation"],
 }
+
+
+def leaves(expr: Expr) -> Iterator[Expr]:
+    if isinstance(expr, And | Or):
+        for item in expr.items:
+            yield from leaves(item)
+    elif isinstance(expr, Not):
+        yield from leaves(expr.item)
+    else:
+        yield expr
+
+
+def fields_read(expr: Expr) -> set[str]:
+    """The dimension and ``tag:<key>`` names a filter reads."""
+    names = {leaf.field for leaf in leaves(expr) if isinstance(leaf, Compare | InList)}
+    return names | {f"tag:{leaf.key}" for leaf in leaves(expr) if isinstance(leaf, HasTag)}
+
+
+def chain_of(tags: TagSet, keys: list[str]) -> list[VirtualTag]:
+    """The tags named and the virtual tags their filters read, each after what it reads."""
+    by_key = {tag.key: tag for tag in tags.tags}
+    ordered: list[VirtualTag] = []
+    seen: set[str] = set()
+
+    def visit(key: str) -> None:
+        if key not in by_key or key in seen:
+            return
+        seen.add(key)
+        reads = set().union(*(fields_read(v.filter) for v in by_key[key].values))
+        for name in sorted(reads):
+            if name.startswith("tag:"):
+                visit(name[4:])
+        ordered.append(by_key[key])
+
+    for key in keys:
+        visit(key)
+    return ordered
 
 
 def value_of(row: dict[str, Any], name: str) -> Any:
@@ -88,13 +134,13 @@ def reference_report(
     expr: Any,
 ) -> dict[tuple[Any, ...], Decimal | int]:
     """Σ measure per (bin, *groups[, unit]) key."""
-    column, scale = MEASURE_COLUMNS[measure]
+    column, scale = MEASURES[measure]
     # Only the tags the report reads: an unread split would still multiply counted events.
-    used = set(group_by) | (fields_used(expr) if expr is not None else set())
-    keys = [n[4:] for n in sorted(used) if n.startswith("tag:") and n[4:] in tags]
-    if expr is not None and uses_untagged(expr):
-        keys = list(tags.keys)
-    chain = tags.closure(keys)
+    used = set(group_by) | (fields_read(expr) if expr is not None else set())
+    keys = [n[4:] for n in sorted(used) if n.startswith("tag:")]
+    if expr is not None and any(isinstance(leaf, Untagged) for leaf in leaves(expr)):
+        keys = [tag.key for tag in tags.tags]
+    chain = chain_of(tags, keys)
     sums: dict[tuple[Any, ...], int] = defaultdict(int)
     for row in rows:
         if not start <= row["ts"].date() <= end:

@@ -423,7 +423,7 @@ def test_the_right_password_opens_a_session_for_that_user(people: Outlay) -> Non
     principal, credential = people.authenticate("session", secret)
     default = people.access.workspace("Default").id
     assert principal == Principal(
-        people.access.user_by_email("viewer@x.test").id,  # type: ignore[union-attr]
+        people.access.user_by_email("viewer@x.test").id,
         "viewer@x.test",
         "viewer",
         frozenset({default}),
@@ -664,8 +664,8 @@ def test_every_public_method_of_the_service_declares_the_role_it_needs() -> None
 def test_a_user_creates_tokens_only_for_themselves_and_an_owner_for_anyone(
     people: Outlay,
 ) -> None:
-    viewer = people.principal_of(people.access.user_by_email("viewer@x.test"))  # type: ignore[arg-type]
-    owner = people.principal_of(people.access.user_by_email("owner@x.test"))  # type: ignore[arg-type]
+    viewer = people.principal_of(people.access.user_by_email("viewer@x.test"))
+    owner = people.principal_of(people.access.user_by_email("owner@x.test"))
     with pytest.raises(ForbiddenError, match="may create API tokens only for themselves"):
         people.create_token("owner@x.test", principal=viewer)
     # An unknown email answers the same as someone else's: no way to probe who has an account.
@@ -680,7 +680,7 @@ def test_a_user_creates_tokens_only_for_themselves_and_an_owner_for_anyone(
 
 
 def test_a_user_revokes_only_their_own_credentials_and_an_owner_anyones(people: Outlay) -> None:
-    viewer = people.principal_of(people.access.user_by_email("viewer@x.test"))  # type: ignore[arg-type]
+    viewer = people.principal_of(people.access.user_by_email("viewer@x.test"))
     owner_session, _ = people.login("owner@x.test", PASSWORD)
     _, owner_credential = people.authenticate("session", owner_session)
     with pytest.raises(ForbiddenError, match="may revoke sessions and tokens only for themselves"):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -15,8 +16,9 @@ from outlay.cli.app import app
 from outlay.testing.cursor_fake.server import RunningFake
 from outlay.testing.cursor_fake.team import TeamSpec
 
-TODAY = datetime.now(UTC).date()
-START, END = (TODAY - timedelta(days=60)).isoformat(), TODAY.isoformat()
+# The served fake generates its last 30 days up to the wall clock, and the CLI reads the wall
+# clock too; fixed dates far around that window keep a run across midnight from losing a day.
+START, END = "2020-01-01", "2099-12-31"
 
 
 @pytest.fixture(scope="module")
@@ -44,9 +46,9 @@ def connect_and_sync(cli: CliRunner, fake: RunningFake) -> None:
     run(cli, "sync")
 
 
-def costs_json(cli: CliRunner, *args: str) -> dict[str, object]:
+def costs_json(cli: CliRunner, *args: str) -> Any:
     out = run(cli, "costs", "--start", START, "--end", END, "--format", "json", *args)
-    return json.loads(out)  # type: ignore[no-any-return]
+    return json.loads(out)
 
 
 def test_add_sync_and_report_totals_match_the_fake(cli: CliRunner, fake: RunningFake) -> None:
@@ -58,7 +60,8 @@ def test_add_sync_and_report_totals_match_the_fake(cli: CliRunner, fake: Running
     assert accounts[0]["last_synced_at"].endswith("Z")
     report = costs_json(cli, "--group-by", "service", "--date-bin", "cumulative")
     truth = fake.api.team.charged_cents_by("model", 0, 2**62)
-    assert {r["service"]: Decimal(r["cost"]) for r in report["rows"]} == {  # type: ignore[index, union-attr]
+    assert len(truth) > 1
+    assert {r["service"]: Decimal(r["cost"]) for r in report["rows"]} == {
         k: v / 100 for k, v in truth.items()
     }
     assert Decimal(str(report["total_cost"])) == sum(truth.values()) / 100
@@ -71,12 +74,12 @@ def test_json_rows_carry_each_dimension_and_the_bin_date(cli: CliRunner, fake: R
     assert isinstance(rows, list) and rows
     assert set(rows[0]) == {"date", "token_type", "tag:cursor:max_mode", "cost"}
     assert all(datetime.fromisoformat(r["date"]).weekday() == 0 for r in rows)
-    assert {r["tag:cursor:max_mode"] for r in rows} <= {"true", "false"}
+    assert {r["tag:cursor:max_mode"] for r in rows} == {"true", "false"}
     filtered = costs_json(
         cli, "--date-bin", "cumulative", "--group-by", "subcategory",
         "--filter", "costs.subcategory = 'Usage-based' AND costs.token_type != 'input'",
     )  # fmt: skip
-    assert [r["subcategory"] for r in filtered["rows"]] == ["Usage-based"]  # type: ignore[union-attr]
+    assert [r["subcategory"] for r in filtered["rows"]] == ["Usage-based"]
 
 
 def test_csv_and_table_outputs(cli: CliRunner, fake: RunningFake) -> None:

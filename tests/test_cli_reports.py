@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
@@ -53,8 +54,8 @@ def run(cli: CliRunner, *args: str, code: int = 0) -> str:
     return result.output
 
 
-def as_json(cli: CliRunner, *args: str) -> dict[str, object]:
-    return json.loads(run(cli, "costs", "--format", "json", *args))  # type: ignore[no-any-return]
+def as_json(cli: CliRunner, *args: str) -> Any:
+    return json.loads(run(cli, "costs", "--format", "json", *args))
 
 
 def test_tags_import_then_group_by_tag_adds_up_to_the_total(cli: CliRunner, tmp_path: Path) -> None:
@@ -88,10 +89,10 @@ def test_a_tag_edit_shows_in_the_very_next_report(cli: CliRunner, tmp_path: Path
     run(cli, "tags", "import", str(tmp_path / "tags.yaml"))
     (tmp_path / "people.csv").write_text("email,value\n")
     args = ("--interval", "last_30_days", "--group-by", "tag:team", "--date-bin", "cumulative")
-    before = {r["tag:team"] for r in as_json(cli, *args)["rows"]}  # type: ignore[union-attr]
+    before = {r["tag:team"] for r in as_json(cli, *args)["rows"]}
     (tmp_path / "v2.yaml").write_text(TAGS.replace("name: Platform", "name: Core"))
     run(cli, "tags", "import", str(tmp_path / "v2.yaml"))
-    after = {r["tag:team"] for r in as_json(cli, *args)["rows"]}  # type: ignore[union-attr]
+    after = {r["tag:team"] for r in as_json(cli, *args)["rows"]}
     assert "Core" in after and "Core" not in before
 
 
@@ -111,7 +112,7 @@ def test_csv_import_and_delete(cli: CliRunner, tmp_path: Path) -> None:
     run(cli, "tags", "import-csv", "owner", str(tmp_path / "people.csv"))
     rows = as_json(cli, "--interval", "last_30_days", "--group-by", "tag:owner",
                    "--date-bin", "cumulative")["rows"]  # fmt: skip
-    assert {r["tag:owner"] for r in rows} == {"ML", "Infra", None}  # type: ignore[union-attr]
+    assert {r["tag:owner"] for r in rows} == {"ML", "Infra", None}
     run(cli, "tags", "delete", "owner")
     # A tag no rule defines any more is one untagged group (Vantage's semantics), with a note
     # on stderr instead of a refusal.
@@ -126,13 +127,13 @@ def test_csv_import_and_delete(cli: CliRunner, tmp_path: Path) -> None:
 def test_measures_bins_top_compare_and_forecast(cli: CliRunner) -> None:
     usage = as_json(cli, "--interval", "last_7_days", "--measure", "usage", "--group-by",
                     "token_type", "--date-bin", "cumulative")  # fmt: skip
-    assert set(usage["totals"]) <= {"tokens", "requests"}  # type: ignore[arg-type]
-    assert all("unit" in r for r in usage["rows"])  # type: ignore[union-attr]
+    assert "tokens" in usage["totals"] and set(usage["totals"]) <= {"tokens", "requests"}
+    assert usage["rows"] and all("unit" in r for r in usage["rows"])
     hourly = as_json(cli, "--interval", "last_7_days", "--date-bin", "hour")
-    assert all("T" in r["date"] for r in hourly["rows"])  # type: ignore[union-attr]
+    assert hourly["rows"] and all("T" in r["date"] for r in hourly["rows"])
     top = as_json(cli, "--interval", "last_30_days", "--group-by", "resource", "--top", "2",
                   "--date-bin", "cumulative", "--compare", "previous", "--forecast")  # fmt: skip
-    assert [r["resource"] for r in top["rows"]][-1] == "Other"  # type: ignore[union-attr]
+    assert [r["resource"] for r in top["rows"]][-1] == "Other"
     assert {"groups", "forecast", "previous_start"} <= set(top)
     count = as_json(cli, "--interval", "last_30_days", "--measure", "count", "--date-bin",
                     "quarter")  # fmt: skip

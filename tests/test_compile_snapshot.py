@@ -17,6 +17,8 @@ from outlay.report.tags import parse_tags_yaml
 from outlay.report.vql import parse_vql
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
+# Read at import: the autouse fixture hides every OUTLAY_* variable from the test body.
+UPDATE = os.environ.get("OUTLAY_UPDATE_SNAPSHOTS") == "1"
 TAGS = parse_tags_yaml((Path(__file__).parent / "fixtures" / "tags_example.yaml").read_text())
 
 CASES = {
@@ -38,6 +40,9 @@ def test_compiled_sql_matches_the_snapshot(name: str) -> None:
     text = compiled.sql.replace(" WITH ", "\nWITH ").replace("), r", "),\nr") + "\n-- params\n"
     text += "\n".join(repr(p) for p in compiled.params) + "\n"
     path = SNAPSHOTS / f"{name}.sql"
-    if os.environ.get("OUTLAY_UPDATE_SNAPSHOTS") == "1" or not path.exists():
+    if UPDATE:
         path.write_text(text, encoding="utf-8")
+        pytest.skip(f"snapshot {path.name} written; re-run without OUTLAY_UPDATE_SNAPSHOTS")
+    # A missing snapshot is a failure, not a first run: otherwise a deleted file always passes.
+    assert path.exists(), f"no snapshot {path.name}; write it with OUTLAY_UPDATE_SNAPSHOTS=1"
     assert text == path.read_text(encoding="utf-8")

@@ -39,8 +39,10 @@ def test_reports_and_window_replaces_run_side_by_side_in_one_process(tmp_path: P
     writer.start()
     spec = ReportSpec(date(2026, 9, 1), date(2026, 10, 30), date_bin="cumulative")
     totals = set()
-    while writer.is_alive():
+    while True:  # at least one read, even if the writer is done before the first
         totals.add(run_report(facts, spec, TagSet(()), today=date(2026, 10, 30)).total)
+        if not writer.is_alive():
+            break
     writer.join()
     assert errors == []
     final = run_report(facts, spec, TagSet(()), today=date(2026, 10, 30)).total

@@ -247,7 +247,7 @@ def test_filters_combine_with_and(fake: Fake) -> None:
     assert run and all(e["cloudAgentId"] == one_agent for e in run)
     service = next(e for e in everything if str(e.get("serviceAccountId")).startswith("sa_"))
     jobs = fake.events(serviceAccountId=service["serviceAccountId"], pageSize=1000)
-    assert all(e["isHeadless"] for e in jobs["usageEvents"])
+    assert service in jobs["usageEvents"] and all(e["isHeadless"] for e in jobs["usageEvents"])
     cloud = fake.events(hostingType="CLOUD", pageSize=1000)["usageEvents"]
     assert cloud and all("cloudAgentId" in e for e in cloud)
     both = fake.events(hostingType="CLOUD", email=email, pageSize=1000)["usageEvents"]

@@ -115,7 +115,9 @@ def test_cents_are_plain_json_numbers_without_float_noise(team: FakeTeam) -> Non
     day = team.day(team.start_day + 3)
     text = b"".join(day.blobs).decode()
     assert not re.search(r'"(chargedCents|totalCents|cursorTokenFee)":"', text)
-    for number in re.findall(r'"(?:chargedCents|totalCents|cursorTokenFee)":([^,}]+)', text):
+    numbers = re.findall(r'"(?:chargedCents|totalCents|cursorTokenFee)":([^,}]+)', text)
+    assert numbers
+    for number in numbers:
         assert re.fullmatch(r"\d+(\.\d{0,5}[1-9])?", number), number
 
 
@@ -144,7 +146,7 @@ def test_the_event_mix_is_realistic(events: list[dict[str, object]]) -> None:
     assert any("conversationId" not in e for e in events)
     legacy = [e for e in events if e["isTokenBasedCall"] is False]
     assert legacy and any("tokenUsage" not in e for e in legacy)
-    assert any("discountPercentOff" in e.get("tokenUsage", {}) for e in events)  # type: ignore[operator]
+    assert any("discountPercentOff" in e.get("tokenUsage", {}) for e in events)
 
 
 def test_activity_is_skewed_and_follows_the_working_week(
@@ -172,9 +174,9 @@ def test_members_look_like_the_contract(team: FakeTeam) -> None:
 
 
 def test_removed_members_stop_using_cursor(team: FakeTeam) -> None:
-    for ident in team.identities:
-        if ident.removed_after_day is None:
-            continue
+    removed = [ident for ident in team.identities if ident.removed_after_day is not None]
+    assert removed
+    for ident in removed:
         after = day_start_ms(ident.removed_after_day + 1)
         assert all(e["userEmail"] != ident.email for e in team.events(after, NOW))
 
@@ -239,11 +241,11 @@ def test_truth_helpers_agree_with_the_events(
     for key in ("model", "userEmail", "kind"):
         expected: Counter[str] = Counter()
         for e in events:
-            expected[str(e[key])] += cents(e["chargedCents"])  # type: ignore[assignment]
+            expected[str(e[key])] += cents(e["chargedCents"])
         assert team.charged_cents_by(key, *EVERYTHING) == dict(expected)
     by_day = team.charged_cents_by("day", *EVERYTHING)
     assert sum(by_day.values()) == total
-    assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", d) for d in by_day)
+    assert by_day and all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", d) for d in by_day)
     with pytest.raises(ValueError, match="key must be one of"):
         team.charged_cents_by("team", *EVERYTHING)
 

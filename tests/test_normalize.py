@@ -35,12 +35,12 @@ def test_each_event_rows_sum_to_its_charged_cents_exactly() -> None:
     by_ts: dict[object, Decimal] = defaultdict(Decimal)
     counted: dict[object, int] = defaultdict(int)
     for row in rows_of(events):
-        by_ts[row["ts"]] += row["cost"]  # type: ignore[operator]
-        counted[row["ts"]] += row["event_count"]  # type: ignore[operator]
+        by_ts[row["ts"]] += row["cost"]
+        counted[row["ts"]] += row["event_count"]
     assert len(by_ts) == len(events)
     for event in events:
         ts = datetime(1970, 1, 1) + timedelta(milliseconds=event["timestamp"])
-        assert by_ts[ts] == event["chargedCents"] / 100  # type: ignore[operator]
+        assert by_ts[ts] == event["chargedCents"] / 100
         assert counted[ts] == 1
 
 

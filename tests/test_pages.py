@@ -9,7 +9,8 @@ import io
 import re
 import shutil
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -25,7 +26,6 @@ from outlay.service import Outlay
 from outlay.testing.cursor_fake.api import DEFAULT_KEY
 from outlay.web.app import create_app
 from outlay.web.deps import SESSION_COOKIE
-from outlay.web.pages.common import money
 from outlay.web.scheduler import Scheduler
 from tests.fakes import BASE_URL, FakeCursor, fake_cursor
 
@@ -69,7 +69,7 @@ class World:
 
     @property
     def scheduler(self) -> Scheduler:
-        scheduler = self.clients["owner"].app.state.scheduler  # type: ignore[attr-defined]
+        scheduler = self.clients["owner"].app.state.scheduler
         assert isinstance(scheduler, Scheduler)
         return scheduler
 
@@ -191,6 +191,22 @@ def query_of(url: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(url).query, keep_blank_values=True).items()}
 
 
+#: The days of ``interval=last_30_days`` on the fake clock (2026-11-20), inclusive.
+LAST_30_DAYS = (date(2026, 10, 22), date(2026, 11, 20))
+
+
+def charged_dollars(world: World, days: tuple[date, date]) -> dict[str, Decimal]:
+    """Per model, what the fake team charged over ``days`` (inclusive UTC days): the truth a
+    page's numbers must match, computed without outlay's report code. Workspace A holds one
+    account on that team."""
+    start = datetime.combine(days[0], time(), UTC)
+    end = datetime.combine(days[1] + timedelta(days=1), time(), UTC)
+    cents = world.fake.team.charged_cents_by(
+        "model", int(start.timestamp() * 1000), int(end.timestamp() * 1000) - 1
+    )
+    return {model: value / 100 for model, value in cents.items()}
+
+
 def problem(response: httpx.Response) -> str:
     """The error messages a page shows (unescaped)."""
     found = re.findall(r'class="error"[^>]*>([^<]+)<', response.text)
@@ -250,13 +266,13 @@ def test_the_reports_url_is_canonical_and_holds_the_whole_view(shared: World) ->
 def test_report_shows_totals_chart_data_and_money(shared: World) -> None:
     url = "/reports?workspace=A&interval=last_30_days&groupings=service&date_bin=cumulative"
     page = shared.get("owner", url).text
-    spec = ReportSpec(interval="last_30_days", group_by=("service",), date_bin="cumulative")
-    result = shared.outlay.report(spec, workspace="A")
-    assert result.total
-    assert f'id="total">{money(result.total)}<' in page
-    assert money(result.total).startswith("$") and "." in money(result.total)
+    by_model = charged_dollars(shared, LAST_30_DAYS)
+    total = sum(by_model.values())
+    assert total > 0
+    # Formatted here, not with the page's helper, so a wrong format fails too.
+    assert f'id="total">${total.quantize(Decimal("0.01")):,.2f}<' in page
     assert '<script type="application/json" id="report-data">' in page
-    top = result.rows[0]["service"]
+    top = max(by_model, key=lambda model: by_model[model])
     assert f">{top}</a>" in page
 
 
@@ -304,9 +320,9 @@ def test_the_filter_builder_gets_rows_and_values(shared: World) -> None:
     values = shared.get(
         "owner", "/reports/values?workspace=A&interval=last_30_days&dimension=service"
     )
-    spec = ReportSpec(interval="last_30_days", group_by=("service",), date_bin="cumulative")
-    expected = [r["service"] for r in shared.outlay.report(spec, workspace="A").rows]
-    assert values.json()["values"] == expected
+    by_model = charged_dollars(shared, LAST_30_DAYS)
+    expected = sorted(by_model, key=lambda model: -by_model[model])  # costliest first
+    assert len(expected) > 1 and values.json()["values"] == expected
 
 
 def test_the_csv_export_equals_to_csv_of_the_same_spec(shared: World) -> None:
@@ -325,8 +341,20 @@ def test_the_csv_export_equals_to_csv_of_the_same_spec(shared: World) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
     assert "attachment" in response.headers["content-disposition"]
+    # The page builds the same spec from its URL as this test does by hand.
     assert response.text == to_csv(shared.outlay.report(spec, workspace="A"))
     assert len(list(csv.reader(io.StringIO(response.text)))) > 5
+    # And what the export holds is the fake team's own money, not only what report() says.
+    plain = shared.get(
+        "owner",
+        "/reports/export.csv",
+        params={"workspace": "A", "start_date": "2026-10-20", "end_date": "2026-11-19",
+                "date_bin": "cumulative", "groupings": "service"},
+    )  # fmt: skip
+    rows = list(csv.DictReader(io.StringIO(plain.text)))
+    expected = charged_dollars(shared, (date(2026, 10, 20), date(2026, 11, 19)))
+    assert len(expected) > 1
+    assert {r["service"]: Decimal(r["cost"]) for r in rows} == expected
 
 
 # -- workspaces and roles --------------------------------------------------------------------
@@ -575,6 +603,31 @@ def test_tag_editor_previews_reorders_and_saves(world: World) -> None:
     assert report.status_code == 200 and ">Claude</a>" in report.text
 
 
+@pytest.mark.parametrize(
+    ("key", "label", "dates", "message"),
+    [
+        ("cursor:mine", "A", ("", ""), "tag key 'cursor:mine' is reserved for Cursor's own tags"),
+        ("", "A", ("", ""), "a tag needs a key, e.g. team"),
+        ("vendor", "A: 60\nB: 30", ("", ""), "value 2: split shares add up to 90, not 100"),
+        ("vendor", "A: 60\nA: 40", ("", ""), "value 2: split names 'A' twice"),
+        ("vendor", "A: 60\nB forty", ("", ""), "value 2: split line 'B forty' should read"),
+        ("vendor", "A", ("2026-02-01", "2026-01-01"), "value 2: dates: end 2026-01-01 is before"),
+        ("vendor", "A", ("2026-02-30", ""), "value 2: start date '2026-02-30' is not YYYY-MM-DD"),
+    ],
+)
+def test_the_tag_editor_refuses_a_bad_draft_by_the_tag_files_rules(
+    world: World, key: str, label: str, dates: tuple[str, str], message: str
+) -> None:
+    form = tag_form(
+        key, [("Claude", "costs.service LIKE 'claude%'"), (label, "costs.service = 'x'")], "save"
+    )
+    form["v_start"], form["v_end"] = ["", dates[0]], ["", dates[1]]
+    before = world.outlay.tags("A").to_yaml()
+    refused = world.post("editor", "/tags/edit", form)
+    assert refused.status_code == 400 and message in problem(refused)
+    assert world.outlay.tags("A").to_yaml() == before
+
+
 def test_tags_import_replaces_and_export_downloads(world: World) -> None:
     upload = world.post("editor", "/tags/import", {"workspace": "A"},
                         files={"file": ("tags.yaml", TAGS_A.replace("team", "group"), "text/yaml")})  # fmt: skip
@@ -615,7 +668,7 @@ def test_a_token_is_shown_once_works_and_can_be_revoked(world: World) -> None:
     assert api.get("/api/v1/accounts", headers=headers).status_code == 200
     assert token not in world.get("viewer", "/tokens").text
     listed = world.outlay.access.credentials(
-        world.outlay.access.user_by_email("viewer@x.io").id,  # type: ignore[union-attr]
+        world.outlay.access.user_by_email("viewer@x.io").id,
         "token",
     )
     newest = max(c.id for c in listed)

@@ -277,7 +277,8 @@ def test_compare_reports_previous_period_change_and_percent(
         measure="cost",
         expr=None,
     )
-    for group in result.groups or []:
+    assert result.groups
+    for group in result.groups:
         assert group["previous"] == before[(None, group["service"])]
         assert group["change"] == group["cost"] - group["previous"]
         assert group["change_pct"] == (group["change"] * 100 / group["previous"]).quantize(
@@ -293,7 +294,7 @@ def test_named_intervals_resolve_against_today(
         facts, ReportSpec(interval="last_7_days", date_bin="day"), TAGS, today=TODAY
     )
     assert (result.start, result.end) == (TODAY - timedelta(days=6), TODAY)
-    assert {r["date"] for r in result.rows} <= {
+    assert {r["date"] for r in result.rows} == {
         (TODAY - timedelta(days=n)).isoformat() for n in range(7)
     }
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from outlay.errors import InputError
-from outlay.report.tags import TagSet, parse_tags_yaml, tag_from_csv
+from outlay.report.tags import TagSet, parse_tag_value, parse_tags_yaml, tag_from_csv
 
 EXAMPLE = (
     (Path(__file__).parent / "fixtures" / "tags_example.yaml").read_text()
@@ -129,3 +129,12 @@ def test_deleting_a_tag_another_tag_uses_is_refused() -> None:
         tags.without("team")
     assert tags.without("cost_center").keys == ("team",)
     assert TagSet(()).keys == ()
+
+
+def test_one_value_from_plain_data_is_judged_like_a_value_in_a_file() -> None:
+    value = parse_tag_value({"split": [("A", "60"), ("B", "40")], "filter": "costs.service = 'x'"})
+    assert value.split == (("A", 600_000), ("B", 400_000)) and value.name is None
+    with pytest.raises(InputError, match=r"^split names 'A' twice$"):
+        parse_tag_value({"split": [("A", "50"), ("A", "50")], "filter": "costs.service = 'x'"})
+    with pytest.raises(InputError, match=r"^'filter' must be a non-empty text$"):
+        parse_tag_value({"name": "A", "filter": ""})

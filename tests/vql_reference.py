@@ -13,8 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from outlay.report.dimensions import TAG_PREFIX
-from outlay.report.vql import And, Compare, Expr, HasTag, InList, Not, Untagged
+from outlay.report.vql_ast import And, Compare, Expr, HasTag, InList, Not, Untagged
 
 _NEGATIVE = {"!=": "=", "notlike": "like", "notregex": "regex"}
 
@@ -43,7 +42,7 @@ def evaluate(
     if isinstance(expr, InList):
         return (value_of(expr.field) in expr.values) != expr.negated
     if isinstance(expr, HasTag):
-        return value_of(TAG_PREFIX + expr.key) is not None
+        return value_of(f"tag:{expr.key}") is not None
     if isinstance(expr, Untagged):
         return not any_tag()
     if isinstance(expr, Not):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import threading
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, ViewportSize, sync_playwright
 
 from outlay.config import Settings
 from outlay.service import Outlay
@@ -22,8 +23,13 @@ from outlay.web.app import create_app
 
 EMAIL = "owner@acme.example"
 PASSWORD = "correct horse battery"
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
-VIEWPORT = {"width": 1100, "height": 700}
+# Screenshots are a by-product for people to look at, never tracked: a run must not dirty the
+# tree. Read at import, before the autouse fixture hides OUTLAY_* variables.
+ARTIFACTS = Path(
+    os.environ.get("OUTLAY_TEST_ARTIFACTS") or Path(__file__).resolve().parents[1] / ".artifacts"
+)
+SCREENSHOTS = ARTIFACTS / "screenshots"
+VIEWPORT: ViewportSize = {"width": 1100, "height": 700}
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
@@ -95,7 +101,7 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)  # type: ignore[arg-type]
+    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
     context.set_default_timeout(10_000)
     opened = context.new_page()
     errors: list[str] = []
@@ -107,7 +113,8 @@ def page(browser: Browser) -> Iterator[Page]:
 
 @pytest.fixture
 def shot() -> Callable[[Page, str], None]:
-    """Save a screenshot of the viewport as tests/artifacts/screenshots/<name>.png."""
+    """Save a screenshot of the viewport as <artifacts>/screenshots/<name>.png (by default the
+    untracked tests/.artifacts/; set OUTLAY_TEST_ARTIFACTS to keep them elsewhere)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     def take(page: Page, name: str) -> None:

@@ -262,6 +262,24 @@ def parse_tags_yaml(text: str, source: str = "tags file") -> TagSet:
         raise InputError(f"{source}: {exc}") from None
 
 
+def parse_tag_value(data: dict[str, Any]) -> TagValue:
+    """One tag value from plain data, judged by the same rules as a value in a tags file; the
+    editor page sends each value of its form here. ``split`` is a list of (name, percent)
+    pairs, so a name given twice reaches the check instead of vanishing in a dict."""
+    represent = yaml.representer.SafeRepresenter()
+    node = represent.represent_data({k: v for k, v in data.items() if k != "split"})
+    if "split" in data:
+        pairs = [
+            (represent.represent_data(n), represent.represent_data(p)) for n, p in data["split"]
+        ]
+        split = yaml.MappingNode("tag:yaml.org,2002:map", pairs)
+        node.value.append((represent.represent_data("split"), split))
+    try:  # through text, so every node has the position _Problem reads
+        return _value(yaml.compose(yaml.serialize(node)))
+    except _Problem as exc:
+        raise InputError(str(exc)) from None
+
+
 def _tags(root: yaml.Node) -> list[VirtualTag]:
     if not isinstance(root, yaml.SequenceNode):
         raise _Problem(root, "expected a list of tags (- key: …, values: […])")

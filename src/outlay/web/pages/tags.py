@@ -15,11 +15,10 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
 from outlay.access import Action, Principal
-from outlay.errors import FilterError, InputError, OutlayError, TagNotFound
+from outlay.errors import InputError, OutlayError, TagNotFound
 from outlay.report.dimensions import TAG_PREFIX
 from outlay.report.spec import ReportSpec
-from outlay.report.tags import TagSet, parse_tags_yaml
-from outlay.report.vql import parse_vql
+from outlay.report.tags import TagSet, key_problem, parse_tag_value, parse_tags_yaml
 from outlay.service import Outlay
 from outlay.web.deps import (
     CheckedSession,
@@ -73,10 +72,8 @@ class TagDraft:
     def tag_data(self) -> dict[str, Any]:
         """The tag as the YAML structure, each problem named by its value's number."""
         key = self.key.strip()
-        if not key:
-            raise InputError("the tag needs a key, e.g. team")
-        if key.startswith("cursor:"):
-            raise InputError(f"tag key {key!r} is reserved for Cursor's own tags; pick another")
+        if problem := key_problem(key):
+            raise InputError(f"{problem}; pick another key" if key else problem)
         if not self.values:
             raise InputError("the tag needs at least one value")
         return {"key": key, "values": [_value_data(i, v) for i, v in enumerate(self.values, 1)]}
@@ -98,6 +95,8 @@ class TagDraft:
 
 
 def _value_data(number: int, value: DraftValue) -> dict[str, Any]:
+    """The form's value as tags-file data. The page reads only its own syntax (one name, or
+    'Name: percent' lines; dates as text); the tag parser judges the value itself."""
     where = f"value {number}"
     lines = [line for line in value.label.splitlines() if line.strip()]
     item: dict[str, Any] = {}
@@ -106,35 +105,27 @@ def _value_data(number: int, value: DraftValue) -> dict[str, Any]:
     if len(lines) == 1:
         item["name"] = lines[0].strip()
     else:
-        split: dict[str, str] = {}
-        total = Decimal(0)
-        for line in lines:
-            found = _SPLIT_LINE.match(line)
-            if found is None:
-                raise InputError(
-                    f"{where}: split line {line.strip()!r} should read 'Name: percent', "
-                    "e.g. 'Platform: 60'"
-                )
-            if found.group(1) in split:
-                raise InputError(f"{where}: the split names {found.group(1)!r} twice")
-            split[found.group(1)] = found.group(2)
-            total += Decimal(found.group(2))
-        if total != 100:
-            raise InputError(f"{where}: the split adds up to {total}%, not 100%")
-        item["split"] = split
-    if not value.filter.strip():
-        raise InputError(f"{where}: needs a filter, e.g. costs.resource = 'ana@acme.example'")
-    try:
-        parse_vql(value.filter)
-    except FilterError as exc:
-        raise InputError(f"{where}: {exc}") from None
+        item["split"] = [_split_line(where, line) for line in lines]
     item["filter"] = value.filter.strip()
     start, end = _tag_day(value.start, where, "start"), _tag_day(value.end, where, "end")
     if start or end:
-        if start and end and end < start:
-            raise InputError(f"{where}: ends {end} before it starts {start}")
         item["dates"] = {"start": start, "end": end}
+    try:
+        parse_tag_value(item)
+    except InputError as exc:
+        raise InputError(f"{where}: {exc}") from None
+    if "split" in item:  # a YAML mapping from here on; the parser refused repeated names
+        item["split"] = dict(item["split"])
     return item
+
+
+def _split_line(where: str, line: str) -> tuple[str, str]:
+    found = _SPLIT_LINE.match(line)
+    if found is None:
+        raise InputError(
+            f"{where}: split line {line.strip()!r} should read 'Name: percent', e.g. 'Platform: 60'"
+        )
+    return found.group(1), found.group(2)
 
 
 def _tag_day(text: str, where: str, name: str) -> str | None:
