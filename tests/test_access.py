@@ -98,7 +98,7 @@ def build_world(data_dir: Path) -> World:
     def route(request: httpx.Request) -> httpx.Response | None:
         return to_b.handle_request(request) if request.url.host == "team-b.fake.test" else None
 
-    outlay = make_outlay(data_dir, fake_a, route)
+    outlay = make_outlay(data_dir, fake_a, route, also_allowed=(B_URL,))
     outlay.add_workspace("A")
     outlay.add_workspace("B")
     outlay.add_account("cursor", "a", DEFAULT_KEY, base_url=BASE_URL, workspaces=["A"])

@@ -12,11 +12,10 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from outlay.cli.app import app as cli_app
-from outlay.config import Settings
 from outlay.service import Outlay
 from outlay.testing.cursor_fake.api import DEFAULT_KEY
 from outlay.web.app import create_app
-from tests.fakes import BASE_URL, FakeCursor, fake_cursor
+from tests.fakes import BASE_URL, FakeCursor, fake_cursor, fake_settings
 
 PASSWORD = "correct horse battery"
 TAGS = "- key: team\n  values:\n    - name: Core\n      filter: costs.service LIKE 'claude%'\n"
@@ -39,7 +38,7 @@ class World:
 def world(tmp_path: Path) -> Iterator[World]:
     fake = fake_cursor()
     outlay = Outlay(
-        Settings(data_dir=tmp_path),
+        fake_settings(tmp_path),
         http=lambda: fake.http(),
         clock=fake.clock,
         monotonic=fake.clock.monotonic,

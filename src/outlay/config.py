@@ -51,6 +51,9 @@ class Settings:
     prices_file: Path | None = None
     #: Day of the month the billing cycle starts (the ``billing_cycle_to_date`` interval).
     billing_cycle_day: int = 1
+    #: Base URLs besides Cursor's own that accounts may use (a proxy, a local fake); http is
+    #: accepted only for loopback addresses. From ``OUTLAY_ALLOWED_BASE_URLS``, comma-separated.
+    allowed_base_urls: tuple[str, ...] = ()
 
     @classmethod
     def from_env(
@@ -67,6 +70,11 @@ class Settings:
             "secret_key": env.get(ENV_PREFIX + "SECRET_KEY") or None,
             "prices_file": Path(prices) if prices else None,
             "billing_cycle_day": _int(env, "BILLING_CYCLE_DAY", 1, 1, 28),
+            "allowed_base_urls": tuple(
+                u.strip()
+                for u in env.get(ENV_PREFIX + "ALLOWED_BASE_URLS", "").split(",")
+                if u.strip()
+            ),
         }
         if chosen is not None:
             kwargs["data_dir"] = chosen.expanduser()

@@ -56,7 +56,8 @@ def fake_api() -> Iterator[RunningFake]:
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory, fake_api: RunningFake) -> Iterator[App]:
     """The whole app (pages, API, scheduler thread) on a free local port, in a thread."""
-    outlay = Outlay(Settings(data_dir=tmp_path_factory.mktemp("browser-data")))
+    data_dir = tmp_path_factory.mktemp("browser-data")
+    outlay = Outlay(Settings(data_dir=data_dir, allowed_base_urls=(fake_api.url,)))
     outlay.add_user(EMAIL, "owner", PASSWORD)
     sock = socket.create_server(("127.0.0.1", 0))
     port = sock.getsockname()[1]

@@ -18,8 +18,9 @@ import httpx
 from outlay.access import LOCAL_OWNER, Action, Principal
 from outlay.clock import SYSTEM_CLOCK, Clock
 from outlay.config import Settings
-from outlay.errors import WorkspaceNotFound
+from outlay.errors import InputError, WorkspaceNotFound
 from outlay.ingest.windows import utc_day
+from outlay.providers.cursor.base_url import allowed_base_urls
 from outlay.providers.cursor.policy import DEFAULT_TIMEOUT
 from outlay.providers.cursor.prices import PriceTable, load_price_overrides
 from outlay.secrets import KeyBox
@@ -56,6 +57,16 @@ def requires(action: Action) -> Callable[[Callable[P, R]], Callable[P, R]]:
         return checked
 
     return decorate
+
+
+def path_safe(name: str, what: str, field: str) -> str:
+    """Names of accounts, reports and workspaces are parts of API paths, where "/" would split
+    them (and "%2F" arrives decoded): refuse it when the name is given."""
+    if "/" in name:
+        raise InputError(
+            f"{what} cannot contain '/'; e.g. 'team-a' instead of 'team/a'", field=field
+        )
+    return name
 
 
 class Core:
@@ -99,6 +110,11 @@ class Core:
         if self.settings.prices_file is not None:
             table = table.with_rows_first(load_price_overrides(self.settings.prices_file))
         return table
+
+    @cached_property
+    def allowed_base_urls(self) -> frozenset[str]:
+        """Cursor's API and the server's ``allowed_base_urls``: where an account may point."""
+        return allowed_base_urls(self.settings.allowed_base_urls)
 
     @cached_property
     def access(self) -> AccessStore:

@@ -26,7 +26,7 @@ from outlay.errors import (
     UnauthenticatedError,
     UserNotFound,
 )
-from outlay.service.core import Core, requires
+from outlay.service.core import Core, path_safe, requires
 from outlay.store.access import Credential, User, Workspace
 
 TOKEN_PREFIX = "olt_"  # noqa: S105 (a marker that makes tokens recognisable, not a secret)
@@ -40,7 +40,9 @@ LOGIN_WINDOW = timedelta(minutes=15)
 class Identity(Core):
     @requires(Action.ADMIN)
     def add_workspace(self, name: str, principal: Principal = LOCAL_OWNER) -> Workspace:
-        return self.access.add_workspace(name, now=self.clock.now())
+        return self.access.add_workspace(
+            path_safe(name, "a workspace name", "workspace_name"), now=self.clock.now()
+        )
 
     @requires(Action.OWN)
     def add_user(
