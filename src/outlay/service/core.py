@@ -25,6 +25,7 @@ from outlay.providers.cursor.policy import DEFAULT_TIMEOUT
 from outlay.providers.cursor.prices import PriceTable, load_price_overrides
 from outlay.secrets import KeyBox
 from outlay.service.sync_queue import SyncQueue
+from outlay.service.throttle import LoginThrottle
 from outlay.store.access import DEFAULT_WORKSPACE, AccessStore, Workspace
 from outlay.store.facts import DuckDBFacts
 from outlay.store.meta import MetaStore
@@ -79,11 +80,14 @@ class Core:
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         sync_queue: SyncQueue | None = None,
+        login_throttle: LoginThrottle | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
         #: "Sync now" requests waiting for the server's scheduler (which consumes them).
         self.sync_queue = sync_queue or SyncQueue()
+        #: Sign-in delays and the bound on concurrent password checks (one per process).
+        self.login_throttle = login_throttle or LoginThrottle()
         self._http = http
         #: Pacing and backoff clocks of the provider clients (tests pass virtual ones).
         self._monotonic = monotonic
