@@ -23,6 +23,7 @@ from outlay.providers.cursor.policy import RetryPolicy
 from outlay.service import Outlay
 from outlay.testing.cursor_fake.api import DEFAULT_KEY
 from outlay.testing.cursor_fake.team import TeamSpec
+from outlay.web.app import create_app
 from tests.fakes import BASE_URL, fake_cursor, make_outlay
 
 LOCAL = "http://127.0.0.1:8123"
@@ -62,6 +63,12 @@ def test_the_allowance_comes_from_the_environment_and_refuses_remote_plain_http(
         allowed_base_urls(("http://example.com",))
     with pytest.raises(ConfigError, match="must not have a query"):
         allowed_base_urls(("https://example.com/?a=1",))
+
+
+def test_the_server_does_not_start_with_a_malformed_allowance(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, allowed_base_urls=("http://example.com",))
+    with pytest.raises(ConfigError, match="plain http"):
+        create_app(settings, scheduler=False)
 
 
 def test_connecting_an_unlisted_url_sends_nothing(tmp_path: Path) -> None:

@@ -112,5 +112,5 @@ def _reset(folder: Path) -> None:
             f"{folder} exists and is not an outlay demo folder; pass --dir with a new folder"
         )
     shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
+    folder.mkdir(parents=True, mode=0o700)  # the data dir of the demo: owner-only, like any
     (folder / MARKER).write_text("Recreated by `outlay demo` on every run.\n")

@@ -117,7 +117,7 @@ class Identity(Core):
 
     def login(self, email: str, password: str, client: str = "local") -> tuple[str, str]:
         """(session secret, CSRF token) for a correct password. ``client`` is the address the
-        attempt comes from; throttling (see ``throttle``) runs before any password is hashed."""
+        attempt comes from; throttling (``outlay.service.throttle``) runs before any hashing."""
         now = self.clock.now()
         email = email.strip().lower()
         throttle = self.login_throttle

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from outlay.config import Settings
 from outlay.errors import OutlayError
+from outlay.providers.cursor.base_url import allowed_base_urls
 from outlay.service import Outlay
 from outlay.web import api, pages
 from outlay.web.errors import error_body, handle_outlay_error
@@ -47,6 +48,8 @@ def create_app(
     settings: Settings, *, outlay: Outlay | None = None, scheduler: bool = True
 ) -> FastAPI:
     service = outlay or Outlay(settings)
+    # A malformed OUTLAY_ALLOWED_BASE_URLS stops the server now, not at the first sync.
+    allowed_base_urls(settings.allowed_base_urls)
     sync = Scheduler(service)
 
     @asynccontextmanager
