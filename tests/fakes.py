@@ -98,14 +98,21 @@ def fake_cursor(spec: TeamSpec | None = None, **api_options: object) -> FakeCurs
     return FakeCursor(clock, team, api)
 
 
+def fake_settings(data_dir: Path, *also_allowed: str) -> Settings:
+    """Settings on ``data_dir`` that let accounts use the fake's base URL (and ``also_allowed``)."""
+    return Settings(data_dir=data_dir, allowed_base_urls=(BASE_URL, *also_allowed))
+
+
 def make_outlay(
     data_dir: Path,
     fake: FakeCursor,
     wrap: Callable[[httpx.Request], httpx.Response | None] | None = None,
+    *,
+    also_allowed: tuple[str, ...] = (),
 ) -> Outlay:
     """An Outlay on ``data_dir`` that reaches the fake through ``wrap`` and runs on its clock."""
     return Outlay(
-        Settings(data_dir=data_dir),
+        fake_settings(data_dir, *also_allowed),
         http=lambda: fake.http(wrap),
         clock=fake.clock,
         monotonic=fake.clock.monotonic,

@@ -59,7 +59,10 @@ def rule_heavy_tags(rules: int) -> str:
 
 def main(data_dir: Path) -> None:
     fake = fake_cursor()
-    settings = Settings(data_dir=data_dir, query_memory_mb=MEMORY_MB, query_timeout_s=TIMEOUT_S)
+    settings = Settings(
+        data_dir=data_dir, query_memory_mb=MEMORY_MB, query_timeout_s=TIMEOUT_S,
+        allowed_base_urls=(BASE_URL,),
+    )  # fmt: skip
     outlay = Outlay(settings, http=lambda: fake.http(), clock=fake.clock,
                     monotonic=fake.clock.monotonic, sleep=fake.clock.sleep)  # fmt: skip
     outlay.add_workspace("A")

@@ -14,11 +14,12 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from outlay.cli.app import app as cli_app
-from outlay.config import Settings
+from outlay.errors import InputError
+from outlay.report.spec import ReportSpec
 from outlay.service import Outlay
 from outlay.testing.cursor_fake.api import DEFAULT_KEY
 from outlay.web.app import create_app
-from tests.fakes import BASE_URL, FakeCursor, fake_cursor
+from tests.fakes import BASE_URL, FakeCursor, fake_cursor, fake_settings
 
 PASSWORD = "correct horse battery"
 TAGS = "- key: team\n  values:\n    - name: Core\n      filter: costs.service LIKE 'claude%'\n"
@@ -41,7 +42,7 @@ class World:
 def world(tmp_path: Path) -> Iterator[World]:
     fake = fake_cursor()
     outlay = Outlay(
-        Settings(data_dir=tmp_path),
+        fake_settings(tmp_path),
         http=lambda: fake.http(),
         clock=fake.clock,
         monotonic=fake.clock.monotonic,
@@ -222,3 +223,33 @@ def test_api_errors_name_no_cli_flag_and_take_their_status_from_the_kind(world: 
     assert_error(taken, 409, "conflict")
     assert body(taken)["error"]["message"] == "an account named 'a' exists already"
     assert_error(world.call("viewer", "GET", "/api/v1/reports/nope"), 404, "not_found")
+
+
+def test_a_taken_name_in_a_hidden_workspace_is_refused_without_telling_where(world: World) -> None:
+    hidden = world.call("admin", "POST", "/api/v1/accounts",
+                        json={"name": "b", "api_key": DEFAULT_KEY, "base_url": BASE_URL})  # fmt: skip
+    assert_error(hidden, 409, "conflict")
+    message = body(hidden)["error"]["message"]  # type: ignore[index, call-overload]
+    assert message == "the account name 'b' is not available; choose another"
+
+
+def test_names_that_would_split_an_api_path_are_refused_and_tag_keys_with_a_slash_work(
+    world: World,
+) -> None:
+    refused = [
+        world.call("admin", "POST", "/api/v1/accounts",
+                   json={"name": "team/a", "api_key": DEFAULT_KEY, "base_url": BASE_URL}),
+        world.call("owner", "POST", "/api/v1/workspaces", json={"name": "x/y"}),
+    ]  # fmt: skip
+    for answer in refused:
+        assert_error(answer, 400, "bad_request")
+        assert "cannot contain '/'" in body(answer)["error"]["message"]  # type: ignore[index, call-overload]
+    with pytest.raises(InputError, match="a report name cannot contain '/'"):
+        world.outlay.save_report("by/team", ReportSpec(interval="last_30_days"), workspace="A")
+    world.outlay.save_report("by-team", ReportSpec(interval="last_30_days"), workspace="A")
+    with pytest.raises(InputError, match="cannot contain '/'"):
+        world.outlay.rename_report("by-team", "by/team", workspace="A")
+    tags = "- key: cost/center\n  values:\n    - name: Core\n      filter: costs.service LIKE '%'\n"
+    world.outlay.import_tags(tags, "tags", "A")
+    gone = world.call("editor", "DELETE", "/api/v1/tags/cost/center?workspace=A")
+    assert status(gone) == 204 and world.outlay.tags("A").keys == ()

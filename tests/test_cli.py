@@ -31,6 +31,7 @@ def fake() -> Iterator[RunningFake]:
 def cli(tmp_path: Path, fake: RunningFake, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     monkeypatch.setenv("OUTLAY_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("CURSOR_KEY", fake.key)
+    monkeypatch.setenv("OUTLAY_ALLOWED_BASE_URLS", fake.url)
     return CliRunner()
 
 

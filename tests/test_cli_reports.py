@@ -31,7 +31,8 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     folder = tmp_path_factory.mktemp("outlay")
     with RunningFake(TeamSpec(users=6, days=40), rate_limit=False) as fake:
         runner = CliRunner()
-        env = {"OUTLAY_DATA_DIR": str(folder), "CURSOR_KEY": fake.key}
+        env = {"OUTLAY_DATA_DIR": str(folder), "CURSOR_KEY": fake.key,
+               "OUTLAY_ALLOWED_BASE_URLS": fake.url}  # fmt: skip
         for args in (
             ["accounts", "add", "cursor", "--name", "acme", "--api-key-env", "CURSOR_KEY",
              "--base-url", fake.url],

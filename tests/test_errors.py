@@ -22,6 +22,7 @@ from outlay.errors import (
 #: Class → (status, code): what the API answered before the tree carried it, and the new kinds.
 ANSWERS = {
     errors.UnauthenticatedError: (401, "unauthenticated"),
+    errors.ThrottledError: (429, "too_many_requests"),
     errors.ForbiddenError: (403, "forbidden"),
     errors.NotFoundError: (404, "not_found"),
     errors.AccountNotFound: (404, "not_found"),

@@ -19,7 +19,6 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from outlay.config import Settings
 from outlay.report.export import to_csv
 from outlay.report.spec import ReportSpec
 from outlay.service import Outlay
@@ -27,7 +26,7 @@ from outlay.testing.cursor_fake.api import DEFAULT_KEY
 from outlay.web.app import create_app
 from outlay.web.deps import SESSION_COOKIE
 from outlay.web.scheduler import Scheduler
-from tests.fakes import BASE_URL, FakeCursor, fake_cursor
+from tests.fakes import BASE_URL, FakeCursor, fake_cursor, fake_settings
 
 PASSWORD = "correct horse battery"
 #: Names that live only in workspace B: no page may show them to a member of A.
@@ -88,7 +87,7 @@ class World:
 
 def fake_outlay(data_dir: Path, fake: FakeCursor) -> Outlay:
     return Outlay(
-        Settings(data_dir=data_dir),
+        fake_settings(data_dir),
         http=lambda: fake.http(),
         clock=fake.clock,
         monotonic=fake.clock.monotonic,

@@ -39,7 +39,7 @@ def cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
 def served(tmp_path: Path) -> Iterator[tuple[dict[str, str], str, str]]:
     with RunningFake(TeamSpec(users=6, days=40), rate_limit=False) as fake:
         env = {**os.environ, "OUTLAY_DATA_DIR": str(tmp_path), "CURSOR_KEY": fake.key,
-               "PASSWORD": "a long enough password"}  # fmt: skip
+               "PASSWORD": "a long enough password", "OUTLAY_ALLOWED_BASE_URLS": fake.url}  # fmt: skip
         cli(env, "accounts", "add", "cursor", "--name", "acme", "--api-key-env", "CURSOR_KEY",
             "--base-url", fake.url, "--no-pacing")  # fmt: skip
         cli(env, "sync")

@@ -55,6 +55,9 @@ class Settings:
     query_memory_mb: int = 1024
     #: Seconds one report query may run before the engine interrupts it with a clear error.
     query_timeout_s: int = 30
+    #: Base URLs besides Cursor's own that accounts may use (a proxy, a local fake); http is
+    #: accepted only for loopback addresses. From ``OUTLAY_ALLOWED_BASE_URLS``, comma-separated.
+    allowed_base_urls: tuple[str, ...] = ()
 
     @classmethod
     def from_env(
@@ -73,6 +76,11 @@ class Settings:
             "billing_cycle_day": _int(env, "BILLING_CYCLE_DAY", 1, 1, 28),
             "query_memory_mb": _int(env, "QUERY_MEMORY_MB", 1024, 64, 1_048_576),
             "query_timeout_s": _int(env, "QUERY_TIMEOUT_S", 30, 1, 3600),
+            "allowed_base_urls": tuple(
+                u.strip()
+                for u in env.get(ENV_PREFIX + "ALLOWED_BASE_URLS", "").split(",")
+                if u.strip()
+            ),
         }
         if chosen is not None:
             kwargs["data_dir"] = chosen.expanduser()

@@ -10,6 +10,7 @@ and code the web app and API answer with; nothing picks a status from the messag
     ├── InputError                 400  a bad argument, date, name or filter from the user
     │   └── FilterError            400  a filter that does not parse or names an unknown field
     ├── UnauthenticatedError       401  no valid session or token, or a refused sign-in
+    │   └── ThrottledError         429  a sign-in that must wait (failures, rate, busy)
     ├── ForbiddenError             403  the role does not allow the action
     ├── NotFoundError              404  (one subclass per kind of thing)
     │   ├── AccountNotFound, WorkspaceNotFound, UserNotFound, TokenNotFound
@@ -66,6 +67,11 @@ class FilterError(InputError):
 class UnauthenticatedError(OutlayError):
     status = 401
     code = "unauthenticated"
+
+
+class ThrottledError(UnauthenticatedError):
+    status = 429
+    code = "too_many_requests"
 
 
 class ForbiddenError(OutlayError):

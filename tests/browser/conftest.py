@@ -62,7 +62,8 @@ def fake_api() -> Iterator[RunningFake]:
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory, fake_api: RunningFake) -> Iterator[App]:
     """The whole app (pages, API, scheduler thread) on a free local port, in a thread."""
-    outlay = Outlay(Settings(data_dir=tmp_path_factory.mktemp("browser-data")))
+    data_dir = tmp_path_factory.mktemp("browser-data")
+    outlay = Outlay(Settings(data_dir=data_dir, allowed_base_urls=(fake_api.url,)))
     outlay.add_user(EMAIL, "owner", PASSWORD)
     sock = socket.create_server(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -106,6 +107,13 @@ def page(browser: Browser) -> Iterator[Page]:
     opened = context.new_page()
     errors: list[str] = []
     opened.on("pageerror", lambda exc: errors.append(str(exc)))
+    # A script, style or image the Content-Security-Policy blocked is an error too.
+    opened.on(
+        "console",
+        lambda message: (
+            errors.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     yield opened
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"

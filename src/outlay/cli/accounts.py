@@ -38,7 +38,12 @@ def add(
         bool, typer.Option("--api-key-stdin", help="Read the Admin API key from standard input.")
     ] = False,
     base_url: Annotated[
-        str | None, typer.Option("--base-url", help="API base URL (proxies, tests).")
+        str | None,
+        typer.Option(
+            "--base-url",
+            help="API base URL other than Cursor's (a proxy, tests); it must be listed in "
+            "OUTLAY_ALLOWED_BASE_URLS.",
+        ),
     ] = None,
     no_pacing: Annotated[
         bool,

@@ -45,10 +45,15 @@ def demo(
     from outlay.testing.cursor_fake import RunningFake, TeamSpec
 
     _reset(folder)
-    outlay = Outlay(replace(outlay_of(ctx).settings, data_dir=folder.resolve()))
     out = console()
     # The fake keeps running while the app is served, so hourly syncs and Sync now work too.
     with RunningFake(TeamSpec(users=users, days=days), rate_limit=False) as fake:
+        settings = outlay_of(ctx).settings
+        # The demo's own loopback fake is the one extra base URL its server may call.
+        outlay = Outlay(replace(
+            settings, data_dir=folder.resolve(),
+            allowed_base_urls=(*settings.allowed_base_urls, fake.url),
+        ))  # fmt: skip
         out.print(f"Fake Cursor Admin API serving a {users}-user team on {fake.url}")
         outlay.add_account("cursor", ACCOUNT, fake.key, base_url=fake.url, paced=False)
         ((_, outcome),) = run_with_progress(outlay, [ACCOUNT], None)
@@ -107,5 +112,5 @@ def _reset(folder: Path) -> None:
             f"{folder} exists and is not an outlay demo folder; pass --dir with a new folder"
         )
     shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
+    folder.mkdir(parents=True, mode=0o700)  # the data dir of the demo: owner-only, like any
     (folder / MARKER).write_text("Recreated by `outlay demo` on every run.\n")

@@ -50,6 +50,8 @@ def serve(
 
     def ready(url: str) -> None:
         typer.echo(f"fake Cursor Admin API at {url}  key: {key}")
+        # outlay calls only Cursor's own API unless told otherwise: say how to allow this one.
+        typer.echo(f"let outlay use it: export OUTLAY_ALLOWED_BASE_URLS={url}")
 
     # uvicorn re-raises Ctrl-C after its clean shutdown; stopping is the normal way out.
     with contextlib.suppress(KeyboardInterrupt):

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 
-import httpx
-
 from outlay.access import LOCAL_OWNER, Action, Principal
 from outlay.errors import AccountNotFound, ConflictError, ForbiddenError, InputError
 from outlay.ingest.lock import account_lock
 from outlay.ingest.sync import SyncListener, SyncOptions, SyncResult, sync_account
+from outlay.providers.cursor.base_url import check_base_url
 from outlay.providers.cursor.client import DEFAULT_BASE_URL, CursorClient
 from outlay.providers.cursor.policy import DEFAULT_LIMITS
 from outlay.secrets import mask_key
-from outlay.service.core import Core, requires
+from outlay.service.core import Core, path_safe, requires
 from outlay.store.meta import Account
 
 PROVIDERS = ("cursor",)
@@ -36,14 +35,14 @@ class Accounts(Core):
         name = name.strip()
         if not name or len(name) > 200:
             raise InputError("the account name must be 1 to 200 characters", field="account_name")
+        path_safe(name, "an account name", "account_name")
         api_key = api_key.strip()
         if not api_key:
             raise InputError("the API key is empty; give a Cursor Admin API key", field="api_key")
-        url = _check_url(base_url or DEFAULT_BASE_URL)
+        url = check_base_url(base_url or DEFAULT_BASE_URL, self.allowed_base_urls)
         chosen: list[str | None] = list(workspaces) if workspaces else [None]
         targets = [self.workspace(w, principal) for w in chosen]
-        if any(a.name == name for a in self.meta.accounts()):
-            raise ConflictError(f"an account named {name!r} exists already", field="account_name")
+        self._check_name_free(name, principal)
         with self._http() as http:
             CursorClient(
                 http, api_key=api_key, base_url=url, limits=None, sleep=self._sleep
@@ -60,6 +59,16 @@ class Accounts(Core):
         for target in targets:
             self.access.attach(account.id, target.id)
         return account
+
+    def _check_name_free(self, name: str, principal: Principal) -> None:
+        """Account names are unique across workspaces; a name taken in a workspace the
+        principal cannot see is refused without saying where or listing anything there."""
+        if any(a.name == name for a in self.accounts(principal)):
+            raise ConflictError(f"an account named {name!r} exists already", field="account_name")
+        if any(a.name == name for a in self.meta.accounts()):
+            raise ConflictError(
+                f"the account name {name!r} is not available; choose another", field="account_name"
+            )
 
     @requires(Action.READ)
     def accounts(self, principal: Principal = LOCAL_OWNER) -> list[Account]:
@@ -127,11 +136,14 @@ class Accounts(Core):
         options = SyncOptions(
             lag_days=self.settings.lag_days, horizon_days=self.settings.horizon_days, since=since
         )
+        # Checked again here: an account stored by an older version, or before the server's
+        # allowance changed, must not reach a URL this server no longer allows.
+        base_url = check_base_url(account.base_url, self.allowed_base_urls)
         with account_lock(self._lock_dir, account.id, account.name), self._http() as http:
             client = CursorClient(
                 http,
                 api_key=self.keybox.open(account.sealed_key),
-                base_url=account.base_url,
+                base_url=base_url,
                 limits=DEFAULT_LIMITS if account.paced else None,
                 clock=self._monotonic,
                 sleep=self._sleep,
@@ -160,13 +172,3 @@ class Accounts(Core):
         """Names of the principal's accounts whose sync is queued or running."""
         visible = {a.name for a in self.accounts(principal)}
         return self.sync_queue.pending() & visible
-
-
-def _check_url(url: str) -> str:
-    parsed = httpx.URL(url)
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise InputError(
-            f"the base URL {url!r} is not an http(s) URL; e.g. https://api.cursor.com",
-            field="base_url",
-        )
-    return url.rstrip("/")

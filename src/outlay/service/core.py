@@ -18,12 +18,14 @@ import httpx
 from outlay.access import LOCAL_OWNER, Action, Principal
 from outlay.clock import SYSTEM_CLOCK, Clock
 from outlay.config import Settings
-from outlay.errors import WorkspaceNotFound
+from outlay.errors import InputError, WorkspaceNotFound
 from outlay.ingest.windows import utc_day
+from outlay.providers.cursor.base_url import allowed_base_urls
 from outlay.providers.cursor.policy import DEFAULT_TIMEOUT
 from outlay.providers.cursor.prices import PriceTable, load_price_overrides
 from outlay.secrets import KeyBox
 from outlay.service.sync_queue import SyncQueue
+from outlay.service.throttle import LoginThrottle
 from outlay.store.access import DEFAULT_WORKSPACE, AccessStore, Workspace
 from outlay.store.facts import DuckDBFacts
 from outlay.store.meta import MetaStore
@@ -58,6 +60,16 @@ def requires(action: Action) -> Callable[[Callable[P, R]], Callable[P, R]]:
     return decorate
 
 
+def path_safe(name: str, what: str, field: str) -> str:
+    """Names of accounts, reports and workspaces are parts of API paths, where "/" would split
+    them (and "%2F" arrives decoded): refuse it when the name is given."""
+    if "/" in name:
+        raise InputError(
+            f"{what} cannot contain '/'; e.g. 'team-a' instead of 'team/a'", field=field
+        )
+    return name
+
+
 class Core:
     def __init__(
         self,
@@ -68,11 +80,14 @@ class Core:
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         sync_queue: SyncQueue | None = None,
+        login_throttle: LoginThrottle | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
         #: "Sync now" requests waiting for the server's scheduler (which consumes them).
         self.sync_queue = sync_queue or SyncQueue()
+        #: Sign-in delays and the bound on concurrent password checks (one per process).
+        self.login_throttle = login_throttle or LoginThrottle()
         self._http = http
         #: Pacing and backoff clocks of the provider clients (tests pass virtual ones).
         self._monotonic = monotonic
@@ -103,6 +118,11 @@ class Core:
         if self.settings.prices_file is not None:
             table = table.with_rows_first(load_price_overrides(self.settings.prices_file))
         return table
+
+    @cached_property
+    def allowed_base_urls(self) -> frozenset[str]:
+        """Cursor's API and the server's ``allowed_base_urls``: where an account may point."""
+        return allowed_base_urls(self.settings.allowed_base_urls)
 
     @cached_property
     def access(self) -> AccessStore:

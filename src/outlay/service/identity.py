@@ -26,21 +26,20 @@ from outlay.errors import (
     UnauthenticatedError,
     UserNotFound,
 )
-from outlay.service.core import Core, requires
+from outlay.service.core import Core, path_safe, requires
 from outlay.store.access import Credential, User, Workspace
 
 TOKEN_PREFIX = "olt_"  # noqa: S105 (a marker that makes tokens recognisable, not a secret)
 TOKEN_DAYS = 365
 SESSION_LIFETIME = timedelta(days=7)
-#: Sign-in throttling: this many failures per email within the window lock it until it passes.
-LOGIN_ATTEMPTS = 5
-LOGIN_WINDOW = timedelta(minutes=15)
 
 
 class Identity(Core):
     @requires(Action.ADMIN)
     def add_workspace(self, name: str, principal: Principal = LOCAL_OWNER) -> Workspace:
-        return self.access.add_workspace(name, now=self.clock.now())
+        return self.access.add_workspace(
+            path_safe(name, "a workspace name", "workspace_name"), now=self.clock.now()
+        )
 
     @requires(Action.OWN)
     def add_user(
@@ -116,21 +115,21 @@ class Identity(Core):
 
     # -- sign-in -------------------------------------------------------------------------------
 
-    def login(self, email: str, password: str) -> tuple[str, str]:
-        """(session secret, CSRF token) for a correct password; throttled per email."""
+    def login(self, email: str, password: str, client: str = "local") -> tuple[str, str]:
+        """(session secret, CSRF token) for a correct password. ``client`` is the address the
+        attempt comes from; throttling (``outlay.service.throttle``) runs before any hashing."""
         now = self.clock.now()
-        recent = self.access.failures_since(email, now - LOGIN_WINDOW)
-        if recent >= LOGIN_ATTEMPTS:
-            raise UnauthenticatedError(
-                f"too many failed sign-ins for {email}; wait {LOGIN_WINDOW.seconds // 60} minutes"
-            )
+        email = email.strip().lower()
+        throttle = self.login_throttle
+        throttle.admit(email, client, now)
         user = self.access.user_by_email(email)
-        # An unknown email costs one hash check too: the answer's timing must not tell.
-        valid = verify_password(user.password_hash if user else DUMMY_HASH, password)
+        with throttle.hash_slot():
+            # An unknown email costs one hash check too: the answer's timing must not tell.
+            valid = verify_password(user.password_hash if user else DUMMY_HASH, password)
         if user is None or not valid:
-            self.access.record_failure(email, now=now)
+            throttle.failed(email, client, now)
             raise UnauthenticatedError("wrong email or password")
-        self.access.clear_failures(email)
+        throttle.succeeded(email, client)
         secret, csrf = new_secret(), new_secret()
         self.access.add_credential(
             "session", secret_hash(secret), user.id, csrf_token=csrf, now=now,

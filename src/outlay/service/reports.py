@@ -9,7 +9,7 @@ from outlay.report.check import report_name
 from outlay.report.run import ReportResult, run_report
 from outlay.report.spec import ReportSpec
 from outlay.report.tags import TagSet, VirtualTag, parse_tags_yaml, tag_from_csv
-from outlay.service.core import Core, requires
+from outlay.service.core import Core, path_safe, requires
 from outlay.store.access import Workspace
 from outlay.store.meta import SavedReport
 
@@ -42,7 +42,7 @@ class Reports(Core):
     ) -> SavedReport:  # fmt: skip
         # The spec validated itself; tags are data, so one that no rule defines is no error.
         space = self.workspace(workspace, principal)
-        name = report_name(name)
+        name = path_safe(report_name(name), "a report name", "name")
         return self.meta.save_report(space.id, name, spec.to_data(), now=self.clock.now())
 
     @requires(Action.EDIT)
@@ -52,7 +52,7 @@ class Reports(Core):
     ) -> SavedReport:  # fmt: skip
         """Rename in one step: the report is never missing, and never there twice."""
         space = self.workspace(workspace, principal)
-        new_name = report_name(new_name)
+        new_name = path_safe(report_name(new_name), "a report name", "name")
         if new_name != name:
             self.meta.rename_report(space.id, name, new_name, now=self.clock.now())
         return self.meta.report(space.id, new_name)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from outlay.errors import ConflictError, InputError, WorkspaceNotFound
@@ -17,7 +17,6 @@ from outlay.store.meta import MetaStore
 from outlay.store.schema import (
     AccountWorkspaceRow,
     CredentialRow,
-    LoginFailureRow,
     UserRow,
     UserWorkspaceRow,
     WorkspaceRow,
@@ -208,22 +207,3 @@ class AccessStore:
             row = s.get(CredentialRow, credential_id)
             if row is not None and row.revoked_at is None:
                 row.revoked_at = now
-
-    # -- login throttling --------------------------------------------------------------------
-
-    def record_failure(self, email: str, *, now: datetime) -> None:
-        with self._meta.session() as s:
-            s.add(LoginFailureRow(email=email.lower(), at=now))
-
-    def failures_since(self, email: str, since: datetime) -> int:
-        with self._meta.session() as s:
-            count = s.scalar(
-                select(func.count()).where(
-                    LoginFailureRow.email == email.lower(), LoginFailureRow.at >= since
-                )
-            )
-            return int(count or 0)
-
-    def clear_failures(self, email: str) -> None:
-        with self._meta.session() as s:
-            s.execute(delete(LoginFailureRow).where(LoginFailureRow.email == email.lower()))

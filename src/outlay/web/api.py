@@ -142,7 +142,7 @@ def replace_tags(
     return {"tags": tags.to_data(), "yaml": tags.to_yaml()}
 
 
-@router.delete("/tags/{key}", status_code=204)
+@router.delete("/tags/{key:path}", status_code=204)  # tag keys may contain "/"
 def delete_tag(
     outlay: OutlayDep, principal: ApiPrincipal, key: str, workspace: Workspace = None
 ) -> Response:

@@ -240,7 +240,7 @@ class CursorClient:
             problem = exc.errors()[0]
             where = ".".join(str(part) for part in problem["loc"]) or "body"
             if problem["type"] == "json_invalid":
-                detail = f"not JSON ({_snippet(raw)})"
+                detail = f"not JSON ({len(raw)} bytes)"
             else:
                 detail = f"field {where}: {problem['msg']}"
             raise PayloadError(
@@ -289,26 +289,29 @@ class CursorClient:
                 self._sleep(delay)
                 attempt += 1
                 continue
-            raise self._failure(where, status, response.content, attempt + 1)
+            raise self._failure(where, status, attempt + 1)
 
-    def _failure(self, where: str, status: int, content: bytes, tries: int) -> Exception:
-        message = _error_message(content)
+    def _failure(self, where: str, status: int, tries: int) -> Exception:
+        # Only the status and its standard reason: the body is the far side's text, and
+        # quoting it would let a base URL turn outlay into a reader of other servers.
+        reason = httpx.codes.get_reason_phrase(status) or "no standard reason"
+        answer = f"{status} {reason}"
         if status in (401, 403):
             return AuthError(
-                f"{where} refused the key {self._masked} ({status} {message}); use a team "
+                f"{where} refused the key {self._masked} ({answer}); use a team "
                 "Admin API key with the admin:* scope from cursor.com/dashboard → API Keys"
             )
         if status == 429:
             return RateLimitedError(
-                f"{where} kept rate-limiting after {tries} tries ({message}); "
+                f"{where} kept rate-limiting after {tries} tries ({answer}); "
                 "another client may share this team's limit, the next sync retries"
             )
         if status >= 500:
             return UnavailableError(
-                f"{where} failed with {status} after {tries} tries ({message}); "
+                f"{where} failed with {status} after {tries} tries ({reason}); "
                 "the next sync retries"
             )
-        return RequestRejectedError(f"{where} rejected the request ({status} {message})")
+        return RequestRejectedError(f"{where} rejected the request ({answer})")
 
 
 def _check_window(window: EventWindow) -> None:
@@ -318,21 +321,3 @@ def _check_window(window: EventWindow) -> None:
 
 def _span(window: EventWindow) -> str:
     return f"[{window.start_ms}, {window.end_ms}]"
-
-
-def _snippet(raw: bytes) -> str:
-    text = raw[:60].decode("utf-8", "replace").replace("\n", " ")
-    return repr(text + ("…" if len(raw) > 60 else ""))
-
-
-def _error_message(content: bytes) -> str:
-    """Cursor's error bodies come in several shapes: message, then error, then the raw text."""
-    try:
-        body = json.loads(content)
-    except ValueError:
-        return _snippet(content) if content else "empty body"
-    if isinstance(body, dict):
-        for key in ("message", "error"):
-            if isinstance(body.get(key), str):
-                return str(body[key])
-    return _snippet(content)

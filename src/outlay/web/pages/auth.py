@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from outlay.access import new_secret
-from outlay.errors import OutlayError, UnauthenticatedError
+from outlay.errors import OutlayError, ThrottledError, UnauthenticatedError
 from outlay.web.deps import (
     SESSION_COOKIE,
     CheckedSession,
@@ -53,8 +53,15 @@ def login_form(request: Request, next: str = "/") -> HTMLResponse:
 def _refused(request: Request, exc: OutlayError) -> Response:
     """The form again with why (the same words for a wrong password and an unknown email)."""
     return _login_page(
-        request, form_text(request, "next") or "/", str(exc), form_text(request, "email")
-    )
+        request, form_text(request, "next") or "/", str(exc), form_text(request, "email"),
+        status=429 if isinstance(exc, ThrottledError) else 200,
+    )  # fmt: skip
+
+
+def client_address(request: Request) -> str:
+    """The peer's address. Behind a reverse proxy that is the proxy's, so every client shares
+    its throttle; forwarded headers are not trusted, as any client can send them."""
+    return request.client.host if request.client else "unknown"
 
 
 @router.post("/login", dependencies=[shows_errors_on(_refused, (UnauthenticatedError,))])
@@ -70,7 +77,7 @@ def login(
     if not csrf or not expected or not hmac.compare_digest(csrf, expected):
         problem = "the sign-in form expired or came from another site; sign in again"
         return _login_page(request, next, problem, email, status=403)
-    secret, _ = outlay.login(email, password)
+    secret, _ = outlay.login(email, password, client_address(request))
     response = RedirectResponse(safe_next(next), status_code=303)
     response.delete_cookie(LOGIN_CSRF_COOKIE)
     response.set_cookie(
