@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -48,7 +50,7 @@ def print_report(result: ReportResult, fmt: OutputFormat, output: Path | None) -
     if fmt is OutputFormat.parquet:
         if output is None:
             raise InputError("--format parquet needs --output FILE")
-        to_parquet(result, output)
+        _write(output, lambda: to_parquet(result, output))
         console(stderr=True).print(f"Wrote {len(result.rows)} rows to {output}", markup=False)
         return
     if fmt is OutputFormat.table:
@@ -67,9 +69,21 @@ def print_report(result: ReportResult, fmt: OutputFormat, output: Path | None) -
         return
     text = dump_json(to_data(result)) + "\n" if fmt is OutputFormat.json else to_csv(result)
     if output is not None:
-        output.write_text(text, encoding="utf-8")
+        _write(output, lambda: output.write_text(text, encoding="utf-8"))
     else:
         console().print(text, end="", markup=False, soft_wrap=True)
+
+
+def _write(path: Path, write: Callable[[], object]) -> None:
+    try:
+        write()
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise InputError(
+            f"cannot write {path}: {reason}; pick a file in a folder that exists and you can "
+            "write to",
+            field="output",
+        ) from None
 
 
 def _amount(measure: str, value: Any) -> str:
