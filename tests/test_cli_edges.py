@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,9 @@ from typer.testing import CliRunner
 from outlay.cli.app import app
 from outlay.config import Settings
 from outlay.errors import InputError
+from outlay.report.export import to_csv
+from outlay.report.run import ReportResult
+from outlay.report.spec import ReportSpec
 from outlay.service import Outlay
 
 TAGS = "- key: team\n  values:\n    - name: Core\n      filter: costs.service LIKE 'claude%'\n"
@@ -98,3 +103,40 @@ def test_dates_outside_the_report_calendar_are_one_line(cli: CliRunner, args: li
 
 def parse_csv(text: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text)))
+
+
+HOSTILE = ['=HYPERLINK("http://evil.example","x")', "+1+2", "-2+3", "@SUM(A1)", "\tx", "\rx"]
+
+
+def hostile_result(measure: str = "cost") -> ReportResult:
+    spec = ReportSpec(
+        start=date(2026, 1, 1), end=date(2026, 1, 31), date_bin="cumulative",
+        group_by=("tag:team",), measure=measure,
+    )  # fmt: skip
+    rows = [{"tag:team": v, measure: Decimal("-1.5")} for v in [*HOSTILE, "plain", None]]
+    return ReportResult(spec, spec.start, spec.end, rows, {"": Decimal("-12")})  # type: ignore[arg-type]
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_neutralized_and_numbers_stay_numbers() -> None:
+    rows = parse_csv(to_csv(hostile_result()))
+    assert rows[0] == ["tag:team", "cost"]
+    assert [r[0] for r in rows[1:]] == [*("'" + v for v in HOSTILE), "plain", ""]
+    assert {r[1] for r in rows[1:]} == {"-1.5"}  # a negative amount is a number, not a formula
+
+
+def test_raw_csv_keeps_every_text_as_stored() -> None:
+    rows = parse_csv(to_csv(hostile_result(), raw=True))
+    assert [r[0] for r in rows[1:]] == [*HOSTILE, "plain", ""]
+
+
+def test_the_cli_writes_safe_csv_unless_asked_for_raw(cli: CliRunner, tmp_path: Path) -> None:
+    tags = tmp_path / "tags.yaml"
+    tags.write_text(
+        "- key: team\n  values:\n    - name: '=HYPERLINK(\"http://evil.example\")'\n"
+        "      filter: costs.service LIKE '%'\n"
+    )
+    run(cli, "tags", "import", str(tags))
+    args = ("costs", "--interval", "last_7_days", "--group-by", "tag:team", "--format", "csv")
+    # No costs synced: the header is what can be checked here; the cells are tested above.
+    assert run(cli, *args).splitlines()[0] == "date,tag:team,cost"
+    assert run(cli, *args, "--raw-csv").splitlines()[0] == "date,tag:team,cost"

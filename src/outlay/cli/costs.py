@@ -34,17 +34,27 @@ Output = Annotated[
     Path | None,
     typer.Option("--output", metavar="FILE", help="Write to FILE (needed for parquet)."),
 ]
+RawCsv = Annotated[
+    bool,
+    typer.Option(
+        "--raw-csv",
+        help="CSV text exactly as stored: no ' before cells a spreadsheet would run as formulas.",
+    ),
+]
 
 
 @report_options
 def costs(
-    ctx: typer.Context, spec: ReportSpec, fmt: Format = OutputFormat.table, output: Output = None
-) -> None:
+    ctx: typer.Context, spec: ReportSpec, fmt: Format = OutputFormat.table, output: Output = None,
+    raw_csv: RawCsv = False,
+) -> None:  # fmt: skip
     """Cost (USD, Σ chargedCents / 100) or usage between two UTC dates, both included."""
-    print_report(outlay_of(ctx).report(spec, workspace=workspace_of(ctx)), fmt, output)
+    print_report(outlay_of(ctx).report(spec, workspace=workspace_of(ctx)), fmt, output, raw_csv)
 
 
-def print_report(result: ReportResult, fmt: OutputFormat, output: Path | None) -> None:
+def print_report(
+    result: ReportResult, fmt: OutputFormat, output: Path | None, raw_csv: bool = False
+) -> None:
     for notice in result.notices:
         console(stderr=True).print(f"note: {notice}", markup=False, soft_wrap=True)
     if fmt is OutputFormat.parquet:
@@ -67,7 +77,10 @@ def print_report(result: ReportResult, fmt: OutputFormat, output: Path | None) -
                 markup=False,
             )
         return
-    text = dump_json(to_data(result)) + "\n" if fmt is OutputFormat.json else to_csv(result)
+    if fmt is OutputFormat.json:
+        text = dump_json(to_data(result)) + "\n"
+    else:
+        text = to_csv(result, raw=raw_csv)
     if output is not None:
         _write(output, lambda: output.write_text(text, encoding="utf-8"))
     else:
