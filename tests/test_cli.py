@@ -120,7 +120,10 @@ def test_remove_asks_first_and_then_deletes_all_cost_data(
             ["--start", "2026-13-01", "--end", END],
             "--start '2026-13-01' is not a date; use YYYY-MM-DD",
         ),
-        (["--start", END, "--end", START], "is before --start"),
+        (["--start", END, "--end", START], "is before the start date"),
+        (["--start", START, "--end", "9999-12-31"], "9999-12-31 is out of range; use a day from"),
+        (["--start", "0001-01-01", "--end", END], "(--start)"),
+        (["--start", END, "--end", START], "; swap them (--end)"),
         (["--start", START, "--end", END, "--group-by", "model"], "unknown dimension 'model'"),
         (["--start", START, "--end", END, "--filter", "costs.service = gpt"], "at position 17"),
     ],
@@ -134,3 +137,14 @@ def test_sync_of_an_unknown_account_names_the_known_ones(cli: CliRunner, fake: R
     connect_and_sync(cli, fake)
     out = run(cli, "sync", "--account", "nope", code=1)
     assert "no account named 'nope' (accounts: acme)" in out
+
+
+@pytest.mark.parametrize("since", ["0001-01-01", "9999-12-31"])
+def test_a_sync_start_outside_the_calendar_is_one_line(
+    cli: CliRunner, fake: RunningFake, since: str
+) -> None:
+    connect_and_sync(cli, fake)
+    out = run(cli, "sync", "--since", since, code=1)
+    assert (
+        out == f"error: --since {since} is out of range; use a day from 2000-01-01 to 2100-12-31\n"
+    )

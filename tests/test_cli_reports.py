@@ -162,14 +162,21 @@ def test_saved_reports_round_trip_and_export_parquet(cli: CliRunner, tmp_path: P
     ("args", "message"),
     [
         (["--interval", "last_year"], "unknown interval 'last_year'"),
-        (["--interval", "last_7_days", "--start", "2026-01-01"], "not both"),
+        (["--interval", "last_7_days", "--start", "2026-01-01"], "not both (--start/--end or"),
         (
             ["--interval", "last_7_days", "--filter", "costs.service = 'a' AND (costs.service"],
             "expected",
         ),
         (["--interval", "last_7_days", "--measure", "usage", "--forecast"], "not usage"),
         (["--interval", "last_7_days", "--format", "parquet"], "needs --output FILE"),
-        (["--interval", "last_7_days", "--compare", "2026-01"], "--compare '2026-01'"),
+        (["--interval", "last_7_days", "--compare", "2026-01"], "'2026-01' is not 'previous'"),
+        (["--interval", "last_7_days", "--compare", "2026-01"], "(--compare)"),
+        (
+            ["--interval", "last_7_days", "--compare", "0001-01-01..9999-12-31"],
+            "0001-01-01 is out of range",
+        ),
+        (["--interval", "last_7_days", "--top", "0"], "top must be 1 to 1000, not 0 (--top)"),
+        (["--interval", "last_7_days", "--measure", "usage", "--forecast"], "(--forecast)"),
     ],
 )
 def test_bad_options_are_one_clear_line(cli: CliRunner, args: list[str], message: str) -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
-from outlay.cli.errors import cli_message
+from outlay.cli.errors import cli_message, edge_message
 from outlay.cli.render import console
 from outlay.cli.state import CliState
 from outlay.config import Settings
@@ -17,15 +18,17 @@ from outlay.service import Outlay
 
 
 class _OutlayGroup(TyperGroup):
-    """Every ``OutlayError`` ends as one line on stderr and exit code 1 (traceback: --debug)."""
+    """Every ``OutlayError`` ends as one line on stderr and exit code 1 (traceback: --debug);
+    so do file and CSV errors that reach this edge (a full disk, a folder that vanished)."""
 
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
-        except OutlayError as exc:
+        except (OutlayError, OSError, csv.Error) as exc:
             if isinstance(ctx.obj, CliState) and ctx.obj.debug:
                 raise
-            console(stderr=True).print(f"error: {cli_message(exc)}", markup=False, soft_wrap=True)
+            line = cli_message(exc) if isinstance(exc, OutlayError) else edge_message(exc)
+            console(stderr=True).print(f"error: {line}", markup=False, soft_wrap=True)
             raise typer.Exit(1) from exc
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -32,23 +34,33 @@ Output = Annotated[
     Path | None,
     typer.Option("--output", metavar="FILE", help="Write to FILE (needed for parquet)."),
 ]
+RawCsv = Annotated[
+    bool,
+    typer.Option(
+        "--raw-csv",
+        help="CSV text exactly as stored: no ' before cells a spreadsheet would run as formulas.",
+    ),
+]
 
 
 @report_options
 def costs(
-    ctx: typer.Context, spec: ReportSpec, fmt: Format = OutputFormat.table, output: Output = None
-) -> None:
+    ctx: typer.Context, spec: ReportSpec, fmt: Format = OutputFormat.table, output: Output = None,
+    raw_csv: RawCsv = False,
+) -> None:  # fmt: skip
     """Cost (USD, Σ chargedCents / 100) or usage between two UTC dates, both included."""
-    print_report(outlay_of(ctx).report(spec, workspace=workspace_of(ctx)), fmt, output)
+    print_report(outlay_of(ctx).report(spec, workspace=workspace_of(ctx)), fmt, output, raw_csv)
 
 
-def print_report(result: ReportResult, fmt: OutputFormat, output: Path | None) -> None:
+def print_report(
+    result: ReportResult, fmt: OutputFormat, output: Path | None, raw_csv: bool = False
+) -> None:
     for notice in result.notices:
         console(stderr=True).print(f"note: {notice}", markup=False, soft_wrap=True)
     if fmt is OutputFormat.parquet:
         if output is None:
             raise InputError("--format parquet needs --output FILE")
-        to_parquet(result, output)
+        _write(output, lambda: to_parquet(result, output))
         console(stderr=True).print(f"Wrote {len(result.rows)} rows to {output}", markup=False)
         return
     if fmt is OutputFormat.table:
@@ -65,11 +77,26 @@ def print_report(result: ReportResult, fmt: OutputFormat, output: Path | None) -
                 markup=False,
             )
         return
-    text = dump_json(to_data(result)) + "\n" if fmt is OutputFormat.json else to_csv(result)
+    if fmt is OutputFormat.json:
+        text = dump_json(to_data(result)) + "\n"
+    else:
+        text = to_csv(result, raw=raw_csv)
     if output is not None:
-        output.write_text(text, encoding="utf-8")
+        _write(output, lambda: output.write_text(text, encoding="utf-8"))
     else:
         console().print(text, end="", markup=False, soft_wrap=True)
+
+
+def _write(path: Path, write: Callable[[], object]) -> None:
+    try:
+        write()
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise InputError(
+            f"cannot write {path}: {reason}; pick a file in a folder that exists and you can "
+            "write to",
+            field="output",
+        ) from None
 
 
 def _amount(measure: str, value: Any) -> str:

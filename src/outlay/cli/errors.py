@@ -4,6 +4,9 @@ its own flags, so it adds them here, from the error's class and ``field``."""
 
 from __future__ import annotations
 
+import csv
+import os
+
 from outlay.errors import (
     AccountNotFound,
     ConflictError,
@@ -11,6 +14,7 @@ from outlay.errors import (
     UserNotFound,
     WorkspaceNotFound,
 )
+from outlay.report.options import OPTIONS
 
 #: The flag that sets each input an error may name in ``field``.
 FLAGS = {
@@ -20,13 +24,28 @@ FLAGS = {
     "role": "--role",
     "password": "--password-env/--password-stdin",
     "api_key": "--api-key-env/--api-key-stdin",
+    # The report options: each has its flag in the one option table.
+    **{option.field: option.flag for option in OPTIONS},
+    "period": "--start/--end or --interval",
+    "output": "--output",
 }
+#: The command that does what an input cannot, by the error's ``field``.
+COMMANDS = {"tags_document": "to delete every tag use `outlay tags delete --all`"}
 #: Where to look when a thing is not found.
 HINTS: tuple[tuple[type[OutlayError], str], ...] = (
     (AccountNotFound, "see `outlay accounts list`"),
     (WorkspaceNotFound, "see `outlay workspaces list`"),
     (UserNotFound, "add one with `outlay users add`"),
 )
+
+
+def edge_message(exc: OSError | csv.Error) -> str:
+    """A file or CSV error no command turned into an ``OutlayError``, as one line."""
+    if isinstance(exc, csv.Error):
+        return f"not valid CSV: {exc}"
+    reason = os.strerror(exc.errno) if exc.errno else str(exc)
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{reason}; check the path and its permissions"
 
 
 def cli_message(exc: OutlayError) -> str:
@@ -36,6 +55,8 @@ def cli_message(exc: OutlayError) -> str:
         return f"{text}; pick another {flag}"
     if flag:
         return f"{text} ({flag})"
+    if command := COMMANDS.get(exc.field or ""):
+        return f"{text}; {command}"
     for kind, hint in HINTS:
         if isinstance(exc, kind):
             return f"{text}; {hint}"

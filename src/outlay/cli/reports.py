@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from outlay.cli.costs import Format, Output, OutputFormat, print_report
+from outlay.cli.costs import Format, Output, OutputFormat, RawCsv, print_report
 from outlay.cli.render import console, table
 from outlay.cli.report_options import report_options
 from outlay.cli.state import outlay_of, workspace_of
@@ -26,14 +26,16 @@ def save(ctx: typer.Context, name: Name, spec: ReportSpec) -> None:
 
 @app.command("run")
 def run(
-    ctx: typer.Context, name: Name, fmt: Format = OutputFormat.table, output: Output = None
-) -> None:
+    ctx: typer.Context, name: Name, fmt: Format = OutputFormat.table, output: Output = None,
+    raw_csv: RawCsv = False,
+) -> None:  # fmt: skip
     """Run a saved report (named intervals resolve against today)."""
     outlay = outlay_of(ctx)
     space = workspace_of(ctx)
     print_report(
-        outlay.report(outlay.saved_spec(name, workspace=space), workspace=space), fmt, output
-    )
+        outlay.report(outlay.saved_spec(name, workspace=space), workspace=space),
+        fmt, output, raw_csv,
+    )  # fmt: skip
 
 
 @app.command("list")

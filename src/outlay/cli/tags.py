@@ -93,7 +93,20 @@ def preview(
 
 
 @app.command("delete")
-def delete(ctx: typer.Context, key: Annotated[str, typer.Argument(help="The tag key.")]) -> None:
-    """Delete one tag (refused while another tag's filter uses it)."""
-    outlay_of(ctx).delete_tag(key, workspace_of(ctx))
-    console().print(f"Deleted tag {key!r}.")
+def delete(
+    ctx: typer.Context,
+    key: Annotated[str | None, typer.Argument(help="The tag key.")] = None,
+    every: Annotated[
+        bool, typer.Option("--all", help="Delete every tag of the workspace.")
+    ] = False,
+) -> None:
+    """Delete one tag (refused while another tag's filter uses it), or every tag with --all."""
+    if every == (key is not None):
+        raise InputError("give one tag key to delete, or --all to delete every tag")
+    outlay = outlay_of(ctx)
+    if key is not None:
+        outlay.delete_tag(key, workspace_of(ctx))
+        console().print(f"Deleted tag {key!r}.")
+        return
+    keys = outlay.delete_all_tags(workspace_of(ctx))
+    console().print(f"Deleted {len(keys)} tag(s): {', '.join(keys) or 'none'}.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import asdict
 from decimal import Decimal
 from pathlib import Path
@@ -57,14 +58,44 @@ def to_data(result: ReportResult) -> dict[str, Any]:
     return data
 
 
-def to_csv(result: ReportResult) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+#: A text cell starting with one of these is a formula to a spreadsheet (OWASP "CSV
+#: injection"): ``=HYPERLINK(...)`` in a user's email or a tag value would run on opening.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """``text``, prefixed with ``'`` when a spreadsheet would read it as a formula; the
+    apostrophe makes it plain text and is not shown."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def to_csv(result: ReportResult, *, raw: bool = False) -> str:
+    """The rows as CSV for spreadsheets: text cells that start like a formula are neutralized
+    (see ``spreadsheet_safe``); the measure stays a number, negative or not. ``raw`` writes
+    every text as it is, for programs that read CSV."""
     names = columns(result)
-    writer.writerow(names)
+    safe = (lambda text: text) if raw else spreadsheet_safe
+    measure = result.measure
+    lines = [_csv_line([safe(name) for name in names])]
     for row in result.rows:
-        writer.writerow(["" if row.get(c) is None else _plain(row[c]) for c in names])
-    return out.getvalue()
+        lines.append(_csv_line([_csv_cell(row.get(c), c == measure, safe) for c in names]))
+    return "".join(lines)
+
+
+def _csv_line(cells: list[Any]) -> str:
+    # The writer quotes only the characters of its line terminator: with "\r\n" a cell holding
+    # a lone "\r" is quoted too (with "\n" it would break the row); lines still end in "\n".
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerow(cells)
+    return out.getvalue()[:-2] + "\n"
+
+
+def _csv_cell(value: Any, number: bool, safe: Callable[[str], str]) -> Any:
+    if value is None:
+        return ""
+    if number:
+        return _plain(value)
+    return safe(str(value))
 
 
 def to_parquet(result: ReportResult, path: Path) -> None:

@@ -268,7 +268,10 @@ def _forecast(
     facts: Queryable, scope: Shape, spec: ReportSpec, tags: TagSet, today: date
 ) -> Forecast:
     if spec.measure == "usage":
-        raise InputError("--forecast works for cost, billed_cost, list_cost and count, not usage")
+        raise InputError(
+            "a forecast works for cost, billed_cost, list_cost and count, not usage",
+            field="forecast",
+        )
     first = min(today.replace(day=1), today - timedelta(days=HISTORY_DAYS))
     shape = Shape(first, today, "day", (), spec.measure, spec.expr, scope.accounts)
     daily = {

@@ -21,6 +21,11 @@ MONEY_MEASURES = ("cost", "billed_cost", "list_cost")
 SORTS = ("value", "name")
 CHARTS = ("bar", "line", "area", "pie")
 MAX_TOP = 1000
+#: The days a report may name. Cursor's usage starts in 2023 and no bill runs past this
+#: century; outside this range a date is a typo, and day arithmetic near the ends of Python's
+#: calendar (years 1 and 9999) overflows.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2100, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -44,26 +49,38 @@ class ReportSpec:
     expr: Expr | None = field(init=False, default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
+        # Messages name options by their plain names: the web page and the API show them too.
+        # The CLI adds its flag from ``field`` (see ``cli.errors``).
         if self.interval is not None and (self.start is not None or self.end is not None):
-            raise InputError("give start and end dates (--start/--end) or an interval, not both")
+            raise InputError(
+                "give a start and an end date or an interval, not both", field="period"
+            )
         if self.interval is None and (self.start is None or self.end is None):
-            raise InputError("give both a start and an end date (--start/--end), or an interval")
+            raise InputError("give both a start and an end date, or an interval", field="period")
         if self.interval is not None and self.interval not in INTERVALS:
             raise InputError(
-                f"unknown interval {self.interval!r}; use one of {', '.join(INTERVALS)}"
+                f"unknown interval {self.interval!r}; use one of {', '.join(INTERVALS)}",
+                field="interval",
             )
+        _in_range(self.start, "start date", "start")
+        _in_range(self.end, "end date", "end")
         if self.start and self.end and self.end < self.start:
-            raise InputError(f"--end {self.end} is before --start {self.start}; swap them")
-        _one_of(self.date_bin, DATE_BINS, "date bin")
-        _one_of(self.measure, MEASURES, "measure")
-        _one_of(self.sort, SORTS, "sort")
-        _one_of(self.chart, CHARTS, "chart")
+            raise InputError(
+                f"the end date {self.end} is before the start date {self.start}; swap them",
+                field="end",
+            )
+        _one_of(self.date_bin, DATE_BINS, "date bin", "date_bin")
+        _one_of(self.measure, MEASURES, "measure", "measure")
+        _one_of(self.sort, SORTS, "sort", "sort")
+        _one_of(self.chart, CHARTS, "chart", "chart")
         if len(set(self.group_by)) != len(self.group_by):
-            raise InputError(f"group-by {','.join(self.group_by)} names a dimension twice")
+            raise InputError(
+                f"group-by {','.join(self.group_by)} names a dimension twice", field="group_by"
+            )
         for name in self.group_by:
             check_dimension(name)
         if self.top is not None and not 1 <= self.top <= MAX_TOP:
-            raise InputError(f"--top must be 1 to {MAX_TOP}")
+            raise InputError(f"top must be 1 to {MAX_TOP}, not {self.top}", field="top")
         if self.compare not in (None, "previous"):
             _custom_period(self.compare)
         if self.filter is not None and self.filter.strip():
@@ -93,30 +110,73 @@ class ReportSpec:
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> ReportSpec:
+        """A spec from ``to_data``'s shape, as stored or sent to the API; a value of the wrong
+        type is an input error naming the field."""
+        if not isinstance(data, dict):
+            raise InputError("a report spec is an object of report options")
         known = {f.name for f in fields(cls) if f.init}
         unknown = set(data) - known
         if unknown:
             raise InputError(f"report spec has unknown fields {sorted(unknown)}")
-        values = dict(data)
+        values = {k: v for k, v in data.items() if v is not None}
+        for key, value in values.items():
+            kind, name = _FIELD_TYPES[key]
+            if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+                raise InputError(f"report spec field {key!r} must be {name}", field=key)
         for key in ("start", "end"):
-            if values.get(key):
-                values[key] = date.fromisoformat(values[key])
-        values["group_by"] = tuple(values.get("group_by") or ())
+            if key in values:
+                values[key] = _iso_day(values[key], key)
+        group_by = values.get("group_by") or ()
+        if not all(isinstance(g, str) for g in group_by):
+            raise InputError(
+                "report spec field 'group_by' must be a list of text", field="group_by"
+            )
+        values["group_by"] = tuple(group_by)
         return cls(**values)
 
 
-def _one_of(value: str, allowed: tuple[str, ...], what: str) -> None:
+_TEXT = (str, "text")
+#: What each field of ``to_data``'s shape holds, and how an error names it.
+_FIELD_TYPES: dict[str, tuple[type | tuple[type, ...], str]] = {
+    "start": _TEXT, "end": _TEXT, "interval": _TEXT, "date_bin": _TEXT, "filter": _TEXT,
+    "measure": _TEXT, "compare": _TEXT, "sort": _TEXT, "chart": _TEXT,
+    "group_by": ((list, tuple), "a list of text"), "top": (int, "a whole number"),
+    "forecast": (bool, "true or false"),
+}  # fmt: skip
+
+
+def _iso_day(text: str, name: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(
+            f"report spec field {name!r}: {text!r} is not a date; use YYYY-MM-DD", field=name
+        ) from None
+
+
+def _one_of(value: str, allowed: tuple[str, ...], what: str, name: str) -> None:
     if value not in allowed:
-        raise InputError(f"unknown {what} {value!r}; use one of {', '.join(allowed)}")
+        raise InputError(f"unknown {what} {value!r}; use one of {', '.join(allowed)}", field=name)
+
+
+def _in_range(day: date | None, what: str, name: str) -> None:
+    if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+        raise InputError(
+            f"the {what} {day} is out of range; use a day from {FIRST_DAY} to {LAST_DAY}",
+            field=name,
+        )
 
 
 def _custom_period(text: str) -> tuple[date, date]:
     try:
-        first, last = (date.fromisoformat(part) for part in text.split(".."))
+        first, last = (date.fromisoformat(part.strip()) for part in text.split(".."))
     except ValueError:
         raise InputError(
-            f"--compare {text!r} is not 'previous' or a range like 2026-01-01..2026-01-31"
+            f"compare {text!r} is not 'previous' or a range like 2026-01-01..2026-01-31",
+            field="compare",
         ) from None
+    _in_range(first, "compare range's first day", "compare")
+    _in_range(last, "compare range's last day", "compare")
     if last < first:
-        raise InputError(f"--compare {text}: the range ends before it starts")
+        raise InputError(f"compare {text}: the range ends before it starts", field="compare")
     return first, last

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -379,6 +379,19 @@ def _text(node: yaml.Node | None, name: str, parent: yaml.Node) -> str:
     return str(node.value).strip()
 
 
+def _csv_rows(text: str, source: str) -> Iterator[tuple[int, list[str]]]:
+    """(line, row) pairs; a malformed row (e.g. a field over csv's size limit) names its line."""
+    reader = csv.reader(io.StringIO(text))
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise InputError(f"{source}, line {reader.line_num}: not valid CSV ({exc})") from None
+        yield reader.line_num, row
+
+
 def tag_from_csv(key: str, text: str, source: str = "CSV file") -> VirtualTag:
     """A tag whose values map user emails to names, from ``email,value`` rows (HR/IdP export).
 
@@ -391,7 +404,7 @@ def tag_from_csv(key: str, text: str, source: str = "CSV file") -> VirtualTag:
     text = text.removeprefix("\ufeff")  # the byte-order mark spreadsheets write in UTF-8
     members: dict[str, list[str]] = {}
     owner: dict[str, tuple[str, int]] = {}
-    for line_no, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+    for line_no, row in _csv_rows(text, source):
         if not row or all(not cell.strip() for cell in row):
             continue
         if len(row) != 2:

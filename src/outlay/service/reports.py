@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from outlay.access import LOCAL_OWNER, Action, Principal
+from outlay.errors import InputError
 from outlay.report.check import report_name
 from outlay.report.run import ReportResult, run_report
 from outlay.report.spec import ReportSpec
@@ -99,9 +100,27 @@ class Reports(Core):
         self, text: str, source: str, workspace: str | None = None,
         principal: Principal = LOCAL_OWNER,
     ) -> TagSet:  # fmt: skip
+        """Replace every tag with the document's. A document with no tag (empty, blank, only
+        comments or ``[]``) is refused: it would delete every tag, which ``delete_all_tags``
+        does on purpose."""
         tags = parse_tags_yaml(text, source)
+        if not tags.tags:
+            raise InputError(
+                f"{source}: the tags document has no tags; an import never deletes every tag, "
+                "delete them explicitly",
+                field="tags_document",
+            )
         self.replace_tags(tags, workspace, principal)
         return tags
+
+    @requires(Action.EDIT)
+    def delete_all_tags(
+        self, workspace: str | None = None, principal: Principal = LOCAL_OWNER
+    ) -> tuple[str, ...]:
+        """Delete every tag of the workspace; the keys that were deleted."""
+        keys = self.tags(workspace, principal).keys
+        self.replace_tags(TagSet(()), workspace, principal)
+        return keys
 
     @requires(Action.EDIT)
     def import_tag_csv(

@@ -62,8 +62,10 @@ def export_csv(request: Request, session: Session, outlay: OutlayDep) -> Respons
     spec = replace(view.spec(), forecast=False)
     result = outlay.report(spec, principal=session.principal, workspace=workspace)
     filename = f"outlay-{slug(workspace)}-{result.start}-{result.end}.csv"
+    # Spreadsheet-safe unless ?raw=1 asks for the text as stored (see ``to_csv``).
+    raw = query.get("raw", "").strip().lower() in ("1", "true", "yes", "on")
     return Response(
-        to_csv(result),
+        to_csv(result, raw=raw),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

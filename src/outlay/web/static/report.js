@@ -22,6 +22,12 @@
 
   // -- chart --------------------------------------------------------------------------------
 
+  // Plotly reads a subset of HTML in every text it draws (names, labels, ticks, hover text), so
+  // a tag value like <a href="…"> would become a link: every label passed to it is escaped
+  // here, and Plotly shows the escaped text as written. Names stay raw for lookups (drill-down).
+  const escapeLabel = (text) =>
+    String(text).replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
+
   const valueOf = (value) => (value === null || value === undefined ? 0 : Number(value));
 
   function seriesName(data, row) {
@@ -53,6 +59,7 @@
       one.total += valueOf(row[measure]);
     }
     const names = [...series.keys()];
+    const labels = names.map(escapeLabel);
     const blank = new Set([data.labels.none, data.labels.untagged]);
     let next = 0;
     const colours = new Map(names.map((n) => [n, blank.has(n) ? "#aab2c0" : PALETTE[next++ % PALETTE.length]]));
@@ -76,7 +83,7 @@
     let traces;
     if (data.chart === "pie") {
       traces = [{
-        type: "pie", labels: names, values: names.map((n) => series.get(n).total),
+        type: "pie", labels, customdata: names, values: names.map((n) => series.get(n).total),
         marker: { colors: names.map((_, i) => colour(i)) }, hole: 0.4, sort: false,
         textinfo: "percent", hovertemplate: `%{label}<br>%{value:${format}}<extra></extra>`,
       }];
@@ -85,7 +92,7 @@
     } else if (!data.dated) {
       // A cumulative report has no dates: one bar per group.
       traces = [{
-        type: "bar", x: names, y: names.map((n) => series.get(n).total), customdata: names,
+        type: "bar", x: labels, y: names.map((n) => series.get(n).total), customdata: names,
         marker: { color: names.map((_, i) => colour(i)) },
         hovertemplate: `%{x}<br>%{y:${format}}<extra></extra>`,
       }];
@@ -94,9 +101,9 @@
       traces = names.map((name, i) => {
         const one = series.get(name);
         const trace = {
-          name, x: one.x, y: one.y, customdata: one.x.map(() => name),
+          name: labels[i], x: one.x, y: one.y, customdata: one.x.map(() => name),
           marker: { color: colour(i) }, line: { color: colour(i), width: 2 },
-          hovertemplate: `%{customdata}<br>%{x}: %{y:${format}}<extra></extra>`,
+          hovertemplate: `%{fullData.name}<br>%{x}: %{y:${format}}<extra></extra>`,
         };
         if (data.chart === "bar") trace.type = "bar";
         else if (data.chart === "area") Object.assign(trace, { type: "scatter", mode: "lines", stackgroup: "one" });
@@ -124,7 +131,8 @@
     element.on("plotly_click", (event) => {
       const point = event.points && event.points[0];
       if (!point) return;
-      const name = data.chart === "pie" ? point.label : point.customdata;
+      // The raw name: a pie slice gives its customdata as a list (one per merged point).
+      const name = Array.isArray(point.customdata) ? point.customdata[0] : point.customdata;
       const url = data.drill[name];
       if (url) window.location.assign(url);
     });
