@@ -98,7 +98,7 @@ def _import(url: str, key: str, data_dir: str, profile: bool) -> dict[str, Any]:
     from outlay.config import Settings
     from outlay.service import Outlay
 
-    outlay = Outlay(Settings(data_dir=Path(data_dir)))
+    outlay = Outlay(Settings(data_dir=Path(data_dir), allowed_base_urls=(url,)))
     largest = _LargestWindow()
     outlay.add_account("cursor", ACCOUNT, key, base_url=url, paced=False)
     rss_before = _peak_rss_mb()
