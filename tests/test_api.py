@@ -253,3 +253,17 @@ def test_names_that_would_split_an_api_path_are_refused_and_tag_keys_with_a_slas
     world.outlay.import_tags(tags, "tags", "A")
     gone = world.call("editor", "DELETE", "/api/v1/tags/cost/center?workspace=A")
     assert status(gone) == 204 and world.outlay.tags("A").keys == ()
+
+
+def test_deleting_every_tag_is_its_own_call_and_an_empty_document_is_refused(world: World) -> None:
+    assert status(world.call("editor", "PUT", "/api/v1/tags", json={"yaml": TAGS})) == 200
+    assert_error(
+        world.call("editor", "PUT", "/api/v1/tags", json={"yaml": "# nothing\n"}),
+        400,
+        "bad_request",
+    )
+    assert [t["key"] for t in body(world.call("viewer", "GET", "/api/v1/tags"))["tags"]] == ["team"]
+    assert_error(world.call("viewer", "DELETE", "/api/v1/tags"), 403, "forbidden")
+    deleted = world.call("editor", "DELETE", "/api/v1/tags")
+    assert status(deleted) == 200 and body(deleted) == {"deleted": ["team"]}
+    assert body(world.call("viewer", "GET", "/api/v1/tags"))["tags"] == []

@@ -142,6 +142,14 @@ def replace_tags(
     return {"tags": tags.to_data(), "yaml": tags.to_yaml()}
 
 
+@router.delete("/tags")
+def delete_all_tags(
+    outlay: OutlayDep, principal: ApiPrincipal, workspace: Workspace = None
+) -> dict[str, list[str]]:
+    """Delete every tag of the workspace, on purpose: an empty PUT is refused instead."""
+    return {"deleted": list(outlay.delete_all_tags(workspace, principal))}
+
+
 @router.delete("/tags/{key:path}", status_code=204)  # tag keys may contain "/"
 def delete_tag(
     outlay: OutlayDep, principal: ApiPrincipal, key: str, workspace: Workspace = None
