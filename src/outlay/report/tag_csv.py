@@ -18,6 +18,7 @@ from datetime import date
 from decimal import Decimal
 
 from outlay.errors import InputError
+from outlay.report.tag_text import resource_in
 from outlay.report.tags import TagValue, VirtualTag, document_size_problem, key_problem
 from outlay.report.vql import parse_vql
 
@@ -49,8 +50,7 @@ class CsvTag:
                 for email in emails
                 for spelled in (email, *sorted(spellings.get(email, ())))
             )
-            quoted = ", ".join("'" + e.replace("'", "''") + "'" for e in listed)
-            text_filter = f"costs.resource IN ({quoted})"
+            text_filter = resource_in(listed)
             values.append(TagValue(text_filter, parse_vql(text_filter), name=name))
         return VirtualTag(self.key, tuple(values))
 
