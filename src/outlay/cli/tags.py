@@ -15,6 +15,7 @@ from outlay.errors import InputError
 from outlay.report.intervals import INTERVALS
 from outlay.report.spec import ReportSpec
 from outlay.report.tag_csv import CASE_NOTE
+from outlay.report.tag_text import filter_summary, tag_summary
 from outlay.report.tags import parse_tags_yaml
 
 if TYPE_CHECKING:
@@ -49,7 +50,8 @@ def export_tags(ctx: typer.Context) -> None:
 
 @app.command("list")
 def list_tags(ctx: typer.Context) -> None:
-    """Tag keys with their values in the order they are tried."""
+    """Tag keys with their values in the order they are tried; long filters are summarised
+    (``outlay tags export`` prints them in full)."""
     tags = outlay_of(ctx).tags(workspace_of(ctx))
     if not tags.tags:
         console().print("No virtual tags yet. Import some: outlay tags import tags.yaml")
@@ -63,7 +65,8 @@ def list_tags(ctx: typer.Context) -> None:
                 if value.start is None and value.end is None
                 else (f"{value.start or '…'} to {value.end or '…'}")
             )
-            grid.add_row(tag.key, str(position), names, value.filter_text, dates)
+            key = f"{tag.key}\n({tag_summary(tag)})" if position == 1 else ""
+            grid.add_row(key, str(position), names, filter_summary(value), dates)
         grid.add_section()
     console().print(grid)
 
