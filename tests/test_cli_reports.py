@@ -118,8 +118,8 @@ def test_csv_import_reads_a_header_matches_any_case_and_lists_what_matches_nothi
     assert f"{len(emails) - 2} email(s) carried cost since" in out
     for email in emails[2:]:
         assert f"  {email}  $" in out
-    listed = run(cli, "tags", "list")
-    assert "2 values · 3" in listed and "ghost@nowhere.example" in listed
+    listed = cli.invoke(app, ["tags", "list"], env={"COLUMNS": "300"}).output
+    assert "(2 values · 3 emails)" in listed and "ghost@nowhere.example" in listed
     grouped = as_json(cli, "--interval", "last_30_days", "--group-by", "tag:crew,resource",
                       "--date-bin", "cumulative")["rows"]  # fmt: skip
     assert {r["resource"]: r["tag:crew"] for r in grouped} == {
