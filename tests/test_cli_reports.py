@@ -97,6 +97,38 @@ def test_a_tag_edit_shows_in_the_very_next_report(cli: CliRunner, tmp_path: Path
     assert "Core" in after and "Core" not in before
 
 
+def test_csv_import_reads_a_header_matches_any_case_and_lists_what_matches_nothing(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    rows = as_json(cli, "--interval", "last_30_days", "--group-by", "resource",
+                   "--date-bin", "cumulative")["rows"]  # fmt: skip
+    emails = [r["resource"] for r in rows]
+    people = tmp_path / "people.csv"
+    people.write_text(
+        f"Email,Team\n{emails[0].upper()},ML\n{emails[1]},Infra\nghost@nowhere.example,ML\n"
+    )
+    refused = run(cli, "tags", "import-csv", "crew", str(people), code=1)
+    assert "pass --yes to save without asking" in refused
+    assert "crew" not in run(cli, "tags", "export")  # nothing saved
+    out = run(cli, "tags", "import-csv", "crew", str(people), "--yes")
+    assert "3 email(s) in 2 value(s); header row skipped; emails are compared " in out
+    assert "case-insensitively" in out
+    assert "2 of 3 email(s) appear in the cost data" in out
+    assert "1 email(s) of the CSV match no cost row:\n  ghost@nowhere.example\n" in out
+    assert f"{len(emails) - 2} email(s) carried cost since" in out
+    for email in emails[2:]:
+        assert f"  {email}  $" in out
+    listed = cli.invoke(app, ["tags", "list"], env={"COLUMNS": "300"}).output
+    assert "(2 values · 3 emails)" in listed and "ghost@nowhere.example" in listed
+    grouped = as_json(cli, "--interval", "last_30_days", "--group-by", "tag:crew,resource",
+                      "--date-bin", "cumulative")["rows"]  # fmt: skip
+    assert {r["resource"]: r["tag:crew"] for r in grouped} == {
+        emails[0]: "ML",
+        emails[1]: "Infra",
+        **dict.fromkeys(emails[2:]),
+    }
+
+
 def test_preview_saves_nothing(cli: CliRunner, tmp_path: Path) -> None:
     (tmp_path / "tags.yaml").write_text(TAGS.replace("key: team", "key: trial"))
     out = run(cli, "tags", "preview", str(tmp_path / "tags.yaml"), "--interval", "last_30_days")
@@ -110,7 +142,7 @@ def test_csv_import_and_delete(cli: CliRunner, tmp_path: Path) -> None:
     assert isinstance(accounts, list)
     emails = [r["resource"] for r in accounts][:2]
     (tmp_path / "people.csv").write_text(f"email,value\n{emails[0]},ML\n{emails[1]},Infra\n")
-    run(cli, "tags", "import-csv", "owner", str(tmp_path / "people.csv"))
+    run(cli, "tags", "import-csv", "owner", str(tmp_path / "people.csv"), "--yes")
     rows = as_json(cli, "--interval", "last_30_days", "--group-by", "tag:owner",
                    "--date-bin", "cumulative")["rows"]  # fmt: skip
     assert {r["tag:owner"] for r in rows} == {"ML", "Infra", None}

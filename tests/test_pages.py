@@ -420,8 +420,12 @@ def posts(world: World) -> list[tuple[str, dict[str, Any]]]:
         ("/reports/rename", {"workspace": "A", "name": "Saved", "new_name": "Renamed"}),
         ("/reports/delete", {"workspace": "A", "name": "Saved"}),
         ("/tags/edit", {**tag, "op": "save"}),
-        ("/tags/delete", {"workspace": "A", "key": "team"}),
+        ("/tags/delete", {"workspace": "A", "key": "team", "confirm": "yes"}),
         ("/tags/import", {"workspace": "A", "yaml": TAGS_B}),
+        (
+            "/tags/import-csv",
+            {"workspace": "A", "key": "dept", "csv": "x@y.io,R&D\n", "op": "save"},
+        ),
         ("/admin/workspaces", {"name": "C"}),
         (
             "/admin/users",
@@ -450,7 +454,7 @@ def test_every_post_without_its_csrf_token_is_refused_and_changes_nothing(
 FORBIDDEN = {
     "viewer": {"/integrations/connect", "/integrations/sync", "/integrations/attach",
                "/integrations/remove", "/reports/save", "/reports/rename", "/reports/delete",
-               "/tags/edit", "/tags/delete", "/tags/import", "/admin/workspaces",
+               "/tags/edit", "/tags/delete", "/tags/import", "/tags/import-csv", "/admin/workspaces",
                "/admin/users"},
     "editor": {"/integrations/connect", "/integrations/sync", "/integrations/attach",
                "/integrations/remove", "/admin/workspaces", "/admin/users"},
@@ -637,7 +641,7 @@ def test_tags_import_replaces_and_export_downloads(world: World) -> None:
     exported = world.get("editor", "/tags/export.yaml?workspace=A")
     assert "attachment" in exported.headers["content-disposition"]
     assert exported.text == world.outlay.tags("A").to_yaml()
-    world.post("editor", "/tags/delete", {"workspace": "A", "key": "group"})
+    world.post("editor", "/tags/delete", {"workspace": "A", "key": "group", "confirm": "yes"})
     assert world.outlay.tags("A").keys == ()
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from outlay.errors import InputError
 from outlay.report.compile import Shape, compile_report_query
+from outlay.report.tag_csv import tag_from_csv
 from outlay.report.tags import (
     MAX_DOCUMENT_BYTES,
     MAX_RULES,
@@ -16,7 +17,6 @@ from outlay.report.tags import (
     TagValue,
     VirtualTag,
     parse_tags_yaml,
-    tag_from_csv,
 )
 from outlay.report.vql import parse_vql
 

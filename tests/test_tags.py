@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from outlay.errors import InputError
-from outlay.report.tags import TagSet, parse_tag_value, parse_tags_yaml, tag_from_csv
+from outlay.report.tag_csv import match_report, parse_tag_csv, spellings_of, tag_from_csv
+from outlay.report.tags import TagSet, parse_tag_value, parse_tags_yaml
 
 EXAMPLE = (
     (Path(__file__).parent / "fixtures" / "tags_example.yaml").read_text()
@@ -121,6 +123,42 @@ def test_csv_rows_become_one_value_per_name_in_first_seen_order() -> None:
 def test_bad_csv_rows_name_the_line(text: str, message: str) -> None:
     with pytest.raises(InputError, match=message):
         tag_from_csv("team", text, "people.csv")
+
+
+@pytest.mark.parametrize(
+    "header", ["email,value", "Email,Team", "E-mail,Department", "User Email,x"]
+)
+def test_a_header_row_naming_the_columns_is_skipped(header: str) -> None:
+    parsed = parse_tag_csv("team", f"{header}\nana@x.io,ML\n")
+    assert parsed.header and parsed.members == {"ML": ["ana@x.io"]}
+
+
+def test_csv_emails_are_compared_case_insensitively() -> None:
+    parsed = parse_tag_csv("team", "Ana@X.io,ML\nana@x.io,ML\nBO@x.io,Infra\n")
+    assert parsed.members == {"ML": ["ana@x.io"], "Infra": ["bo@x.io"]}
+    with pytest.raises(InputError, match=r"line 2: ana@x\.io is 'Infra' here but 'ML' on line 1 "):
+        parse_tag_csv("team", "ana@x.io,ML\nANA@x.io,Infra\n")
+
+
+def test_the_rule_lists_every_spelling_the_cost_data_has() -> None:
+    parsed = parse_tag_csv("team", "email,team\nana@x.io,ML\n")
+    tag = parsed.tag(spellings_of(["Ana@X.io", "ana@x.io", "bo@x.io"]))
+    assert tag.values[0].filter_text == "costs.resource IN ('ana@x.io', 'Ana@X.io')"
+
+
+def test_the_match_report_names_what_matches_nothing_on_either_side() -> None:
+    parsed = parse_tag_csv("team", "email,team\nANA@x.io,ML\nghost@x.io,ML\ncy@x.io,Infra\n")
+    costs = {
+        "Ana@X.io": Decimal("5"), "cy@x.io": Decimal("0"), "bo@x.io": Decimal("7"),
+        "dee@x.io": Decimal("2"), "old@x.io": Decimal("0"), "ci-runner": Decimal("9"),
+    }  # fmt: skip
+    report = match_report(parsed, costs, date(2026, 9, 1))
+    assert report.matched == 2
+    assert report.unmatched == ("ghost@x.io",)
+    # Costliest first; no cost in the period, or no email, is not listed.
+    assert report.uncovered == (("bo@x.io", Decimal("7")), ("dee@x.io", Decimal("2")))
+    assert report.uncovered_cost == Decimal("9")
+    assert report.recased == (("ana@x.io", "Ana@X.io"),)
 
 
 def test_deleting_a_tag_another_tag_uses_is_refused() -> None:

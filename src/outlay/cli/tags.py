@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,7 +14,12 @@ from outlay.cli.state import outlay_of, workspace_of
 from outlay.errors import InputError
 from outlay.report.intervals import INTERVALS
 from outlay.report.spec import ReportSpec
+from outlay.report.tag_csv import CASE_NOTE
+from outlay.report.tag_text import filter_summary, tag_summary
 from outlay.report.tags import parse_tags_yaml
+
+if TYPE_CHECKING:
+    from outlay.service.reports import TagCsvPreview
 
 app = typer.Typer(help="Virtual tags: values given to costs by VQL rules.", no_args_is_help=True)
 
@@ -44,7 +50,8 @@ def export_tags(ctx: typer.Context) -> None:
 
 @app.command("list")
 def list_tags(ctx: typer.Context) -> None:
-    """Tag keys with their values in the order they are tried."""
+    """Tag keys with their values in the order they are tried; long filters are summarised
+    (``outlay tags export`` prints them in full)."""
     tags = outlay_of(ctx).tags(workspace_of(ctx))
     if not tags.tags:
         console().print("No virtual tags yet. Import some: outlay tags import tags.yaml")
@@ -58,7 +65,8 @@ def list_tags(ctx: typer.Context) -> None:
                 if value.start is None and value.end is None
                 else (f"{value.start or '…'} to {value.end or '…'}")
             )
-            grid.add_row(tag.key, str(position), names, value.filter_text, dates)
+            key = f"{tag.key}\n({tag_summary(tag)})" if position == 1 else ""
+            grid.add_row(key, str(position), names, filter_summary(value), dates)
         grid.add_section()
     console().print(grid)
 
@@ -67,11 +75,58 @@ def list_tags(ctx: typer.Context) -> None:
 def import_csv(
     ctx: typer.Context,
     key: Annotated[str, typer.Argument(help="The tag key, e.g. team.")],
-    file: Annotated[Path, typer.Argument(help="CSV of email,value rows.")],
+    file: Annotated[Path, typer.Argument(help="CSV of email,value rows; a header row is fine.")],
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Save without asking (scripts, CI).")
+    ] = False,
 ) -> None:
-    """Make tag KEY map user emails to values from a CSV (an HR or IdP export)."""
-    tag = outlay_of(ctx).import_tag_csv(key, _read(file), str(file), workspace_of(ctx))
-    console().print(f"Tag {tag.key!r} now has {len(tag.values)} value(s) from {file}.")
+    """Make tag KEY map user emails to values from a CSV (an HR or IdP export).
+
+    Emails are compared case-insensitively. Before saving, it lists the CSV's emails no cost
+    row carries and the emails carrying cost in the last 90 days that no row names, and asks.
+    """
+    outlay, workspace, text = outlay_of(ctx), workspace_of(ctx), _read(file)
+    preview = outlay.preview_tag_csv(key, text, str(file), workspace)
+    out = console()
+    for line in csv_report_lines(preview, str(file)):
+        out.print(line, markup=False, soft_wrap=True)
+    if not yes:
+        if not sys.stdin.isatty():
+            raise InputError(
+                "tags import-csv saves only after you confirm: run it in a terminal, "
+                "or pass --yes to save without asking"
+            )
+        if not typer.confirm(f"Save tag {key!r}?", default=False):
+            out.print("Nothing saved.")
+            raise typer.Exit(1)
+    tag = outlay.import_tag_csv(key, text, str(file), workspace).tag
+    out.print(f"Tag {tag.key!r} now has {len(tag.values)} value(s) from {file}.", markup=False)
+
+
+def csv_report_lines(preview: TagCsvPreview, source: str) -> list[str]:
+    """What the import would do, every email that matches nothing listed."""
+    tag, report = preview.tag, preview.report
+    header = "; header row skipped" if preview.header else ""
+    lines = [
+        f"{source}: {preview.emails} email(s) in {len(tag.values)} value(s){header}; {CASE_NOTE}.",
+        f"{report.matched} of {preview.emails} email(s) appear in the cost data.",
+    ]
+    if report.unmatched:
+        lines.append(f"{len(report.unmatched)} email(s) of the CSV match no cost row:")
+        lines += [f"  {email}" for email in report.unmatched]
+    if report.uncovered:
+        lines.append(
+            f"{len(report.uncovered)} email(s) carried cost since {report.since} but are in no "
+            f"row; their ${report.uncovered_cost:,.2f} would be Untagged:"
+        )
+        lines += [f"  {email}  ${cost:,.2f}" for email, cost in report.uncovered]
+    else:
+        lines.append(f"Every email that carried cost since {report.since} is in the CSV.")
+    for email, spelled in report.recased:
+        lines.append(f"{email} is spelled {spelled} in the cost data; the rule lists both.")
+    verb = "replaces the tag" if preview.replaces else "creates a new tag"
+    lines.append(f"Saving {verb} {tag.key!r}.")
+    return lines
 
 
 @app.command("preview")

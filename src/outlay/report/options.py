@@ -86,7 +86,7 @@ OPTIONS: tuple[ReportOption, ...] = (
                  default="cost", in_url=True),
     ReportOption("top", "top", "--top", "Keep N groups, fold the rest in Other.", _whole, "N"),
     ReportOption("compare", "compare", "--compare",
-                 "Add the change against the previous period of the same length, or a range.",
+                 "Add the change against the period before (whole months by months), or a range.",
                  metavar="previous|START..END"),
     ReportOption("forecast", "forecast", "--forecast",
                  "Forecast this month's total, with a band.", _flag, default="false", switch=True),

@@ -7,12 +7,12 @@ A spec is saved as a report and sent over the API, so it round-trips through ``t
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from outlay.errors import InputError
 from outlay.report.dimensions import check_dimension
-from outlay.report.intervals import INTERVALS, resolve_interval
+from outlay.report.intervals import INTERVALS, previous_range, resolve_interval
 from outlay.report.vql import Expr, parse_vql
 
 DATE_BINS = ("hour", "day", "week", "month", "quarter", "cumulative")
@@ -37,7 +37,8 @@ class ReportSpec:
     group_by: tuple[str, ...] = ()
     filter: str | None = None
     measure: str = "cost"
-    #: None, "previous" (the same number of days right before), or "YYYY-MM-DD..YYYY-MM-DD".
+    #: None, "previous" (the period before, by ``intervals.previous_range``), or
+    #: "YYYY-MM-DD..YYYY-MM-DD".
     compare: str | None = None
     #: Keep the N largest groups and fold the rest into one "Other" group.
     top: int | None = None
@@ -96,8 +97,7 @@ class ReportSpec:
         if self.compare is None:
             return None
         if self.compare == "previous":
-            length = (end - start).days + 1
-            return start - timedelta(days=length), start - timedelta(days=1)
+            return previous_range(self.interval, start, end)
         return _custom_period(self.compare)
 
     def to_data(self) -> dict[str, Any]:

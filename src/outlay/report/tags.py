@@ -24,9 +24,7 @@ saved unless the whole file is valid.
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -377,60 +375,3 @@ def _text(node: yaml.Node | None, name: str, parent: yaml.Node) -> str:
     if not isinstance(node, yaml.ScalarNode) or not str(node.value).strip():
         raise _Problem(node or parent, f"'{name}' must be a non-empty text")
     return str(node.value).strip()
-
-
-def _csv_rows(text: str, source: str) -> Iterator[tuple[int, list[str]]]:
-    """(line, row) pairs; a malformed row (e.g. a field over csv's size limit) names its line."""
-    reader = csv.reader(io.StringIO(text))
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            raise InputError(f"{source}, line {reader.line_num}: not valid CSV ({exc})") from None
-        yield reader.line_num, row
-
-
-def tag_from_csv(key: str, text: str, source: str = "CSV file") -> VirtualTag:
-    """A tag whose values map user emails to names, from ``email,value`` rows (HR/IdP export).
-
-    A header row (``email,value``) is skipped; values keep the order they first appear in.
-    """
-    if problem := key_problem(key):
-        raise InputError(f"{problem}; pick another key")
-    if problem := document_size_problem(text, source):
-        raise InputError(problem)
-    text = text.removeprefix("\ufeff")  # the byte-order mark spreadsheets write in UTF-8
-    members: dict[str, list[str]] = {}
-    owner: dict[str, tuple[str, int]] = {}
-    for line_no, row in _csv_rows(text, source):
-        if not row or all(not cell.strip() for cell in row):
-            continue
-        if len(row) != 2:
-            raise InputError(
-                f"{source}, line {line_no}: expected 2 columns email,value, got {len(row)}"
-            )
-        email, value = row[0].strip(), row[1].strip()
-        if line_no == 1 and (email.lower(), value.lower()) == ("email", "value"):
-            continue
-        if "@" not in email or not value:
-            raise InputError(
-                f"{source}, line {line_no}: {email!r},{value!r} is not an email and a value"
-            )
-        if email in owner and owner[email][0] != value:
-            raise InputError(
-                f"{source}, line {line_no}: {email} is {value!r} here but "
-                f"{owner[email][0]!r} on line {owner[email][1]}; keep one"
-            )
-        if email not in owner:
-            owner[email] = (value, line_no)
-            members.setdefault(value, []).append(email)
-    if not members:
-        raise InputError(f"{source}: no email,value rows found")
-    values = []
-    for name, emails in members.items():
-        quoted = ", ".join("'" + e.replace("'", "''") + "'" for e in emails)
-        text_filter = f"costs.resource IN ({quoted})"
-        values.append(TagValue(text_filter, parse_vql(text_filter), name=name))
-    return VirtualTag(key, tuple(values))

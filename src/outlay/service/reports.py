@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from functools import lru_cache
 
 from outlay.access import LOCAL_OWNER, Action, Principal
@@ -9,12 +11,28 @@ from outlay.errors import InputError
 from outlay.report.check import report_name
 from outlay.report.run import ReportResult, run_report
 from outlay.report.spec import ReportSpec
-from outlay.report.tags import TagSet, VirtualTag, parse_tags_yaml, tag_from_csv
+from outlay.report.tag_csv import MatchReport, match_report, parse_tag_csv, spellings_of
+from outlay.report.tags import TagSet, VirtualTag, parse_tags_yaml
 from outlay.service.core import Core, path_safe, requires
 from outlay.store.access import Workspace
 from outlay.store.meta import SavedReport
 
 TAGS_DOCUMENT = "virtual_tags"
+#: A tag CSV is checked against the emails that carried cost over these last days.
+CSV_MATCH_DAYS = 90
+
+
+@dataclass(frozen=True)
+class TagCsvPreview:
+    """A tag CSV read and compared with the workspace's cost data; nothing saved yet."""
+
+    tag: VirtualTag
+    report: MatchReport
+    #: The CSV's first row was a header (and was skipped); emails listed in it.
+    header: bool
+    emails: int
+    #: Whether saving it replaces a tag of the same key.
+    replaces: bool
 
 
 class Reports(Core):
@@ -25,8 +43,7 @@ class Reports(Core):
     ) -> ReportResult:  # fmt: skip
         """Run a report over one workspace's accounts, with its tags (or unsaved ``tags``)."""
         space = self.workspace(workspace, principal)
-        names = {a.id: a.name for a in self.meta.accounts()}
-        accounts = tuple(sorted(names[i] for i in self.access.account_ids(frozenset({space.id}))))
+        accounts = self._account_names(space)
         return run_report(
             self.facts,
             spec,
@@ -123,13 +140,38 @@ class Reports(Core):
         return keys
 
     @requires(Action.EDIT)
+    def preview_tag_csv(
+        self, key: str, text: str, source: str, workspace: str | None = None,
+        principal: Principal = LOCAL_OWNER,
+    ) -> TagCsvPreview:  # fmt: skip
+        """The tag a CSV of ``email,value`` rows makes and what it would match, unsaved:
+        emails are compared with the cost data case-insensitively, and each rule lists every
+        spelling the data has of its emails."""
+        space = self.workspace(workspace, principal)
+        csv_tag = parse_tag_csv(key, text, source)
+        since = self.today() - timedelta(days=CSV_MATCH_DAYS - 1)
+        costs = self.facts.resource_costs(
+            self._account_names(space), datetime.combine(since, time())
+        )
+        tag = csv_tag.tag(spellings_of(costs))
+        report = match_report(csv_tag, costs, since)
+        replaces = key in self._tags_in(space)
+        return TagCsvPreview(tag, report, csv_tag.header, csv_tag.emails, replaces)
+
+    @requires(Action.EDIT)
     def import_tag_csv(
         self, key: str, text: str, source: str, workspace: str | None = None,
         principal: Principal = LOCAL_OWNER,
-    ) -> VirtualTag:  # fmt: skip
-        tag = tag_from_csv(key, text, source)
-        self.replace_tags(self.tags(workspace, principal).replacing(tag), workspace, principal)
-        return tag
+    ) -> TagCsvPreview:  # fmt: skip
+        """Save the tag ``preview_tag_csv`` shows (read again: the data may have grown)."""
+        preview = self.preview_tag_csv(key, text, source, workspace, principal)
+        tags = self.tags(workspace, principal).replacing(preview.tag)
+        self.replace_tags(tags, workspace, principal)
+        return preview
+
+    def _account_names(self, space: Workspace) -> tuple[str, ...]:
+        names = {a.id: a.name for a in self.meta.accounts()}
+        return tuple(sorted(names[i] for i in self.access.account_ids(frozenset({space.id}))))
 
     @requires(Action.EDIT)
     def delete_tag(

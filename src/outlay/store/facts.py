@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -225,3 +226,16 @@ class DuckDBFacts:
         where, params = ("WHERE account = ?", [account]) if account else ("", [])
         result = self.query(f"SELECT count(*) FROM {TABLE} {where}", params)
         return int(result.rows[0][0])
+
+    def resource_costs(self, accounts: Sequence[str], since: datetime) -> dict[str, Decimal]:
+        """Every resource (user email) the accounts' rows carry, ever, with its cost since
+        ``since``: what a tag CSV is checked against before it is saved."""
+        if not accounts:
+            return {}
+        marks = ", ".join("?" for _ in accounts)
+        result = self.query(
+            f"SELECT resource, SUM(CASE WHEN ts >= ? THEN cost ELSE 0 END) FROM {TABLE} "
+            f"WHERE resource IS NOT NULL AND account IN ({marks}) GROUP BY resource",
+            [since, *accounts],
+        )
+        return {str(resource): Decimal(cost or 0) for resource, cost in result.rows}

@@ -121,7 +121,27 @@ def run_view(outlay: Outlay, principal: Principal, view: ReportView, tags: TagSe
         page.errors.append(str(exc))
         return page
     page.notes.extend(page.result.notices)
+    _first_day_fallback(outlay, principal, view, tags, page)
     return page
+
+
+def _first_day_fallback(
+    outlay: Outlay, principal: Principal, view: ReportView, tags: TagSet, page: ReportPage
+) -> None:
+    """On the 1st, "this month" is one day whose costs Cursor has not sent yet: until some
+    arrive, the page shows last month, and says so."""
+    today = outlay.today()
+    spec, result = page.spec, page.result
+    if spec is None or result is None or spec.interval != "this_month" or today.day != 1:
+        return
+    if result.rows:
+        return
+    page.spec = replace(spec, interval="last_month", forecast=False)
+    page.result = outlay.report(page.spec, tags, principal=principal, workspace=view.workspace)
+    page.notes.append(
+        f"No cost of today ({today}, the first of the month) has arrived yet, so this shows "
+        "last month; this month's costs appear once Cursor reports them."
+    )
 
 
 def _forecastable(outlay: Outlay, spec: ReportSpec, page: ReportPage) -> ReportSpec:

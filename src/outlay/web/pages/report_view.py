@@ -68,6 +68,9 @@ class ReportView:
         options = {o.field: query.get(o.param, "") for o in OPTIONS}
         if options["interval"].strip() == "custom":
             options["interval"] = ""
+        if options["compare"].strip() == "custom":  # the page's own range fields
+            first, last = (query.get(k, "").strip() for k in ("compare_start", "compare_end"))
+            options["compare"] = f"{first}..{last}" if first or last else ""
         if "groupings" not in query:
             options["group_by"] = ",".join(DEFAULT_GROUPS)
         else:  # one level per dimension, in the order first given
@@ -113,6 +116,12 @@ class ReportView:
 
     def spec(self) -> ReportSpec:
         return spec_from_text(self.text)
+
+    @property
+    def compare_range(self) -> tuple[str, str]:
+        """The custom comparison's first and last day as typed, or blanks."""
+        first, dots, last = self.text.get("compare", "").partition("..")
+        return (first, last) if dots else ("", "")
 
 
 def value_label(dimension: str, value: Any) -> str:

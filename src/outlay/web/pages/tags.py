@@ -18,6 +18,7 @@ from outlay.access import Action, Principal
 from outlay.errors import InputError, OutlayError, TagNotFound
 from outlay.report.dimensions import TAG_PREFIX
 from outlay.report.spec import ReportSpec
+from outlay.report.tag_text import email_list, filter_of_input, filter_summary, tag_summary
 from outlay.report.tags import TagSet, key_problem, parse_tag_value, parse_tags_yaml
 from outlay.service import Outlay
 from outlay.web.deps import (
@@ -106,7 +107,7 @@ def _value_data(number: int, value: DraftValue) -> dict[str, Any]:
         item["name"] = lines[0].strip()
     else:
         item["split"] = [_split_line(where, line) for line in lines]
-    item["filter"] = value.filter.strip()
+    item["filter"] = filter_of_input(value.filter)
     start, end = _tag_day(value.start, where, "start"), _tag_day(value.end, where, "end")
     if start or end:
         item["dates"] = {"start": start, "end": end}
@@ -149,7 +150,9 @@ def draft_of(tags: TagSet, key: str, workspace: str) -> TagDraft:
             label = parts[0][0] if len(parts) == 1 else "\n".join(f"{n}: {p}" for n, p in parts)
         start = value.start.isoformat() if value.start else ""
         end = value.end.isoformat() if value.end else ""
-        values.append(DraftValue(label, value.filter_text, start, end))
+        emails = email_list(value)  # a list of emails is edited as one email per line
+        shown = "\n".join(emails) if emails and len(emails) > 1 else value.filter_text
+        values.append(DraftValue(label, shown, start, end))
     return TagDraft(workspace, key, key, values)
 
 
@@ -207,6 +210,8 @@ def tags_context(
         "workspaces": visible_workspaces(outlay, principal),
         "draft": draft,
         "can_edit": principal.can(Action.EDIT),
+        "filter_summary": filter_summary,
+        "tag_summary": tag_summary,
         "group_url": lambda key: ReportView.of(
             workspace, interval="last_30_days", group_by=TAG_PREFIX + key
         ).url(),
@@ -294,14 +299,24 @@ def tags_delete(
     outlay: OutlayDep,
     workspace: Annotated[str, Form()] = "",
     key: Annotated[str, Form()] = "",
+    confirm: Annotated[str, Form()] = "",
 ) -> Response:
-    space = workspace_name(outlay, session.principal, workspace)
-    outlay.delete_tag(key, space, session.principal)
+    """Without ``confirm=yes``, the question; a tag another tag uses is refused at once."""
+    principal = session.principal
+    principal.require(Action.EDIT)
+    space = workspace_name(outlay, principal, workspace)
+    if confirm != "yes":
+        tags = outlay.tags(space, principal)
+        tags.without(key)  # unknown, or used by another tag: say so before asking
+        context = tags_context(outlay, principal, space, None)
+        return render(request, "tags.html", session, confirm_delete=tags.get(key), **context)
+    outlay.delete_tag(key, space, principal)
     return redirect("/tags", workspace=space, notice="tag_deleted", name=key)
 
 
-async def uploaded_yaml(request: Request) -> tuple[str, str]:
-    """(text, source) of a tags file: the uploaded file if one was chosen, else the textarea."""
+async def uploaded(request: Request, field: str, pasted: str) -> tuple[str, str]:
+    """(text, source) of an upload: the file if one was chosen, else the ``field`` textarea
+    (named ``pasted`` in messages)."""
     form = await request.form()
     upload = form.get("file")
     if isinstance(upload, UploadFile) and upload.filename:
@@ -314,8 +329,12 @@ async def uploaded_yaml(request: Request) -> tuple[str, str]:
             raise InputError(f"{upload.filename}: the file is not UTF-8 text") from None
         request.state.import_text = text  # shown again in the form if the import fails
         return text, upload.filename
-    pasted = form.get("yaml", "")
-    return (pasted if isinstance(pasted, str) else ""), "pasted YAML"
+    typed = form.get(field, "")
+    return (typed if isinstance(typed, str) else ""), pasted
+
+
+async def uploaded_yaml(request: Request) -> tuple[str, str]:
+    return await uploaded(request, "yaml", "pasted YAML")
 
 
 def _import_problem(request: Request, exc: OutlayError) -> Response:

@@ -17,6 +17,16 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 
+  // Typing a comparison date makes the comparison custom; it applies once both are given.
+  const compareDates = [...document.querySelectorAll("[data-compare-date]")];
+  for (const input of compareDates) {
+    input.addEventListener("change", () => {
+      const compare = input.form && input.form.elements.namedItem("compare");
+      if (compare) compare.value = "custom";
+      if (input.form && compareDates.every((date) => date.value)) input.form.requestSubmit();
+    });
+  }
+
   // A table row with a drill link opens it when clicked anywhere.
   for (const row of document.querySelectorAll("tr[data-href]")) {
     row.addEventListener("click", (event) => {

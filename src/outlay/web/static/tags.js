@@ -62,10 +62,10 @@ document.addEventListener("DOMContentLoaded", () => {
     event.preventDefault();
     refresh();
   });
-  // Name boxes grow with their lines: a split is one "Name: percent" line per name.
+  // Boxes grow with their lines (up to 12): a split's "Name: percent" lines, a filter's emails.
   form.addEventListener("input", (event) => {
     if (event.target.matches("textarea[data-grow]")) {
-      event.target.rows = Math.max(1, event.target.value.split("\n").length);
+      event.target.rows = Math.min(12, Math.max(1, event.target.value.split("\n").length));
     }
     schedule();
   });
