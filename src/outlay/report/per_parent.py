@@ -13,9 +13,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from outlay.report.run import GroupTotal, Number
+    from outlay.report.run import GroupTotal
 
 Key = tuple[Any, ...]
+Number = Decimal | int
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,9 @@ def rank_per_parent(
         parent_sums[key[0]] += value
         children[key[0]].append(key)
 
-    def ordered(items: list[Any], value: Callable[[Any], Number], name: Callable[[Any], Any]):
+    def ordered(
+        items: list[Any], value: Callable[[Any], Number], name: Callable[[Any], Any]
+    ) -> list[Any]:
         if by_name:
             return sorted(items, key=lambda i: _name_order(name(i)))
         return sorted(items, key=lambda i: (-value(i), _name_order(name(i))))
@@ -134,7 +137,7 @@ def movers_first(
     each parent's children together, parents ordered by their own largest change."""
 
     def size(group: GroupTotal) -> Number:
-        return abs(group.change or 0)
+        return abs(Decimal(group.change or 0))
 
     flat = sorted(groups, key=lambda g: (g.other, -size(g)))
     if not by_parent or first is None:
@@ -144,6 +147,6 @@ def movers_first(
     for group in groups:
         parent_change[group.key[first]] += group.change or 0
         parent_other[group.key[first]] = parent_other.get(group.key[first], True) and group.other
-    rank = sorted(parent_change, key=lambda p: (parent_other[p], -abs(parent_change[p])))
+    rank = sorted(parent_change, key=lambda p: (parent_other[p], -abs(Decimal(parent_change[p]))))
     position = {p: i for i, p in enumerate(rank)}
     return sorted(flat, key=lambda g: position[g.key[first]])

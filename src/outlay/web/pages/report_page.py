@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from outlay.access import Action, Principal
 from outlay.errors import FilterError, InputError
 from outlay.report.dimensions import BASE_DIMENSIONS, PROVIDER_TAGS, TAG_PREFIX
-from outlay.report.export import to_data
 from outlay.report.intervals import INTERVALS
-from outlay.report.run import OTHER, ReportResult
+from outlay.report.run import GroupTotal, ReportResult
 from outlay.report.spec import CHARTS, DATE_BINS, MEASURES, MONEY_MEASURES, ReportSpec
 from outlay.report.tags import TagSet
 from outlay.report.vql import And, Compare, Expr, InList, parse_vql, to_vql
 from outlay.service import Outlay
+from outlay.web.pages import report_chart
 from outlay.web.pages.common import (
     DRILL_NEXT,
     FILTER_OPS,
@@ -106,6 +107,8 @@ class ReportPage:
     filter_position: int | None = None
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: With a comparison: the previous period's total per bin, for the chart's line.
+    previous_rows: list[dict[str, Any]] | None = None
 
 
 def run_view(outlay: Outlay, principal: Principal, view: ReportView, tags: TagSet) -> ReportPage:
@@ -121,7 +124,25 @@ def run_view(outlay: Outlay, principal: Principal, view: ReportView, tags: TagSe
         page.errors.append(str(exc))
         return page
     page.notes.extend(page.result.notices)
+    page.previous_rows = _previous_rows(outlay, principal, view, page.result)
     return page
+
+
+def _previous_rows(
+    outlay: Outlay, principal: Principal, view: ReportView, result: ReportResult
+) -> list[dict[str, Any]] | None:
+    """The previous period's total per bin, when the chart draws it (a dated comparison of a
+    single-unit measure); the same filter, no grouping."""
+    spec = result.spec
+    if result.previous_start is None or result.previous_end is None:
+        return None
+    if spec.date_bin == "cumulative" or spec.measure == "usage":
+        return None
+    before = ReportSpec(
+        start=result.previous_start, end=result.previous_end, date_bin=spec.date_bin,
+        filter=spec.filter, measure=spec.measure,
+    )  # fmt: skip
+    return outlay.report(before, principal=principal, workspace=view.workspace).rows
 
 
 def _forecastable(outlay: Outlay, spec: ReportSpec, page: ReportPage) -> ReportSpec:
@@ -140,51 +161,102 @@ def _forecastable(outlay: Outlay, spec: ReportSpec, page: ReportPage) -> ReportS
     return replace(spec, forecast=False)
 
 
-def summarize(result: ReportResult, view: ReportView) -> dict[str, Any]:
-    """The group table (one row per group, drill links), totals and the chart's data, from
-    the groups and totals ``run_report`` made."""
+def _table_row(
+    group: GroupTotal, view: ReportView, keys: tuple[str, ...], total: Any
+) -> dict[str, Any]:
+    measure = view.measure
+    share = (
+        Decimal(group.total) * 100 / Decimal(total) if total and measure in MONEY_MEASURES else None
+    )
+    cells = [value_label(k, group.key.get(k)) for k in keys]
+    return {
+        "cells": cells,
+        "label": series_label(keys, group),
+        "value": group.total,
+        "share": share,
+        "previous": group.previous,
+        "change": group.change,
+        "change_pct": group.change_pct,
+        "other": group.other,
+        "drill": (
+            drill_url(view, group.key.get(view.groupings[0]))
+            if view.groupings and not group.other
+            else None
+        ),
+    }
+
+
+def _by_parent(
+    result: ReportResult, view: ReportView, table: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Two-level tables: each first-level group's subtotal, then its rows; largest first
+    (or by name, or as the movers order put them), the folded "Other" last."""
+    first = result.spec.group_by[0]
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for row in table:
+        rows.setdefault(row["cells"][0], []).append(row)
+    parents = []
+    for entry in result.parent_totals:
+        label = value_label(first, entry["key"][first])
+        drill = None if entry["other"] else drill_url(view, entry["key"][first])
+        parents.append({**entry, "label": label, "drill": drill, "rows": rows.get(label, [])})
+    if result.spec.sort == "value":
+        parents.sort(key=lambda p: (p["other"], -p["total"]))
+    elif result.spec.sort == "name":
+        parents.sort(key=lambda p: (p["other"], p["label"]))
+    return parents
+
+
+def date_label(text: str, date_bin: str) -> str:
+    """A bin's date as the table shows it: daily dates with their weekday."""
+    if date_bin == "day" and len(text) == 10:
+        return f"{date.fromisoformat(text):%a} {text}"
+    return text
+
+
+def summarize(
+    result: ReportResult, view: ReportView, previous_rows: list[dict[str, Any]] | None = None,
+    today: date | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """The group table (one row per group, drill links; two levels: per parent, with its
+    subtotal), totals and the chart's data, from the groups and totals ``run_report`` made."""
     keys = result.group_keys
     measure = result.measure
     total = result.total
-    table = []
-    for group in result.group_totals:
-        share = (
-            Decimal(group.total) * 100 / Decimal(total)
-            if total and measure in MONEY_MEASURES
-            else None
-        )
-        table.append(
-            {
-                "cells": [value_label(k, group.key.get(k)) for k in keys],
-                "label": series_label(keys, group),
-                "value": group.total,
-                "share": share,
-                "previous": group.previous,
-                "change": group.change,
-                "change_pct": group.change_pct,
-                "drill": (
-                    drill_url(view, group.key.get(view.groupings[0]))
-                    if view.groupings and not group.other
-                    else None
-                ),
-            }
-        )
-    data = to_data(result)
+    table = [_table_row(g, view, keys, total) for g in result.group_totals]
+    two_level = len(result.spec.group_by) > 1 and bool(result.parent_totals)
+
+    def drill(value: Any) -> str | None:
+        return drill_url(view, value) if view.groupings else None
+
+    top = result.spec.chart_top
+    stack = two_level and view.chart != "pie"
+    drawn = (
+        report_chart.stacked(result, top, drill)
+        if stack
+        else report_chart.series(result, top, drill)
+    )
     chart = {
         "chart": view.chart,
         "measure": measure,
         "money": measure in MONEY_MEASURES,
-        "dated": result.spec.date_bin != "cumulative",
+        "dated": result.spec.date_bin != "cumulative" and not stack,
+        "stacked_by": dimension_label(result.spec.group_by[1]) if stack else None,
         "date_bin": result.spec.date_bin,
-        "group_keys": list(keys),
-        "rows": data["rows"],
-        "labels": {"none": "(none)", "untagged": "(untagged)", "other": OTHER},
-        "order": [t["label"] for t in table],
-        "drill": {t["label"]: t["drill"] for t in table if t["drill"]},
-        "forecast": data.get("forecast"),
+        "labels": {"none": "(none)", "untagged": "(untagged)"},
+        **drawn,
+        "previous": (
+            report_chart.previous_line(result, previous_rows)
+            if previous_rows is not None and not stack
+            else None
+        ),
+        "forecast": (
+            report_chart.forecast_marks(result, today) if today is not None and not stack else None
+        ),
     }
     return {
         "table": table,
+        "parents": _by_parent(result, view, table) if two_level else None,
         "columns": keys,
         "total": total,
         "totals": result.totals,
@@ -192,7 +264,10 @@ def summarize(result: ReportResult, view: ReportView) -> dict[str, Any]:
         "previous_total": result.previous_total,
         "change_pct": result.change_pct,
         "chart": chart,
-        "date_rows": result.rows[:MAX_DATE_ROWS],
+        "date_rows": [
+            {**r, "date": date_label(r.get("date") or "", result.spec.date_bin)}
+            for r in result.rows[:MAX_DATE_ROWS]
+        ],
         "more_rows": max(0, len(result.rows) - MAX_DATE_ROWS),
         "dated": result.spec.date_bin != "cumulative",
     }
@@ -218,7 +293,11 @@ def report_context(
         "values_url": "/reports/values?" + view.period_params(),
         "invalid": page.filter_error is not None,
     }
-    summary = summarize(page.result, view) if page.result is not None else None
+    summary = (
+        summarize(page.result, view, page.previous_rows, outlay.today())
+        if page.result is not None
+        else None
+    )
     return {
         "view": view,
         "page": page,
