@@ -26,9 +26,12 @@ def _number(value: Any) -> float:
 
 
 def _kept(groups: Sequence[GroupTotal], label: Callable[[GroupTotal], str], top: int) -> list[str]:
-    """The labels of the ``top`` largest groups that are not "Other" already."""
-    ranked = sorted((g for g in groups if not g.other), key=lambda g: -g.total)
-    return list(dict.fromkeys(label(g) for g in ranked))[:top]
+    """The ``top`` labels with the largest sums over their groups, "Other" aside."""
+    sums: dict[str, Decimal] = defaultdict(Decimal)
+    for group in groups:
+        if not group.other:
+            sums[label(group)] += Decimal(group.total)
+    return sorted(sums, key=lambda name: -sums[name])[:top]
 
 
 def _other_label(keys: Sequence[str], group: GroupTotal) -> str:
