@@ -44,7 +44,7 @@
     if (bin === "month") return { type: "date", tick0: first, dtick: `M${step(count, 12)}`, tickformat: "%b %Y" };
     if (bin === "quarter") return { type: "date", tick0: first, dtick: `M${3 * step(count, 12)}`, tickformat: "%b %Y" };
     if (bin === "week") return { type: "date", tick0: first, dtick: 7 * DAY_MS * step(count, 12), tickformat: "%b %d" };
-    if (bin === "day") return { type: "date", tick0: first, dtick: DAY_MS * step(count, 14), tickformat: "%a %b %d" };
+    if (bin === "day") return { type: "date", tick0: first, dtick: DAY_MS * step(count, 10), tickformat: "%a %b %d" };
     return { type: "date" };
   }
 
@@ -146,7 +146,8 @@
       });
       traces.push(...extraTraces(data, format));
       layout.barmode = "stack";
-      const bins = [...new Set(series.flatMap((s) => s.x))].sort();
+      const drawnX = [...series, ...(data.forecast && data.forecast.days ? [data.forecast.days] : [])];
+      const bins = [...new Set(drawnX.flatMap((s) => s.x))].sort();
       Object.assign(layout.xaxis, timeAxis(data.date_bin, bins[0], bins.length));
     }
     Plotly.newPlot(element, traces, layout, {
