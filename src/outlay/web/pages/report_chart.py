@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from outlay.report.run import OTHER, GroupTotal, ReportResult
@@ -34,6 +35,16 @@ def _kept(groups: Sequence[GroupTotal], label: Callable[[GroupTotal], str], top:
     return sorted(sums, key=lambda name: -sums[name])[:top]
 
 
+def _key_getter(keys: Sequence[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """A row's group key as a tuple, as ``GroupTotal.key`` gives it."""
+    if not keys:
+        return lambda row: ()
+    pick = itemgetter(*keys)
+    if len(keys) == 1:
+        return lambda row: (pick(row),)
+    return pick
+
+
 def _other_label(keys: Sequence[str], group: GroupTotal) -> str:
     unit = [str(group.key.get("unit"))] if "unit" in keys else []
     return " - ".join([OTHER, *unit])
@@ -51,9 +62,12 @@ def series(result: ReportResult, top: int, drill: Drill) -> dict[str, Any]:
         fold_of[key] = label if label in chosen else _other_label(keys, group)
     measure = result.measure
     values: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    # Per row, the least work: one key lookup, one add (27,000 rows at 300 users x 90 days).
+    key_of = _key_getter(keys)
     for row in result.rows:
-        name = fold_of[tuple(row.get(k) for k in keys)]
-        values[name][row.get("date") or ""] += _number(row[measure])
+        bins = values[fold_of[key_of(row)]]
+        moment = row.get("date") or ""
+        bins[moment] += float(row[measure])
     others = sorted(n for n in values if n not in chosen)
     out = []
     for name in [*kept, *others]:

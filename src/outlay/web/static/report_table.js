@@ -120,6 +120,7 @@
       });
     }
     render();
+    if (window.performance && performance.mark) performance.mark("outlay-table-ready");
   }
 
   document.addEventListener("DOMContentLoaded", () => start(document.getElementById("report-table")));
