@@ -172,3 +172,19 @@ def test_saving_over_another_reports_name_asks_to_replace_or_save_as_new(world: 
     saved = world.post("editor", "/reports/save", {"name": "Saved", "query": mine})
     assert "Saved report Saved" in saved.text
     assert world.outlay.saved_spec("Saved", workspace="A").date_bin == "week"
+
+
+def test_removing_the_second_level_or_the_comparison_drops_what_needed_it(shared: World) -> None:
+    url = (
+        "/reports?workspace=A&interval=last_30_days&groupings=service,token_type"
+        "&top_per_parent=2&compare=previous&sort=movers"
+    )
+    page = shared.get("owner", url)
+    remove = re.search(r'href="([^"]+)"[^>]*aria-label="Remove Token type"', page.text)
+    assert remove is not None
+    one_level = shared.get("owner", html.unescape(remove.group(1)))
+    assert one_level.status_code == 200
+    assert "top_per_parent" not in query_of(str(one_level.url))
+    uncompared = shared.get("owner", url.replace("&compare=previous", ""))
+    assert uncompared.status_code == 200
+    assert "sort" not in query_of(str(uncompared.url))
