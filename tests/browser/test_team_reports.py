@@ -117,7 +117,9 @@ def test_top_n_per_parent_with_subtotals_and_a_chart_stacked_by_model(
         expect(block.locator("tr.subtotal")).to_have_count(1)
         assert block.locator("tr").count() <= 1 + 3 + 1  # subtotal, three models, Other
     bars = [t for t in traces(page) if t["type"] == "bar"]
-    assert bars and all(len(t["x"]) == 11 for t in bars)  # one bar per user, stacked by model
+    # One bar per top user, stacked by model; the other 290 users are in the table only.
+    assert bars and all(len(t["x"]) == 10 for t in bars)
+    expect(page.locator("#stack-note")).to_contain_text("is in the table, not drawn")
     expect(page.locator("#top-per-parent")).to_have_value("3")
     shot(page, "team-top-users-and-their-models")
 

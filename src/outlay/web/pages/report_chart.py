@@ -86,8 +86,10 @@ def series(result: ReportResult, top: int, drill: Drill) -> dict[str, Any]:
 
 
 def stacked(result: ReportResult, top: int, drill: Drill) -> dict[str, Any]:
-    """One bar per first-level group (the ``top`` largest, then Other), stacked by the
-    second level (its ``top`` largest across the bars, then Other)."""
+    """One bar per first-level group (the ``top`` largest), stacked by the second level (its
+    ``top`` largest across the bars, then Other). The other first-level groups are not drawn:
+    at 300 users their one bar would dwarf the ten it is there to compare; ``left_out`` says
+    how much they hold."""
     first, second = result.spec.group_by[:2]
     parent_of = {id(g): value_label(first, g.key.get(first)) for g in result.group_totals}
     child_of = {id(g): value_label(second, g.key.get(second)) for g in result.group_totals}
@@ -98,8 +100,10 @@ def stacked(result: ReportResult, top: int, drill: Drill) -> dict[str, Any]:
         parent = parent_of[id(group)] if parent_of[id(group)] in parents else OTHER
         child = child_of[id(group)] if child_of[id(group)] in children else OTHER
         matrix[child][parent] += _number(group.total)
-    x = [*parents, *([OTHER] if any(OTHER in row for row in matrix.values()) else [])]
-    names = [*children, *([OTHER] if OTHER in matrix and OTHER not in children else [])]
+    x = parents
+    left_out = sum(row.pop(OTHER, 0.0) for row in matrix.values())
+    extra = OTHER not in children and any(matrix[OTHER].values())
+    names = [*children, *([OTHER] if extra else [])]
     out = [
         {"name": n, "x": x, "y": [matrix[n].get(p, 0.0) for p in x], "other": n == OTHER}
         for n in names
@@ -109,7 +113,8 @@ def stacked(result: ReportResult, top: int, drill: Drill) -> dict[str, Any]:
         for g in result.group_totals
         if parent_of[id(g)] in parents and not g.other
     }
-    return {"series": out, "drill": {k: v for k, v in links.items() if v}}
+    drills = {k: v for k, v in links.items() if v}
+    return {"series": out, "drill": drills, "left_out": left_out}
 
 
 def bin_starts(start: date, end: date, date_bin: str) -> list[date]:

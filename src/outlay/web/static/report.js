@@ -131,6 +131,11 @@
       layout.barmode = "stack";
       layout.showlegend = Boolean(data.stacked_by);
       layout.xaxis.type = "category";
+      if (data.stacked_by) {
+        // Long names (emails) under the bars, the second level's legend beside them.
+        Object.assign(layout, { height: 440, legend: { orientation: "v", title: { text: escapeLabel(data.stacked_by) } } });
+        layout.xaxis.tickangle = -30;
+      }
     } else {
       const when = HOVER_DATE[data.date_bin] || "%Y-%m-%d";
       traces = series.map((one, i) => {
