@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from outlay.web.pages.report_chart import bin_starts
 from tests.test_pages import World, build, open_world, query_of
 
 REPORT_DATA = re.compile(r'<script type="application/json" id="report-data">(.*?)</script>', re.S)
@@ -188,3 +189,15 @@ def test_removing_the_second_level_or_the_comparison_drops_what_needed_it(shared
     uncompared = shared.get("owner", url.replace("&compare=previous", ""))
     assert uncompared.status_code == 200
     assert "sort" not in query_of(str(uncompared.url))
+
+
+def test_bins_start_on_mondays_months_and_quarters() -> None:
+    assert bin_starts(date(2026, 11, 4), date(2026, 11, 20), "week") == [
+        date(2026, 11, 2), date(2026, 11, 9), date(2026, 11, 16),
+    ]  # fmt: skip
+    assert bin_starts(date(2025, 12, 15), date(2026, 2, 1), "month") == [
+        date(2025, 12, 1), date(2026, 1, 1), date(2026, 2, 1),
+    ]  # fmt: skip
+    assert bin_starts(date(2026, 2, 10), date(2026, 8, 1), "quarter") == [
+        date(2026, 1, 1), date(2026, 4, 1), date(2026, 7, 1),
+    ]  # fmt: skip

@@ -229,6 +229,38 @@ def date_label(text: str, date_bin: str) -> str:
     return text
 
 
+def _chart(
+    result: ReportResult, view: ReportView, drill: Drill,
+    previous_rows: list[dict[str, Any]] | None, today: date | None, *, stack: bool,
+) -> dict[str, Any]:  # fmt: skip
+    """What report.js draws: the series (or a two-level report's stacked bars; a pie is
+    always the groups), the previous period's line and the forecast."""
+    stack = stack and view.chart != "pie"
+    top = result.spec.chart_top
+    drawn = (
+        report_chart.stacked(result, top, drill)
+        if stack
+        else report_chart.series(result, top, drill)
+    )
+    lines = not stack and result.spec.date_bin != "cumulative"
+    return {
+        "chart": view.chart,
+        "measure": result.measure,
+        "money": result.measure in MONEY_MEASURES,
+        "dated": lines,
+        "stacked_by": dimension_label(result.spec.group_by[1]) if stack else None,
+        "date_bin": result.spec.date_bin,
+        "labels": {"none": "(none)", "untagged": "(untagged)"},
+        **drawn,
+        "previous": (
+            report_chart.previous_line(result, previous_rows)
+            if lines and previous_rows is not None
+            else None
+        ),
+        "forecast": report_chart.forecast_marks(result, today) if lines and today else None,
+    }
+
+
 def summarize(
     result: ReportResult, view: ReportView, previous_rows: list[dict[str, Any]] | None = None,
     today: date | None = None,
@@ -236,7 +268,6 @@ def summarize(
     """The group table (one row per group, drill links; two levels: per parent, with its
     subtotal), totals and the chart's data, from the groups and totals ``run_report`` made."""
     keys = result.group_keys
-    measure = result.measure
     total = result.total
     linker = drill_linker(view) if view.groupings else None
 
@@ -245,32 +276,7 @@ def summarize(
 
     table = [_table_row(g, view, keys, total, drill) for g in result.group_totals]
     two_level = len(result.spec.group_by) > 1 and bool(result.parent_totals)
-
-    top = result.spec.chart_top
-    stack = two_level and view.chart != "pie"
-    drawn = (
-        report_chart.stacked(result, top, drill)
-        if stack
-        else report_chart.series(result, top, drill)
-    )
-    chart = {
-        "chart": view.chart,
-        "measure": measure,
-        "money": measure in MONEY_MEASURES,
-        "dated": result.spec.date_bin != "cumulative" and not stack,
-        "stacked_by": dimension_label(result.spec.group_by[1]) if stack else None,
-        "date_bin": result.spec.date_bin,
-        "labels": {"none": "(none)", "untagged": "(untagged)"},
-        **drawn,
-        "previous": (
-            report_chart.previous_line(result, previous_rows)
-            if previous_rows is not None and not stack
-            else None
-        ),
-        "forecast": (
-            report_chart.forecast_marks(result, today) if today is not None and not stack else None
-        ),
-    }
+    chart = _chart(result, view, drill, previous_rows, today, stack=two_level)
     return {
         "table": table,
         "parents": _by_parent(result, view, table) if two_level else None,

@@ -89,15 +89,13 @@
     return traces;
   }
 
-  function drawChart(element, data) {
-    if (!element || typeof Plotly === "undefined") return;
-    const series = data.series;
-    const colour = colours(series, data.labels || {});
-    const format = data.money ? "$,.2f" : ",.2~f";
-    const layout = {
+  const sumOf = (one) => one.y.reduce((a, b) => a + b, 0);
+
+  function baseLayout(data) {
+    return {
       margin: { t: 16, r: 16, b: 48, l: 72 },
       height: 360,
-      showlegend: series.length > 1 || Boolean(data.previous || data.forecast),
+      showlegend: data.series.length > 1 || Boolean(data.previous || data.forecast),
       legend: { orientation: "h", y: -0.2, traceorder: "normal" },
       yaxis: {
         tickprefix: data.money ? "$" : "", tickformat: data.money ? ",.2~f" : ",~s",
@@ -109,52 +107,66 @@
       plot_bgcolor: "white",
       font: { family: "system-ui, sans-serif", size: 12 },
     };
-    const total = (one) => one.y.reduce((a, b) => a + b, 0);
-    let traces;
-    if (data.chart === "pie") {
-      traces = [{
-        type: "pie", labels: series.map((s) => escapeLabel(s.name)), customdata: series.map((s) => s.name),
-        values: series.map(total), marker: { colors: colour }, hole: 0.4, sort: false,
-        textinfo: "percent", textposition: "inside", insidetextorientation: "horizontal",
-        hovertemplate: `%{label}<br>%{value:${format}}<extra></extra>`,
-      }];
-      layout.showlegend = true;
-      layout.legend = { orientation: "v" };
-    } else if (data.stacked_by || !data.dated) {
-      // One bar per group (cumulative), or per first-level group stacked by the second level.
-      traces = series.map((one, i) => ({
-        type: "bar", name: escapeLabel(one.name), x: data.stacked_by ? one.x.map(escapeLabel) : [escapeLabel(one.name)],
-        y: data.stacked_by ? one.y : [total(one)], customdata: data.stacked_by ? one.x : [one.name],
-        marker: { color: colour[i] },
-        hovertemplate: `%{fullData.name}<br>%{x}: %{y:${format}}<extra></extra>`,
-      }));
-      layout.barmode = "stack";
-      layout.showlegend = Boolean(data.stacked_by);
-      layout.xaxis.type = "category";
-      if (data.stacked_by) {
-        // Long names (emails) under the bars, the second level's legend beside them.
-        Object.assign(layout, { height: 440, legend: { orientation: "v", title: { text: escapeLabel(data.stacked_by) } } });
-        layout.xaxis.tickangle = -30;
-      }
-    } else {
-      const when = HOVER_DATE[data.date_bin] || "%Y-%m-%d";
-      traces = series.map((one, i) => {
-        const trace = {
-          name: escapeLabel(one.name), x: one.x, y: one.y, customdata: one.x.map(() => one.name),
-          marker: { color: colour[i] }, line: { color: colour[i], width: 2 },
-          hovertemplate: `%{fullData.name}<br>%{x|${when}}: %{y:${format}}<extra></extra>`,
-        };
-        if (data.chart === "bar") trace.type = "bar";
-        else if (data.chart === "area") Object.assign(trace, { type: "scatter", mode: "lines", stackgroup: "one" });
-        else Object.assign(trace, { type: "scatter", mode: "lines+markers" });
-        return trace;
-      });
-      traces.push(...extraTraces(data, format));
-      layout.barmode = "stack";
-      const drawnX = [...series, ...(data.forecast && data.forecast.days ? [data.forecast.days] : [])];
-      const bins = [...new Set(drawnX.flatMap((s) => s.x))].sort();
-      Object.assign(layout.xaxis, timeAxis(data.date_bin, bins[0], bins.length));
+  }
+
+  function pieChart(data, colour, format, layout) {
+    Object.assign(layout, { showlegend: true, legend: { orientation: "v" } });
+    return [{
+      type: "pie", labels: data.series.map((s) => escapeLabel(s.name)), customdata: data.series.map((s) => s.name),
+      values: data.series.map(sumOf), marker: { colors: colour }, hole: 0.4, sort: false,
+      textinfo: "percent", textposition: "inside", insidetextorientation: "horizontal",
+      hovertemplate: `%{label}<br>%{value:${format}}<extra></extra>`,
+    }];
+  }
+
+  // One bar per group (cumulative), or per first-level group stacked by the second level.
+  function barChart(data, colour, format, layout) {
+    const stacked = Boolean(data.stacked_by);
+    Object.assign(layout, { barmode: "stack", showlegend: stacked });
+    layout.xaxis.type = "category";
+    if (stacked) {
+      // Long names (emails) under the bars, the second level's legend beside them.
+      Object.assign(layout, { height: 440, legend: { orientation: "v", title: { text: escapeLabel(data.stacked_by) } } });
+      layout.xaxis.tickangle = -30;
     }
+    return data.series.map((one, i) => ({
+      type: "bar", name: escapeLabel(one.name), x: stacked ? one.x.map(escapeLabel) : [escapeLabel(one.name)],
+      y: stacked ? one.y : [sumOf(one)], customdata: stacked ? one.x : [one.name],
+      marker: { color: colour[i] },
+      hovertemplate: `%{fullData.name}<br>%{x}: %{y:${format}}<extra></extra>`,
+    }));
+  }
+
+  function timeChart(data, colour, format, layout) {
+    const when = HOVER_DATE[data.date_bin] || "%Y-%m-%d";
+    const traces = data.series.map((one, i) => {
+      const trace = {
+        name: escapeLabel(one.name), x: one.x, y: one.y, customdata: one.x.map(() => one.name),
+        marker: { color: colour[i] }, line: { color: colour[i], width: 2 },
+        hovertemplate: `%{fullData.name}<br>%{x|${when}}: %{y:${format}}<extra></extra>`,
+      };
+      if (data.chart === "bar") trace.type = "bar";
+      else if (data.chart === "area") Object.assign(trace, { type: "scatter", mode: "lines", stackgroup: "one" });
+      else Object.assign(trace, { type: "scatter", mode: "lines+markers" });
+      return trace;
+    });
+    traces.push(...extraTraces(data, format));
+    layout.barmode = "stack";
+    const drawn = [...data.series, ...(data.forecast && data.forecast.days ? [data.forecast.days] : [])];
+    const bins = [...new Set(drawn.flatMap((s) => s.x))].sort();
+    Object.assign(layout.xaxis, timeAxis(data.date_bin, bins[0], bins.length));
+    return traces;
+  }
+
+  function drawChart(element, data) {
+    if (!element || typeof Plotly === "undefined") return;
+    const colour = colours(data.series, data.labels || {});
+    const format = data.money ? "$,.2f" : ",.2~f";
+    const layout = baseLayout(data);
+    let draw = timeChart;
+    if (data.chart === "pie") draw = pieChart;
+    else if (data.stacked_by || !data.dated) draw = barChart;
+    const traces = draw(data, colour, format, layout);
     Plotly.newPlot(element, traces, layout, {
       responsive: true, displaylogo: false,
       modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d"],
