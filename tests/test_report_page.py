@@ -201,3 +201,13 @@ def test_bins_start_on_mondays_months_and_quarters() -> None:
     assert bin_starts(date(2026, 2, 10), date(2026, 8, 1), "quarter") == [
         date(2026, 1, 1), date(2026, 4, 1), date(2026, 7, 1),
     ]  # fmt: skip
+
+
+def test_the_ungrouped_table_lines_up_and_says_total_once(shared: World) -> None:
+    page = shared.get("owner", "/reports?workspace=A&interval=last_7_days&groupings=").text
+    table = page[page.index('<table class="report"') : page.index("</table>")]
+    head = table[table.index("<thead>") : table.index("</thead>")]
+    foot = table[table.index("<tfoot>") : table.index("</tfoot>")]
+    first_row = foot[foot.index("<tr>") : foot.index("</tr>")]
+    assert len(re.findall(r"<th[ >]", head)) == first_row.count("<td")
+    assert table.count(">Total<") == 1 and "<tbody" not in table
