@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import ingest
+import page
 import query
 import tags
 import web
@@ -194,6 +195,35 @@ def bench_web(args: argparse.Namespace, summary: Summary) -> None:
         summary.append(("report page p50, 10M rows", "< 300 ms", f"{page:,.0f} ms", page < 300))
 
 
+def bench_page(args: argparse.Namespace, summary: Summary) -> None:
+    print(
+        f"\n== Report page: by user x day over 90 days, {args.page_events:,} events; "
+        "a 10-user team of the same events as the baseline =="
+    )
+    results = [
+        _in_fresh_process(page.measure, users, args.page_events, args.out) for users in (10, 300)
+    ]
+    print(page.format_table(results))
+    print(
+        f"  server = GET /reports in-process, p50 of {page.RUNS} after the first; paint = "
+        f"headless Chromium, navigation start to chart drawn and table shown, median of "
+        f"{page.LOADS} loads after the first."
+    )
+    team = results[-1]
+    server = team["server"]["p50_ms"]
+    summary.append(("report page server p50, 300 users x 90 days", "< 500 ms",
+                    f"{server:,.0f} ms (10 users: {results[0]['server']['p50_ms']:,.0f} ms)",
+                    server < 500))  # fmt: skip
+    paint = team["paint"]
+    if "error" in paint:
+        summary.append(("report page first paint, 300 users", "< 2,000 ms", paint["error"], None))
+    else:
+        summary.append(("report page first paint, 300 users", "< 2,000 ms",
+                        f"{paint['p50_ms']:,.0f} ms (10 users: "
+                        f"{results[0]['paint'].get('p50_ms', 0):,.0f} ms)",
+                        paint["p50_ms"] < 2000))  # fmt: skip
+
+
 def print_summary(summary: Summary) -> None:
     print("\n== Summary ==")
     header = f"{'target':<44} {'goal':<28} {'measured':<62} result"
@@ -207,7 +237,7 @@ def print_summary(summary: Summary) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--only", choices=("ingest", "query", "tags", "web"), help="run one benchmark"
+        "--only", choices=("ingest", "query", "tags", "web", "page"), help="run one benchmark"
     )
     parser.add_argument(
         "--events", type=int, default=1_000_000, help="events of the full import (1M)"
@@ -217,6 +247,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--query-events", type=int, default=10_000_000, help="events of the query dataset (10M)"
+    )
+    parser.add_argument(
+        "--page-events", type=int, default=500_000, help="events of the report page's teams"
     )
     parser.add_argument("--out", type=Path, default=OUT_DIR, help="cache for query datasets")
     parser.add_argument(
@@ -240,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
         bench_tags(args, summary)
     if args.only in (None, "web"):
         bench_web(args, summary)
+    if args.only in (None, "page"):
+        bench_page(args, summary)
     print_summary(summary)
     print(f"\nbenchmarks took {time.perf_counter() - started:,.0f} s")
     return 0

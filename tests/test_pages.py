@@ -418,7 +418,7 @@ def posts(world: World) -> list[tuple[str, dict[str, Any]]]:
         ("/integrations/remove", {"account": "acme", "confirm": "yes"}),
         ("/reports/save", {"name": "New", "query": "workspace=A&interval=last_7_days"}),
         ("/reports/rename", {"workspace": "A", "name": "Saved", "new_name": "Renamed"}),
-        ("/reports/delete", {"workspace": "A", "name": "Saved"}),
+        ("/reports/delete", {"workspace": "A", "name": "Saved", "confirm": "yes"}),
         ("/tags/edit", {**tag, "op": "save"}),
         ("/tags/delete", {"workspace": "A", "key": "team", "confirm": "yes"}),
         ("/tags/import", {"workspace": "A", "yaml": TAGS_B}),
@@ -564,7 +564,13 @@ def test_save_rename_and_delete_a_report(world: World) -> None:
     renamed = world.outlay.meta.reports(world.outlay.workspace("A").id)[1]
     assert renamed.created_at == created["Weekly"]
     assert world.outlay.saved_spec("Weekly by user", workspace="A") == spec
-    world.post("editor", "/reports/delete", {"workspace": "A", "name": "Weekly by user"})
+    # Deleting asks first: without the confirmation the report stays.
+    asked = world.post("editor", "/reports/delete", {"workspace": "A", "name": "Weekly by user"})
+    assert "Delete the saved report Weekly by user?" in html.unescape(asked.text)
+    assert len(world.outlay.saved_reports(workspace="A")) == 2
+    world.post(
+        "editor", "/reports/delete", {"workspace": "A", "name": "Weekly by user", "confirm": "yes"}
+    )
     assert [r.name for r in world.outlay.saved_reports(workspace="A")] == ["Saved"]
 
 

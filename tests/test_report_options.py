@@ -18,7 +18,8 @@ from outlay.web.pages.report_view import ReportView
 EVERY_OPTION = ReportSpec(
     start=date(2026, 1, 1), end=date(2026, 1, 31), date_bin="week",
     group_by=("service", "tag:team"), filter="costs.service LIKE 'claude%'", measure="count",
-    compare="previous", top=5, sort="name", forecast=True, chart="pie",
+    compare="previous", top=5, top_per_parent=3, sort="name", forecast=True, chart="pie",
+    chart_top=20,
 )  # fmt: skip
 
 

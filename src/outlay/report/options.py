@@ -13,7 +13,7 @@ from typing import Any
 
 from outlay.errors import InputError
 from outlay.report.intervals import INTERVALS
-from outlay.report.spec import CHARTS, DATE_BINS, MEASURES, SORTS, ReportSpec
+from outlay.report.spec import CHART_TOP, CHARTS, DATE_BINS, MEASURES, SORTS, ReportSpec
 
 _TRUE = ("true", "1", "on", "yes")
 _FALSE = ("false", "0", "off", "no")
@@ -85,6 +85,10 @@ OPTIONS: tuple[ReportOption, ...] = (
     ReportOption("measure", "measure", "--measure", "What to sum.", choices=MEASURES,
                  default="cost", in_url=True),
     ReportOption("top", "top", "--top", "Keep N groups, fold the rest in Other.", _whole, "N"),
+    ReportOption("top_per_parent", "top_per_parent", "--top-per-parent",
+                 "With two group-by levels: keep the N largest second-level groups per "
+                 "first-level group (the rest fold into Other); --top then counts parents.",
+                 _whole, "N"),
     ReportOption("compare", "compare", "--compare",
                  "Add the change against the period before (whole months by months), or a range.",
                  metavar="previous|START..END"),
@@ -92,8 +96,12 @@ OPTIONS: tuple[ReportOption, ...] = (
                  "Forecast this month's total, with a band.", _flag, default="false", switch=True),
     ReportOption("chart", "chart", "--chart", "Chart type on the web page.", choices=CHARTS,
                  default="bar", in_url=True),
-    ReportOption("sort", "sort", "--sort", "Order groups by value or by name.", choices=SORTS,
-                 default="value"),
+    ReportOption("sort", "sort", "--sort",
+                 "Order groups by value, by name, or by the largest change (movers; needs "
+                 "--compare).", choices=SORTS, default="value"),
+    ReportOption("chart_top", "chart_top", "--chart-top",
+                 "Groups the web page's chart draws; the rest are one Other series.", _whole,
+                 "N", default=str(CHART_TOP)),
 )  # fmt: skip
 BY_FIELD = {o.field: o for o in OPTIONS}
 

@@ -13,6 +13,7 @@ from outlay.errors import InputError
 from outlay.report.check import check
 from outlay.report.compile import Shape, compile_report_query
 from outlay.report.forecast import HISTORY_DAYS, Forecast, forecast_month
+from outlay.report.per_parent import movers_first, rank_per_parent, regroup, subtotals
 from outlay.report.spec import ReportSpec
 from outlay.report.tags import TagSet
 
@@ -60,6 +61,9 @@ class ReportResult:
     group_totals: list[GroupTotal] = field(default_factory=list)
     #: Non-fatal remarks on the spec (a tag no cost row carries), from ``check``.
     notices: tuple[str, ...] = ()
+    #: With two or more group-by levels: per first-level group, its ``key`` (that level only),
+    #: ``total``, ``previous``, ``change``, ``change_pct``, ``children`` and ``other``.
+    parent_totals: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def measure(self) -> str:
@@ -107,7 +111,20 @@ def run_report(
     order = _group_order(sums, spec)
     # With top, groups beyond it (now or in the previous period) fold into one "Other".
     folds = spec.top is not None and bool(spec.group_by)
-    if folds and spec.top is not None and len(order) > spec.top:
+    refold = None
+    if spec.top_per_parent is not None:  # the spec checked there are two levels
+        ranking = rank_per_parent(
+            sums, keys, per_parent=spec.top_per_parent, parents=spec.top,
+            by_name=spec.sort == "name", other=OTHER,
+        )  # fmt: skip
+        rows, order, refold, folds = (
+            regroup(rows, keys, ranking.fold, spec.measure),
+            ranking.order,
+            ranking.fold,
+            True,
+        )
+        sums = _sums(rows, keys, spec.measure)
+    elif folds and spec.top is not None and len(order) > spec.top:
         kept = set(order[: spec.top])
         rows = _fold(rows, keys, kept, spec.measure)
         order = [*order[: spec.top], *_other_keys(rows, keys, kept)]
@@ -123,14 +140,18 @@ def run_report(
     previous = spec.previous_period(start, end)
     before = None
     if previous is not None:
-        before = _previous(facts, shape, spec, tags, keys, previous, set(order))
+        before = _previous(facts, shape, spec, tags, keys, previous, set(order), refold)
     group_totals = _group_totals(sums, keys, order, before, folds, _zero(spec.measure))
+    if spec.sort == "movers":
+        first = spec.group_by[0] if spec.group_by else None
+        group_totals = movers_first(group_totals, by_parent=refold is not None, first=first)
+    parents = subtotals(group_totals, spec.group_by[0]) if len(spec.group_by) > 1 else []
     groups = [_export(g, spec.measure) for g in group_totals] if before is not None else None
     forecast = _forecast(facts, shape, spec, tags, today) if spec.forecast else None
     return ReportResult(
         spec, start, end, rows, dict(totals), groups,
         previous[0] if previous else None, previous[1] if previous else None, forecast,
-        group_totals, notices,
+        group_totals, notices, parents,
     )  # fmt: skip
 
 
@@ -215,15 +236,19 @@ def _previous(
     keys: Sequence[str],
     period: tuple[date, date],
     known: set[tuple[Any, ...]],
+    refold: Any = None,
 ) -> dict[tuple[Any, ...], Number]:
-    """Each group's value over the previous period; with ``top``, unknown groups are Other."""
+    """Each group's value over the previous period; with ``top``, unknown groups are Other
+    (with ``top_per_parent``, where ``refold`` puts them)."""
     shape = Shape(
         period[0], period[1], "cumulative", spec.group_by, spec.measure, spec.expr, scope.accounts
     )
     before: dict[tuple[Any, ...], Number] = defaultdict(lambda: _zero(spec.measure))
     for row in _fetch(facts, shape, tags):
         key = _key(row, keys)
-        if key not in known and spec.top is not None:
+        if refold is not None:
+            key = refold(key)
+        elif key not in known and spec.top is not None:
             key = tuple(row.get("unit") if k == "unit" else OTHER for k in keys)
         before[key] += row[spec.measure]
     return before

@@ -18,9 +18,11 @@ from outlay.report.vql import Expr, parse_vql
 DATE_BINS = ("hour", "day", "week", "month", "quarter", "cumulative")
 MEASURES = ("cost", "billed_cost", "list_cost", "usage", "count")
 MONEY_MEASURES = ("cost", "billed_cost", "list_cost")
-SORTS = ("value", "name")
+SORTS = ("value", "name", "movers")
 CHARTS = ("bar", "line", "area", "pie")
 MAX_TOP = 1000
+#: How many groups the web page's chart draws by default; the rest are one "Other" series.
+CHART_TOP = 10
 #: The days a report may name. Cursor's usage starts in 2023 and no bill runs past this
 #: century; outside this range a date is a typo, and day arithmetic near the ends of Python's
 #: calendar (years 1 and 9999) overflows.
@@ -42,11 +44,17 @@ class ReportSpec:
     compare: str | None = None
     #: Keep the N largest groups and fold the rest into one "Other" group.
     top: int | None = None
-    #: Order of groups: by value (largest first) or by name.
+    #: With two or more group-by levels: keep the N largest second-level groups within each
+    #: first-level group and fold the rest into "<parent> - Other"; ``top`` then counts parents.
+    top_per_parent: int | None = None
+    #: Order of groups: by value (largest first), by name, or by the largest absolute change
+    #: against the comparison ("movers").
     sort: str = "value"
     forecast: bool = False
     #: How the web page draws it; kept with a saved report.
     chart: str = "bar"
+    #: How many groups the web page's chart draws; the rest are one "Other" series.
+    chart_top: int = CHART_TOP
     expr: Expr | None = field(init=False, default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -82,6 +90,26 @@ class ReportSpec:
             check_dimension(name)
         if self.top is not None and not 1 <= self.top <= MAX_TOP:
             raise InputError(f"top must be 1 to {MAX_TOP}, not {self.top}", field="top")
+        if self.top_per_parent is not None:
+            if not 1 <= self.top_per_parent <= MAX_TOP:
+                raise InputError(
+                    f"top per parent must be 1 to {MAX_TOP}, not {self.top_per_parent}",
+                    field="top_per_parent",
+                )
+            if len(self.group_by) < 2:
+                raise InputError(
+                    "top per parent needs two group-by levels, e.g. resource,service",
+                    field="top_per_parent",
+                )
+        if not 1 <= self.chart_top <= MAX_TOP:
+            raise InputError(
+                f"chart top must be 1 to {MAX_TOP}, not {self.chart_top}", field="chart_top"
+            )
+        if self.sort == "movers" and self.compare is None:
+            raise InputError(
+                "sort movers ranks groups by their change: add compare=previous or a range",
+                field="sort",
+            )
         if self.compare not in (None, "previous"):
             _custom_period(self.compare)
         if self.filter is not None and self.filter.strip():
@@ -141,6 +169,7 @@ _FIELD_TYPES: dict[str, tuple[type | tuple[type, ...], str]] = {
     "start": _TEXT, "end": _TEXT, "interval": _TEXT, "date_bin": _TEXT, "filter": _TEXT,
     "measure": _TEXT, "compare": _TEXT, "sort": _TEXT, "chart": _TEXT,
     "group_by": ((list, tuple), "a list of text"), "top": (int, "a whole number"),
+    "top_per_parent": (int, "a whole number"), "chart_top": (int, "a whole number"),
     "forecast": (bool, "true or false"),
 }  # fmt: skip
 

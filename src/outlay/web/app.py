@@ -20,7 +20,7 @@ from outlay.errors import OutlayError
 from outlay.providers.cursor.base_url import allowed_base_urls
 from outlay.service import Outlay
 from outlay.web import api, pages
-from outlay.web.errors import error_body, handle_outlay_error
+from outlay.web.errors import error_body, handle_http_error, handle_outlay_error
 from outlay.web.scheduler import Scheduler
 
 STATIC = Path(str(files("outlay.web") / "static"))
@@ -74,7 +74,7 @@ def create_app(
     app.add_middleware(SecurityHeaders)
     app.add_exception_handler(OutlayError, handle_outlay_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(StarletteHTTPException, handle_http_error)
     app.include_router(api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -116,9 +116,3 @@ async def _invalid_request(request: Request, exc: Exception) -> Response:
     problem = exc.errors()[0]
     where = ".".join(str(p) for p in problem.get("loc", ()) if p != "body") or "request"
     return error_body(400, "bad_request", f"{where}: {problem.get('msg', 'invalid')}")
-
-
-async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, StarletteHTTPException)
-    code = "not_found" if exc.status_code == 404 else "error"
-    return error_body(exc.status_code, code, str(exc.detail))

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import date
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from outlay.access import Action, Principal
 from outlay.errors import FilterError, InputError
 from outlay.report.dimensions import BASE_DIMENSIONS, PROVIDER_TAGS, TAG_PREFIX
-from outlay.report.export import to_data
 from outlay.report.intervals import INTERVALS
-from outlay.report.run import OTHER, ReportResult
+from outlay.report.run import GroupTotal, ReportResult
 from outlay.report.spec import CHARTS, DATE_BINS, MEASURES, MONEY_MEASURES, ReportSpec
 from outlay.report.tags import TagSet
 from outlay.report.vql import And, Compare, Expr, InList, parse_vql, to_vql
 from outlay.service import Outlay
+from outlay.web.pages import report_chart
 from outlay.web.pages.common import (
     DRILL_NEXT,
     FILTER_OPS,
@@ -67,12 +70,26 @@ def drill_groupings(view: ReportView) -> tuple[str, ...]:
     return (DRILL_NEXT.get(first, "service"),)
 
 
-def drill_url(view: ReportView, value: Any) -> str:
+_MARK = "\x00drill\x00"
+
+
+def drill_linker(view: ReportView) -> Callable[[Any], str]:
+    """Drill-down URLs of a grouped view, by the first level's value. The URL around the
+    filter is the same for every row: it is built once (hundreds of rows at team size)."""
     dimension = view.groupings[0]
-    condition = Compare(dimension, "=", None if value is None else str(value))
-    return view.url(
-        filter=with_condition(view.filter, condition), group_by=drill_groupings(view), report=""
-    )
+    base = view.with_(group_by=drill_groupings(view), report="", filter=_MARK).query()
+    head, _, tail = base.partition(urlencode({"filter": _MARK}))
+
+    def link(value: Any) -> str:
+        condition = Compare(dimension, "=", None if value is None else str(value))
+        text = with_condition(view.filter, condition)
+        return f"/reports?{head}{urlencode({'filter': text})}{tail}"
+
+    return link
+
+
+def drill_url(view: ReportView, value: Any) -> str:
+    return drill_linker(view)(value)
 
 
 def builder_rows(filter_text: str) -> list[dict[str, Any]] | None:
@@ -106,6 +123,8 @@ class ReportPage:
     filter_position: int | None = None
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: With a comparison: the previous period's total per bin, for the chart's line.
+    previous_rows: list[dict[str, Any]] | None = None
 
 
 def run_view(outlay: Outlay, principal: Principal, view: ReportView, tags: TagSet) -> ReportPage:
@@ -122,6 +141,8 @@ def run_view(outlay: Outlay, principal: Principal, view: ReportView, tags: TagSe
         return page
     page.notes.extend(page.result.notices)
     _first_day_fallback(outlay, principal, view, tags, page)
+    if page.result is not None:
+        page.previous_rows = _previous_rows(outlay, principal, view, page.result)
     return page
 
 
@@ -144,6 +165,23 @@ def _first_day_fallback(
     )
 
 
+def _previous_rows(
+    outlay: Outlay, principal: Principal, view: ReportView, result: ReportResult
+) -> list[dict[str, Any]] | None:
+    """The previous period's total per bin, when the chart draws it (a dated comparison of a
+    single-unit measure); the same filter, no grouping."""
+    spec = result.spec
+    if result.previous_start is None or result.previous_end is None:
+        return None
+    if spec.date_bin == "cumulative" or spec.measure == "usage":
+        return None
+    before = ReportSpec(
+        start=result.previous_start, end=result.previous_end, date_bin=spec.date_bin,
+        filter=spec.filter, measure=spec.measure,
+    )  # fmt: skip
+    return outlay.report(before, principal=principal, workspace=view.workspace).rows
+
+
 def _forecastable(outlay: Outlay, spec: ReportSpec, page: ReportPage) -> ReportSpec:
     """``spec``, without its forecast (and a note why) where there is nothing to forecast."""
     if not spec.forecast:
@@ -160,51 +198,109 @@ def _forecastable(outlay: Outlay, spec: ReportSpec, page: ReportPage) -> ReportS
     return replace(spec, forecast=False)
 
 
-def summarize(result: ReportResult, view: ReportView) -> dict[str, Any]:
-    """The group table (one row per group, drill links), totals and the chart's data, from
-    the groups and totals ``run_report`` made."""
-    keys = result.group_keys
-    measure = result.measure
-    total = result.total
-    table = []
-    for group in result.group_totals:
-        share = (
-            Decimal(group.total) * 100 / Decimal(total)
-            if total and measure in MONEY_MEASURES
-            else None
-        )
-        table.append(
-            {
-                "cells": [value_label(k, group.key.get(k)) for k in keys],
-                "label": series_label(keys, group),
-                "value": group.total,
-                "share": share,
-                "previous": group.previous,
-                "change": group.change,
-                "change_pct": group.change_pct,
-                "drill": (
-                    drill_url(view, group.key.get(view.groupings[0]))
-                    if view.groupings and not group.other
-                    else None
-                ),
-            }
-        )
-    data = to_data(result)
-    chart = {
-        "chart": view.chart,
-        "measure": measure,
-        "money": measure in MONEY_MEASURES,
-        "dated": result.spec.date_bin != "cumulative",
-        "date_bin": result.spec.date_bin,
-        "group_keys": list(keys),
-        "rows": data["rows"],
-        "labels": {"none": "(none)", "untagged": "(untagged)", "other": OTHER},
-        "order": [t["label"] for t in table],
-        "drill": {t["label"]: t["drill"] for t in table if t["drill"]},
-        "forecast": data.get("forecast"),
+Drill = Callable[[Any], str | None]
+
+
+def _table_row(
+    group: GroupTotal, view: ReportView, keys: tuple[str, ...], total: Any, drill: Drill
+) -> dict[str, Any]:
+    measure = view.measure
+    share = (
+        Decimal(group.total) * 100 / Decimal(total) if total and measure in MONEY_MEASURES else None
+    )
+    cells = [value_label(k, group.key.get(k)) for k in keys]
+    return {
+        "cells": cells,
+        "label": series_label(keys, group),
+        "value": group.total,
+        "share": share,
+        "previous": group.previous,
+        "change": group.change,
+        "change_pct": group.change_pct,
+        "other": group.other,
+        "drill": drill(group.key.get(keys[0])) if keys and not group.other else None,
     }
+
+
+def _by_parent(
+    result: ReportResult, view: ReportView, table: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Two-level tables: each first-level group's subtotal, then its rows; largest first
+    (or by name, or as the movers order put them), the folded "Other" last."""
+    first = result.spec.group_by[0]
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for row in table:
+        rows.setdefault(row["cells"][0], []).append(row)
+    parents = []
+    for entry in result.parent_totals:
+        label = value_label(first, entry["key"][first])
+        drill = None if entry["other"] else drill_linker(view)(entry["key"][first])
+        parents.append({**entry, "label": label, "drill": drill, "rows": rows.get(label, [])})
+    if result.spec.sort == "value":
+        parents.sort(key=lambda p: (p["other"], -p["total"]))
+    elif result.spec.sort == "name":
+        parents.sort(key=lambda p: (p["other"], p["label"]))
+    return parents
+
+
+def date_label(text: str, date_bin: str) -> str:
+    """A bin's date as the table shows it: daily dates with their weekday."""
+    if date_bin == "day" and len(text) == 10:
+        return f"{date.fromisoformat(text):%a} {text}"
+    return text
+
+
+def _chart(
+    result: ReportResult, view: ReportView, drill: Drill,
+    previous_rows: list[dict[str, Any]] | None, today: date | None, *, stack: bool,
+) -> dict[str, Any]:  # fmt: skip
+    """What report.js draws: the series (or a two-level report's stacked bars; a pie is
+    always the groups), the previous period's line and the forecast."""
+    stack = stack and view.chart != "pie"
+    top = result.spec.chart_top
+    drawn = (
+        report_chart.stacked(result, top, drill)
+        if stack
+        else report_chart.series(result, top, drill)
+    )
+    lines = not stack and result.spec.date_bin != "cumulative"
+    return {
+        "chart": view.chart,
+        "measure": result.measure,
+        "money": result.measure in MONEY_MEASURES,
+        "dated": lines,
+        "stacked_by": dimension_label(result.spec.group_by[1]) if stack else None,
+        "date_bin": result.spec.date_bin,
+        "labels": {"none": "(none)", "untagged": "(untagged)"},
+        **drawn,
+        "previous": (
+            report_chart.previous_line(result, previous_rows)
+            if lines and previous_rows is not None
+            else None
+        ),
+        "forecast": report_chart.forecast_marks(result, today) if lines and today else None,
+    }
+
+
+def summarize(
+    result: ReportResult, view: ReportView, previous_rows: list[dict[str, Any]] | None = None,
+    today: date | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """The group table (one row per group, drill links; two levels: per parent, with its
+    subtotal), totals and the chart's data, from the groups and totals ``run_report`` made."""
+    keys = result.group_keys
+    total = result.total
+    linker = drill_linker(view) if view.groupings else None
+
+    def drill(value: Any) -> str | None:
+        return linker(value) if linker is not None else None
+
+    table = [_table_row(g, view, keys, total, drill) for g in result.group_totals]
+    two_level = len(result.spec.group_by) > 1 and bool(result.parent_totals)
+    chart = _chart(result, view, drill, previous_rows, today, stack=two_level)
     return {
         "table": table,
+        "parents": _by_parent(result, view, table) if two_level else None,
         "columns": keys,
         "total": total,
         "totals": result.totals,
@@ -212,7 +308,10 @@ def summarize(result: ReportResult, view: ReportView) -> dict[str, Any]:
         "previous_total": result.previous_total,
         "change_pct": result.change_pct,
         "chart": chart,
-        "date_rows": result.rows[:MAX_DATE_ROWS],
+        "date_rows": [
+            {**r, "date": date_label(r.get("date") or "", result.spec.date_bin)}
+            for r in result.rows[:MAX_DATE_ROWS]
+        ],
         "more_rows": max(0, len(result.rows) - MAX_DATE_ROWS),
         "dated": result.spec.date_bin != "cumulative",
     }
@@ -238,7 +337,11 @@ def report_context(
         "values_url": "/reports/values?" + view.period_params(),
         "invalid": page.filter_error is not None,
     }
-    summary = summarize(page.result, view) if page.result is not None else None
+    summary = (
+        summarize(page.result, view, page.previous_rows, outlay.today())
+        if page.result is not None
+        else None
+    )
     return {
         "view": view,
         "page": page,

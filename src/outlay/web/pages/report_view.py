@@ -61,6 +61,12 @@ class ReportView:
             text.update(start="", end="")
         elif not text["start"] and not text["end"]:
             text["interval"] = "this_month"
+        # Options that only mean something with another one go when it goes (a level removed,
+        # the comparison turned off), so the page never turns into an error.
+        if text["group_by"].count(",") < 1:
+            text["top_per_parent"] = ""
+        if text["sort"] == "movers" and not text["compare"]:
+            text["sort"] = BY_FIELD["sort"].default
         return cls(workspace, text, report)
 
     @classmethod

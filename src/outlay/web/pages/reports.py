@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from outlay.access import Action, Principal
 from outlay.errors import OutlayError
+from outlay.report.check import report_name
 from outlay.report.export import to_csv
 from outlay.report.spec import ReportSpec
 from outlay.service import Outlay
@@ -102,13 +103,31 @@ def save_report(
     outlay: OutlayDep,
     name: Annotated[str, Form()] = "",
     query: Annotated[str, Form()] = "",
+    replace: Annotated[str, Form()] = "",
 ) -> Response:
+    """Save the view; a name another saved report has asks first: replace it, or save this
+    one under a new name. Saving the report the view was opened from replaces it."""
+    session.principal.require(Action.EDIT)
     view = _view_of_query(outlay, session.principal, query)
-    saved = outlay.save_report(
-        name, view.spec(), principal=session.principal, workspace=view.workspace
-    )
+    spec = view.spec()
+    wanted = report_name(name)
+    taken = {r.name for r in outlay.saved_reports(session.principal, view.workspace)}
+    if wanted in taken and wanted != view.report and replace != "yes":
+        return render(
+            request, "reports_save_confirm.html", session, report=wanted, query=query,
+            view=view, suggestion=_free_name(wanted, taken),
+        )  # fmt: skip
+    saved = outlay.save_report(name, spec, principal=session.principal, workspace=view.workspace)
     notice = urlencode({"notice": "saved", "name": saved.name})
     return RedirectResponse(f"{view.url(report=saved.name)}&{notice}", status_code=303)
+
+
+def _free_name(name: str, taken: set[str]) -> str:
+    """``name (2)``, ``name (3)``, … : the first one no saved report has."""
+    number = 2
+    while f"{name} ({number})" in taken:
+        number += 1
+    return f"{name} ({number})"
 
 
 @router.get("/reports/saved")
@@ -130,14 +149,17 @@ def _saved_item(report: SavedReport, workspace: str) -> dict[str, Any]:
     except OutlayError as exc:
         return {"report": report, "url": None, "summary": str(exc)}
     view = ReportView.from_spec(spec, workspace, report.name)
+    return {"report": report, "url": view.url(), "summary": _summary(spec), "spec": spec}
+
+
+def _summary(spec: ReportSpec) -> str:
     period = (
         INTERVAL_LABELS.get(spec.interval, spec.interval)
         if spec.interval
         else f"{spec.start} to {spec.end}"
     )
     grouped = ", ".join(dimension_label(g) for g in spec.group_by) or "no grouping"
-    summary = f"{period}, {spec.date_bin}, by {grouped}"
-    return {"report": report, "url": view.url(), "summary": summary, "spec": spec}
+    return f"{period}, {spec.date_bin}, by {grouped}"
 
 
 @router.post("/reports/rename")
@@ -155,6 +177,20 @@ def rename_report(
     return redirect("/reports/saved", workspace=space, notice="renamed", name=new_name)
 
 
+@router.get("/reports/delete")
+def delete_form(
+    request: Request, session: Session, outlay: OutlayDep, workspace: str = "", name: str = ""
+) -> HTMLResponse:
+    """Deleting asks first: this page, whose button posts the confirmed delete."""
+    session.principal.require(Action.EDIT)
+    space = workspace_name(outlay, session.principal, workspace)
+    spec = outlay.saved_spec(name, session.principal, space)  # a missing one is a 404
+    return render(
+        request, "reports_delete.html", session, workspace=space, report=name,
+        summary=_summary(spec),
+    )  # fmt: skip
+
+
 @router.post("/reports/delete")
 def delete_report(
     request: Request,
@@ -162,7 +198,11 @@ def delete_report(
     outlay: OutlayDep,
     workspace: Annotated[str, Form()] = "",
     name: Annotated[str, Form()] = "",
+    confirm: Annotated[str, Form()] = "",
 ) -> Response:
+    session.principal.require(Action.EDIT)
     space = workspace_name(outlay, session.principal, workspace)
+    if confirm != "yes":  # not from the confirmation page: ask there
+        return redirect("/reports/delete", workspace=space, name=name)
     outlay.delete_report(name, session.principal, space)
     return redirect("/reports/saved", workspace=space, notice="deleted", name=name)

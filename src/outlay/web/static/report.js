@@ -3,10 +3,18 @@
 "use strict";
 
 (() => {
+  // Distinct colours for up to 20 series (no repeats within a chart); beyond that, hues are
+  // spread by the golden angle so each extra series still gets its own colour.
   const PALETTE = [
-    "#3553d6", "#e8743b", "#19a979", "#945ecf", "#ed4a7b", "#13a4b4",
-    "#c9a31c", "#525df4", "#bf399e", "#6c8893", "#ee6868", "#2f6497",
+    "#3553d6", "#e8743b", "#19a979", "#945ecf", "#ed4a7b", "#13a4b4", "#c9a31c", "#7f3f1f",
+    "#bf399e", "#2f6497", "#8bc34a", "#ee6868", "#5c2d91", "#00796b", "#f4b400", "#a1887f",
+    "#1e88e5", "#d81b60", "#43a047", "#6d4c41",
   ];
+  const OTHER_COLOUR = "#8d96a8";
+  const BLANK_COLOUR = "#c5cad3";
+
+  const colourAt = (index) =>
+    index < PALETTE.length ? PALETTE[index] : `hsl(${Math.round((index * 137.508) % 360)}, 62%, ${index % 2 ? 42 : 58}%)`;
 
   const readJSON = (id) => {
     const element = document.getElementById(id);
@@ -28,105 +36,143 @@
   const escapeLabel = (text) =>
     String(text).replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 
-  const valueOf = (value) => (value === null || value === undefined ? 0 : Number(value));
+  const DAY_MS = 86400000;
 
-  function seriesName(data, row) {
-    if (!data.group_keys.length) return "Total";
-    if (data.group_keys.every((key) => key === "unit" || row[key] === data.labels.other)) {
-      // The groups "top" folded: one series (per unit).
-      return [data.labels.other, ...data.group_keys.filter((k) => k === "unit").map((k) => String(row[k]))].join(" - ");
-    }
-    return data.group_keys
-      .map((key) => {
-        const value = row[key];
-        if (value !== null && value !== undefined) return String(value);
-        return key.startsWith("tag:") ? data.labels.untagged : data.labels.none;
-      })
-      .join(" - ");
+  // Ticks on the bins' own starts: months on the 1st, weeks on Mondays, quarters on quarters.
+  function timeAxis(bin, first, count) {
+    const step = (n, most) => Math.max(1, Math.ceil(n / most));
+    if (bin === "month") return { type: "date", tick0: first, dtick: `M${step(count, 12)}`, tickformat: "%b %Y" };
+    if (bin === "quarter") return { type: "date", tick0: first, dtick: `M${3 * step(count, 12)}`, tickformat: "%b %Y" };
+    if (bin === "week") return { type: "date", tick0: first, dtick: 7 * DAY_MS * step(count, 12), tickformat: "%b %d" };
+    if (bin === "day") return { type: "date", tick0: first, dtick: DAY_MS * step(count, 10), tickformat: "%a %b %d" };
+    return { type: "date" };
   }
 
-  function drawChart(element, data) {
-    if (!element || typeof Plotly === "undefined") return;
-    const measure = data.measure;
-    const series = new Map();
-    for (const name of data.order) series.set(name, { x: [], y: [], total: 0 });
-    for (const row of data.rows) {
-      const name = seriesName(data, row);
-      if (!series.has(name)) series.set(name, { x: [], y: [], total: 0 });
-      const one = series.get(name);
-      one.x.push(data.dated ? row.date : name);
-      one.y.push(valueOf(row[measure]));
-      one.total += valueOf(row[measure]);
-    }
-    const names = [...series.keys()];
-    const labels = names.map(escapeLabel);
-    const blank = new Set([data.labels.none, data.labels.untagged]);
+  const HOVER_DATE = { month: "%b %Y", quarter: "%b %Y", week: "week of %b %d", day: "%a %Y-%m-%d", hour: "%a %b %d %H:%M" };
+
+  function colours(series, labels) {
     let next = 0;
-    const colours = new Map(names.map((n) => [n, blank.has(n) ? "#aab2c0" : PALETTE[next++ % PALETTE.length]]));
-    const colour = (i) => colours.get(names[i]);
-    const format = data.money ? "$,.2f" : ",.2~f";
-    const layout = {
+    return series.map((one) => {
+      if (one.other) return OTHER_COLOUR;
+      if (one.name === labels.none || one.name === labels.untagged) return BLANK_COLOUR;
+      return colourAt(next++);
+    });
+  }
+
+  function extraTraces(data, format) {
+    const traces = [];
+    if (data.previous && data.previous.x.length) {
+      traces.push({
+        type: "scatter", mode: "lines", name: escapeLabel(data.previous.name), x: data.previous.x, y: data.previous.y,
+        line: { color: "#1d2330", width: 2, dash: "dash" }, meta: "previous",
+        hovertemplate: `Previous period, aligned<br>%{x}: %{y:${format}}<extra></extra>`,
+      });
+    }
+    const f = data.forecast;
+    if (f && f.days) {
+      const band = { type: "scatter", mode: "lines", x: f.days.x, line: { width: 0 }, hoverinfo: "skip", showlegend: false };
+      traces.push({ ...band, y: f.days.high, meta: "forecast-high" });
+      traces.push({ ...band, y: f.days.low, fill: "tonexty", fillcolor: "rgba(53, 83, 214, 0.15)", meta: "forecast-band" });
+      traces.push({
+        type: "scatter", mode: "lines", name: `Forecast ${f.month}`, x: f.days.x, y: f.days.y, meta: "forecast",
+        line: { color: "#3553d6", width: 2, dash: "dash" },
+        hovertemplate: `Forecast<br>%{x}: %{y:${format}} a day<extra></extra>`,
+      });
+    } else if (f && data.date_bin === "month") {
+      traces.push({
+        type: "scatter", mode: "markers", name: `Forecast ${f.month}`, x: [`${f.month}-01`], y: [f.total], meta: "forecast",
+        marker: { color: "#1d2330", symbol: "diamond", size: 11 },
+        error_y: { type: "data", symmetric: false, array: [f.high - f.total], arrayminus: [f.total - f.low], color: "#5d6677" },
+        hovertemplate: `Forecast ${f.month}: %{y:${format}}<extra></extra>`,
+      });
+    }
+    return traces;
+  }
+
+  const sumOf = (one) => one.y.reduce((a, b) => a + b, 0);
+
+  function baseLayout(data) {
+    return {
       margin: { t: 16, r: 16, b: 48, l: 72 },
-      height: 340,
-      showlegend: names.length > 1,
-      legend: { orientation: "h", y: -0.18, traceorder: "normal" },
+      height: 360,
+      showlegend: data.series.length > 1 || Boolean(data.previous || data.forecast),
+      legend: { orientation: "h", y: -0.2, traceorder: "normal" },
       yaxis: {
         tickprefix: data.money ? "$" : "", tickformat: data.money ? ",.2~f" : ",~s",
         rangemode: "tozero", fixedrange: true,
       },
-      xaxis: { fixedrange: !data.dated },
+      xaxis: { fixedrange: !data.dated, automargin: true },
       hovermode: "closest",
       paper_bgcolor: "white",
       plot_bgcolor: "white",
       font: { family: "system-ui, sans-serif", size: 12 },
     };
-    let traces;
-    if (data.chart === "pie") {
-      traces = [{
-        type: "pie", labels, customdata: names, values: names.map((n) => series.get(n).total),
-        marker: { colors: names.map((_, i) => colour(i)) }, hole: 0.4, sort: false,
-        textinfo: "percent", hovertemplate: `%{label}<br>%{value:${format}}<extra></extra>`,
-      }];
-      layout.showlegend = true;
-      layout.legend = { orientation: "v" };
-    } else if (!data.dated) {
-      // A cumulative report has no dates: one bar per group.
-      traces = [{
-        type: "bar", x: labels, y: names.map((n) => series.get(n).total), customdata: names,
-        marker: { color: names.map((_, i) => colour(i)) },
-        hovertemplate: `%{x}<br>%{y:${format}}<extra></extra>`,
-      }];
-      layout.showlegend = false;
-    } else {
-      traces = names.map((name, i) => {
-        const one = series.get(name);
-        const trace = {
-          name: labels[i], x: one.x, y: one.y, customdata: one.x.map(() => name),
-          marker: { color: colour(i) }, line: { color: colour(i), width: 2 },
-          hovertemplate: `%{fullData.name}<br>%{x}: %{y:${format}}<extra></extra>`,
-        };
-        if (data.chart === "bar") trace.type = "bar";
-        else if (data.chart === "area") Object.assign(trace, { type: "scatter", mode: "lines", stackgroup: "one" });
-        else Object.assign(trace, { type: "scatter", mode: "lines+markers" });
-        return trace;
-      });
-      layout.barmode = "stack";
-      if (data.forecast && data.date_bin === "month") {
-        const f = data.forecast;
-        traces.push({
-          type: "scatter", mode: "markers", name: "Forecast", x: [`${f.month}-01`],
-          y: [Number(f.forecast)], marker: { color: "#1d2330", symbol: "diamond", size: 11 },
-          error_y: {
-            type: "data", symmetric: false, array: [Number(f.high) - Number(f.forecast)],
-            arrayminus: [Number(f.forecast) - Number(f.low)], color: "#5d6677",
-          },
-          hovertemplate: `Forecast ${f.month}: %{y:${format}}<extra></extra>`,
-        });
-      }
+  }
+
+  function pieChart(data, colour, format, layout) {
+    Object.assign(layout, { showlegend: true, legend: { orientation: "v" } });
+    return [{
+      type: "pie", labels: data.series.map((s) => escapeLabel(s.name)), customdata: data.series.map((s) => s.name),
+      values: data.series.map(sumOf), marker: { colors: colour }, hole: 0.4, sort: false,
+      textinfo: "percent", textposition: "inside", insidetextorientation: "horizontal",
+      hovertemplate: `%{label}<br>%{value:${format}}<extra></extra>`,
+    }];
+  }
+
+  // One bar per group (cumulative), or per first-level group stacked by the second level.
+  function barChart(data, colour, format, layout) {
+    const stacked = Boolean(data.stacked_by);
+    Object.assign(layout, { barmode: "stack", showlegend: stacked });
+    layout.xaxis.type = "category";
+    if (stacked) {
+      // Long names (emails) under the bars, the second level's legend beside them.
+      Object.assign(layout, { height: 440, legend: { orientation: "v", title: { text: escapeLabel(data.stacked_by) } } });
+      layout.xaxis.tickangle = -30;
     }
+    return data.series.map((one, i) => ({
+      type: "bar", name: escapeLabel(one.name), x: stacked ? one.x.map(escapeLabel) : [escapeLabel(one.name)],
+      y: stacked ? one.y : [sumOf(one)], customdata: stacked ? one.x : [one.name],
+      marker: { color: colour[i] },
+      hovertemplate: `%{fullData.name}<br>%{x}: %{y:${format}}<extra></extra>`,
+    }));
+  }
+
+  function timeChart(data, colour, format, layout) {
+    const when = HOVER_DATE[data.date_bin] || "%Y-%m-%d";
+    const traces = data.series.map((one, i) => {
+      const trace = {
+        name: escapeLabel(one.name), x: one.x, y: one.y, customdata: one.x.map(() => one.name),
+        marker: { color: colour[i] }, line: { color: colour[i], width: 2 },
+        hovertemplate: `%{fullData.name}<br>%{x|${when}}: %{y:${format}}<extra></extra>`,
+      };
+      if (data.chart === "bar") trace.type = "bar";
+      else if (data.chart === "area") Object.assign(trace, { type: "scatter", mode: "lines", stackgroup: "one" });
+      else Object.assign(trace, { type: "scatter", mode: "lines+markers" });
+      return trace;
+    });
+    traces.push(...extraTraces(data, format));
+    layout.barmode = "stack";
+    const drawn = [...data.series, ...(data.forecast && data.forecast.days ? [data.forecast.days] : [])];
+    const bins = [...new Set(drawn.flatMap((s) => s.x))].sort();
+    Object.assign(layout.xaxis, timeAxis(data.date_bin, bins[0], bins.length));
+    return traces;
+  }
+
+  function drawChart(element, data) {
+    if (!element || typeof Plotly === "undefined") return;
+    const colour = colours(data.series, data.labels || {});
+    const format = data.money ? "$,.2f" : ",.2~f";
+    const layout = baseLayout(data);
+    let draw = timeChart;
+    if (data.chart === "pie") draw = pieChart;
+    else if (data.stacked_by || !data.dated) draw = barChart;
+    const traces = draw(data, colour, format, layout);
     Plotly.newPlot(element, traces, layout, {
       responsive: true, displaylogo: false,
       modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d"],
+    }).then(() => {
+      element.dataset.drawn = String(traces.length);
+      if (window.performance && performance.mark) performance.mark("outlay-chart-drawn");
     });
     element.on("plotly_click", (event) => {
       const point = event.points && event.points[0];
@@ -135,6 +181,30 @@
       const name = Array.isArray(point.customdata) ? point.customdata[0] : point.customdata;
       const url = data.drill[name];
       if (url) window.location.assign(url);
+    });
+  }
+
+  // -- loading sign ---------------------------------------------------------------------------
+
+  // Every control reloads the page; say so while the server runs the report.
+  function showLoading() {
+    const sign = document.getElementById("loading");
+    if (sign) sign.hidden = false;
+    document.body.classList.add("busy");
+  }
+
+  function watchLoading() {
+    const controls = document.getElementById("controls");
+    if (controls) controls.addEventListener("submit", showLoading);
+    const links = "a[href^='/reports?'], tr[data-href]";
+    document.addEventListener("click", (event) => {
+      const target = event.target.closest(links);
+      if (target && !event.defaultPrevented && !event.metaKey && !event.ctrlKey) showLoading();
+    });
+    window.addEventListener("pageshow", () => {
+      const sign = document.getElementById("loading");
+      if (sign) sign.hidden = true;
+      document.body.classList.remove("busy");
     });
   }
 
@@ -256,6 +326,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", () => {
+    watchLoading();
     const data = readJSON("report-data");
     if (data) drawChart(document.getElementById("chart"), data);
     const builder = readJSON("builder-data");
