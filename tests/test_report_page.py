@@ -95,8 +95,9 @@ def test_previous_period_and_forecast_are_lines_on_the_chart(shared: World) -> N
     )
     chart = chart_of(shared.get("owner", url).text)
     previous = chart["previous"]
-    assert previous["name"] == "Previous period (2026-10-12 to 2026-10-31)"
-    # Moved onto this period's days: Oct 12 lines up with Nov 1.
+    # "This month" is compared with the same days of last month (the finance rule).
+    assert previous["name"] == "Previous period (2026-10-01 to 2026-10-20)"
+    # Moved onto this period's days: Oct 1 lines up with Nov 1.
     assert previous["x"] and all("2026-11-01" <= d <= "2026-11-20" for d in previous["x"])
     assert sum(previous["y"]) > 0
     days = chart["forecast"]["days"]
