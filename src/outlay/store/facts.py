@@ -221,7 +221,39 @@ class DuckDBFacts:
             finally:
                 timer.cancel()
 
+    def export(self, sql: str, params: Sequence[Any], path: Path, fmt: str) -> int:
+        """Stream a query's rows into ``path`` as ``csv`` or ``parquet``; the row count.
+
+        DuckDB's COPY writes as the query produces, so memory stays at the engine's limit
+        (spilling the aggregation to disk past it), whatever the export's size. The file
+        appears whole or not at all: it is written beside ``path`` and renamed at the end.
+        """
+        options = "FORMAT csv, HEADER true" if fmt == "csv" else "FORMAT parquet"
+        partial = path.with_name(f".{path.name}.partial")
+        with self._connect() as con:
+            con.execute("SET preserve_insertion_order = false")
+            con.execute(f"SET temp_directory = '{_quoted(self._staging / 'spill')}'")
+            try:
+                done = con.execute(
+                    f"COPY ({sql}) TO '{_quoted(partial)}' ({options})", list(params)
+                ).fetchone()
+                partial.replace(path)
+            except duckdb.OutOfMemoryException as exc:
+                raise InputError(
+                    f"the export needs more than {self.memory_mb} MB of memory and was stopped; "
+                    "narrow the period or the filter"
+                ) from exc
+            finally:
+                partial.unlink(missing_ok=True)
+                con.execute("RESET preserve_insertion_order")
+        return int(done[0]) if done else 0
+
     def count_rows(self, account: str | None = None) -> int:
         where, params = ("WHERE account = ?", [account]) if account else ("", [])
         result = self.query(f"SELECT count(*) FROM {TABLE} {where}", params)
         return int(result.rows[0][0])
+
+
+def _quoted(path: Path) -> str:
+    """A path as the inside of an SQL string literal (COPY takes no parameter for its file)."""
+    return str(path).replace("'", "''")
