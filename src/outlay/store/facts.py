@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from outlay.costrows import SCHEMA
 from outlay.errors import InputError, StoreBusyError, StoreError
@@ -28,6 +29,8 @@ from outlay.store.staging import Opener, StagedWindow, clear_account, open_priva
 log = logging.getLogger(__name__)
 
 TABLE = "cost_rows"
+#: The category of seat rows (``providers.cursor.seats``), replaced apart from usage windows.
+SEAT_CATEGORY = "Seats"
 #: How long an operation waits for another process to release the file, and how often it looks.
 LOCK_WAIT_S = 30.0
 LOCK_POLL_S = 0.05
@@ -176,8 +179,10 @@ class DuckDBFacts:
                 con.execute(f"SET {setting} = {value}")
             con.execute("BEGIN TRANSACTION")
             try:
+                # Seat rows are not the window's: ``replace_seats`` owns them.
                 con.execute(
-                    f"DELETE FROM {TABLE} WHERE account = ? AND ts BETWEEN ? AND ?",
+                    f"DELETE FROM {TABLE} WHERE account = ? AND ts BETWEEN ? AND ? "
+                    f"AND category IS DISTINCT FROM '{SEAT_CATEGORY}'",
                     [account, _ms_to_ts(start_ms), _ms_to_ts(end_ms)],
                 )
                 if staged.rows:
@@ -191,6 +196,25 @@ class DuckDBFacts:
             finally:
                 _reset_write_settings(con, self.memory_mb)
         return staged.rows
+
+    def replace_seats(self, account: str, rows: pa.Table) -> int:
+        """Make ``rows`` the account's only seat rows, in one transaction (none: seats off)."""
+        with self._connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                con.execute(
+                    f"DELETE FROM {TABLE} WHERE account = ? AND category = '{SEAT_CATEGORY}'",
+                    [account],
+                )
+                if rows.num_rows:
+                    con.register("seat_rows", rows)
+                    con.execute(f"INSERT INTO {TABLE} SELECT * FROM seat_rows")
+                    con.unregister("seat_rows")
+                con.execute("COMMIT")
+            except BaseException:
+                _rollback(con)
+                raise
+        return int(rows.num_rows)
 
     def delete_account(self, account: str) -> int:
         with self._connect() as con:
@@ -230,9 +254,11 @@ class DuckDBFacts:
         """
         options = "FORMAT csv, HEADER true" if fmt == "csv" else "FORMAT parquet"
         partial = path.with_name(f".{path.name}.partial")
+        spill = self._staging / "spill"
+        spill.mkdir(parents=True, exist_ok=True)
         with self._connect() as con:
             con.execute("SET preserve_insertion_order = false")
-            con.execute(f"SET temp_directory = '{_quoted(self._staging / 'spill')}'")
+            con.execute(f"SET temp_directory = '{_quoted(spill)}'")
             try:
                 done = con.execute(
                     f"COPY ({sql}) TO '{_quoted(partial)}' ({options})", list(params)
