@@ -177,3 +177,28 @@ def test_bad_export_input_is_one_clear_line(cli: CliRunner, tmp_path: Path) -> N
     out = run(cli, "export", "focus", "--start", END, "--end", START, "--out",
               str(tmp_path / "x.csv"), code=1)  # fmt: skip
     assert "swap them" in out
+
+
+def test_seats_export_as_recurring_purchases_and_still_add_up(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    out = run(cli, "accounts", "set", "acme", "--seat-price", "40")
+    assert "$40 per member per month" in out
+    try:
+        _, rows = export_csv(cli, tmp_path / "focus.csv")
+        seats = [r for r in rows if r["ChargeCategory"] == "Purchase"]
+        assert seats and check_rows(rows) == []
+        assert {r["ChargeFrequency"] for r in seats} == {"Recurring"}
+        assert {r["PricingUnit"] for r in seats} == {"Seat-Days"}
+        assert all(r["ConsumedQuantity"] is None and r["x_MaxMode"] is None for r in seats)
+        assert all(Decimal(r["BilledCost"]) > 0 for r in seats)
+        assert column_sum(rows, "BilledCost") == total(cli, "billed_cost")
+        assert column_sum(seats, "BilledCost") == total(
+            cli, "billed_cost", "--filter", "costs.charge_type = 'Subscription'"
+        )
+        _, usage = export_csv(
+            cli, tmp_path / "usage.csv", "--filter", "costs.charge_type = 'Usage'"
+        )
+        assert {r["ChargeCategory"] for r in usage} == {"Usage"}
+    finally:
+        assert "off" in run(cli, "accounts", "set", "acme", "--no-seats")

@@ -174,11 +174,12 @@ def compile_focus_query(scope: FocusScope, tags: TagSet) -> CompiledQuery:
         b.params.extend(filter_params)
     keys = [
         "account", "service", "category", "token_type", "subcategory", "resource",
-        "charge_type", "max_mode", "headless", "service_account", "usage_unit",
-        *(_tag(k) for k in done),
+        "max_mode", "headless", "service_account", *(_tag(k) for k in done),
     ]  # fmt: skip
+    # charge_type and usage_unit follow from category (Seats, Tokens, Requests): not keys.
     grouped = (
         f"g AS (SELECT date_trunc('{scope.grain}', ts) AS period, {', '.join(keys)}, "
+        "any_value(charge_type) AS charge_type, any_value(usage_unit) AS usage_unit, "
         "max(resource_name) AS resource_name, sum(cost) AS cost, "
         "sum(billed_cost) AS billed, sum(list_cost) AS listed, sum(usage_amount) AS qty "
         f"FROM r{len(b.ctes) - 1} WHERE {condition} GROUP BY ALL)"
