@@ -177,6 +177,10 @@ def test_bad_export_input_is_one_clear_line(cli: CliRunner, tmp_path: Path) -> N
     out = run(cli, "export", "focus", "--start", END, "--end", START, "--out",
               str(tmp_path / "x.csv"), code=1)  # fmt: skip
     assert "swap them" in out
+    out = run(cli, "accounts", "set", "acme", code=1)
+    assert "exactly one of --seat-price" in out and out.count("\n") == 1
+    out = run(cli, "accounts", "set", "acme", "--seat-price", "forty", code=1)
+    assert out.startswith("error: seat price 'forty' is not a number") and out.count("\n") == 1
 
 
 def test_seats_export_as_recurring_purchases_and_still_add_up(

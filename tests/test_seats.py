@@ -197,3 +197,20 @@ def test_the_fake_lists_joiners_and_leavers_from_their_day() -> None:
     assert listed()["new@acme.example"] is False and listed()[email] is False
     fake.clock.advance(timedelta(days=1))
     assert listed()[email] is True
+
+
+def test_a_usage_window_replace_leaves_the_seat_rows_alone(tmp_path: Path) -> None:
+    from outlay.store.facts import DuckDBFacts
+
+    facts = DuckDBFacts(tmp_path / "facts.duckdb")
+    seated = seats_by_day(
+        {date(2026, 12, 1): [ListedMember("a@x", "A", "member", False)]}, date(2026, 12, 31)
+    )
+    assert facts.replace_seats("acme", seat_rows("acme", Decimal(40), seated)) == 31
+    with facts.stage("acme") as staged:  # an empty re-read of the whole month
+        facts.replace_window("acme", _at(date(2026, 12, 1)) - 55_800_000,
+                             _at(date(2027, 1, 1)), staged)  # fmt: skip
+    total = facts.query("SELECT sum(cost), count(*) FROM cost_rows WHERE category = 'Seats'")
+    assert total.rows == [(Decimal(40), 31)]
+    assert facts.replace_seats("acme", seat_rows("acme", Decimal(40), {})) == 0
+    assert facts.count_rows("acme") == 0

@@ -254,67 +254,86 @@ def _tags_json(done: list[str]) -> str:
     return f"'{{' || concat_ws(',', {', '.join(parts)}) || '}}'"
 
 
-def _select(scope: FocusScope, done: list[str]) -> str:
+_KIND = "NULLIF(subcategory, '')"
+_METER = "coalesce(token_type, lower(category))"
+_SKU = f"CASE WHEN {_SEAT} THEN service ELSE service || '/' || {_METER} END"
+#: Rows priced per unit of their own quantity; the others (seats, the token fee) per 1.
+_PRICED = f"(qty <> 0 AND NOT {_SEAT})"
+#: Columns that are a constant or one stored column.
+_PLAIN = {
+    "BilledCost": "billed",
+    "BillingAccountId": "account",
+    "BillingAccountName": "account",
+    "BillingCurrency": "'USD'",
+    "ChargeClass": "CAST(NULL AS VARCHAR)",
+    "ContractedCost": "cost",
+    "EffectiveCost": "cost",
+    "InvoiceIssuerName": "'Cursor'",
+    "ListCost": "listed",
+    "PricingCategory": "'Standard'",
+    "ProviderName": "'Cursor'",
+    "PublisherName": "'Cursor'",
+    "ResourceId": "NULLIF(resource, '')",
+    "ServiceCategory": f"'{SERVICE_CATEGORY}'",
+    "ServiceName": "'Cursor'",
+    "ServiceSubcategory": f"'{SERVICE_SUBCATEGORY}'",
+    "SubAccountId": "service_account",
+    "SubAccountName": "service_account",
+    "x_TokenType": "token_type",
+    "x_CursorKind": _KIND,
+}
+
+
+def _period_columns(scope: FocusScope) -> dict[str, str]:
     grain = "INTERVAL 1 DAY" if scope.grain == "day" else "INTERVAL 1 HOUR"
     shift = int(scope.cycle_day) - 1
     billing_start = f"(date_trunc('month', period - INTERVAL {shift} DAY) + INTERVAL {shift} DAY)"
-    priced = f"(qty <> 0 AND NOT {_SEAT})"
-    pricing_qty = (
-        f"CASE WHEN NOT {priced} THEN CAST(1 AS DECIMAL(38,6)) WHEN {_TOKENS} "
-        f"THEN CAST(qty * {_TOKENS_PER_PRICING_UNIT} AS DECIMAL(38,6)) ELSE qty END"
-    )
-    kind = "NULLIF(subcategory, '')"
-    meter = "coalesce(token_type, lower(category))"
-    sku = f"CASE WHEN {_SEAT} THEN service ELSE service || '/' || {meter} END"
-    values = {
-        "BilledCost": "billed",
-        "BillingAccountId": "account",
-        "BillingAccountName": "account",
-        "BillingCurrency": "'USD'",
+    return {
         "BillingPeriodEnd": _utc(f"({billing_start} + INTERVAL 1 MONTH)"),
         "BillingPeriodStart": _utc(billing_start),
-        "ChargeCategory": f"CASE WHEN {_SEAT} THEN 'Purchase' ELSE 'Usage' END",
-        "ChargeClass": "CAST(NULL AS VARCHAR)",
-        "ChargeDescription": (
-            f"CASE WHEN {_SEAT} THEN 'Cursor seat, ' || resource || ', one day' ELSE "
-            "service || ' ' || coalesce(replace(token_type, '_', ' '), lower(category))"
-            f" || coalesce(' (' || {kind} || ')', '') END"
-        ),
-        "ChargeFrequency": f"CASE WHEN {_SEAT} THEN 'Recurring' ELSE 'Usage-Based' END",
         "ChargePeriodEnd": _utc(f"(period + {grain})"),
         "ChargePeriodStart": _utc("period"),
+    }
+
+
+def _pricing_columns() -> dict[str, str]:
+    return {
         "ConsumedQuantity": f"CASE WHEN {_SEAT} THEN NULL ELSE qty END",
         "ConsumedUnit": (
             f"CASE WHEN {_SEAT} THEN NULL WHEN {_TOKENS} THEN 'Tokens' ELSE 'Requests' END"
         ),
-        "ContractedCost": "cost",
-        "EffectiveCost": "cost",
-        "InvoiceIssuerName": "'Cursor'",
-        "ListCost": "listed",
-        "ListUnitPrice": f"CASE WHEN {priced} THEN {_list_unit_price()} ELSE listed END",
-        "PricingCategory": "'Standard'",
-        "PricingQuantity": pricing_qty,
+        "ListUnitPrice": f"CASE WHEN {_PRICED} THEN {_list_unit_price()} ELSE listed END",
+        "PricingQuantity": (
+            f"CASE WHEN NOT {_PRICED} THEN CAST(1 AS DECIMAL(38,6)) WHEN {_TOKENS} "
+            f"THEN CAST(qty * {_TOKENS_PER_PRICING_UNIT} AS DECIMAL(38,6)) ELSE qty END"
+        ),
         "PricingUnit": (
-            f"CASE WHEN {_SEAT} THEN 'Seat-Days' WHEN NOT {priced} THEN 'Charges' "
+            f"CASE WHEN {_SEAT} THEN 'Seat-Days' WHEN NOT {_PRICED} THEN 'Charges' "
             f"WHEN {_TOKENS} THEN '{TOKEN_PRICING_UNIT}' ELSE 'Requests' END"
         ),
-        "ProviderName": "'Cursor'",
-        "PublisherName": "'Cursor'",
-        "ResourceId": "NULLIF(resource, '')",
-        "ResourceName": "CASE WHEN resource <> '' THEN coalesce(resource_name, resource) END",
-        "ServiceCategory": f"'{SERVICE_CATEGORY}'",
-        "ServiceName": "'Cursor'",
-        "ServiceSubcategory": f"'{SERVICE_SUBCATEGORY}'",
-        "SkuId": sku,
-        "SkuMeter": f"CASE WHEN {_SEAT} THEN 'seat' ELSE coalesce(token_type, lower(category)) END",
-        "SkuPriceId": f"{sku} || CASE WHEN max_mode THEN '/max' ELSE '' END",
-        "SubAccountId": "service_account",
-        "SubAccountName": "service_account",
-        "Tags": _tags_json(done),
-        "x_TokenType": "token_type",
-        "x_MaxMode": f"CASE WHEN {_SEAT} THEN NULL ELSE max_mode END",
-        "x_CursorKind": kind,
+        "SkuId": _SKU,
+        "SkuMeter": f"CASE WHEN {_SEAT} THEN 'seat' ELSE {_METER} END",
+        "SkuPriceId": f"{_SKU} || CASE WHEN max_mode THEN '/max' ELSE '' END",
     }
+
+
+def _charge_columns(done: list[str]) -> dict[str, str]:
+    return {
+        "ChargeCategory": f"CASE WHEN {_SEAT} THEN 'Purchase' ELSE 'Usage' END",
+        "ChargeDescription": (
+            f"CASE WHEN {_SEAT} THEN 'Cursor seat, ' || resource || ', one day' ELSE "
+            "service || ' ' || coalesce(replace(token_type, '_', ' '), lower(category))"
+            f" || coalesce(' (' || {_KIND} || ')', '') END"
+        ),
+        "ChargeFrequency": f"CASE WHEN {_SEAT} THEN 'Recurring' ELSE 'Usage-Based' END",
+        "ResourceName": "CASE WHEN resource <> '' THEN coalesce(resource_name, resource) END",
+        "Tags": _tags_json(done),
+        "x_MaxMode": f"CASE WHEN {_SEAT} THEN NULL ELSE max_mode END",
+    }
+
+
+def _select(scope: FocusScope, done: list[str]) -> str:
+    values = {**_PLAIN, **_period_columns(scope), **_pricing_columns(), **_charge_columns(done)}
     return ", ".join(f'{values[name]} AS "{name}"' for name in COLUMN_NAMES)
 
 
