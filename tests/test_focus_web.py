@@ -121,3 +121,16 @@ def test_integrations_shows_and_sets_the_seat_price(site: Site) -> None:
         "/integrations/seats", data={"csrf": csrf.group(1), "account": "acme", "seat_price": ""}
     )
     assert off.status_code == 200 and site.outlay.seat_summary("acme").price is None
+
+
+def test_the_api_reads_and_sets_the_seat_price(site: Site) -> None:
+    assert site.api.get("/api/v1/accounts/acme/seats").json()["price"] is None
+    body = site.api.put("/api/v1/accounts/acme/seats", json={"price": "39.99"}).json()
+    assert body["price"] == "39.99" and body["seats"] > 0
+    assert Decimal(body["monthly"]) == Decimal("39.99") * body["seats"]
+    preset = site.api.put("/api/v1/accounts/acme/seats", json={"preset": "teams-premium"})
+    assert preset.json()["price"] == "120" and preset.json()["preset"] == "teams-premium"
+    bad = site.api.put("/api/v1/accounts/acme/seats", json={"price": "12.345"})
+    assert bad.status_code == 400 and "more than 2 decimals" in bad.json()["error"]["message"]
+    off = site.api.put("/api/v1/accounts/acme/seats", json={})
+    assert off.json()["price"] is None
