@@ -19,6 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import focus
 import ingest
 import page
 import query
@@ -224,6 +225,35 @@ def bench_page(args: argparse.Namespace, summary: Summary) -> None:
                         paint["p50_ms"] < 2000))  # fmt: skip
 
 
+def bench_focus(args: argparse.Namespace, summary: Summary) -> None:
+    params = query.QueryParams(events=args.query_events)
+    print(
+        f"\n== FOCUS 1.2 export, day grain, all {params.days} days, {params.events:,} synthetic "
+        "events =="
+    )
+    dataset = query.ensure_dataset(params, args.out, with_sqlite=False)
+    print(f"  {dataset.rows:,} cost rows\n")
+    path = str(dataset.duckdb_path)
+    results = [_in_fresh_process(focus.measure_baseline, path, params)]
+    for fmt in ("csv", "parquet"):
+        results.append(_in_fresh_process(focus.measure_export, path, params, fmt, str(args.out)))
+    print(focus.format_table(results))
+    print(
+        "  each case in a fresh process: peak RSS = its ru_maxrss (MB = 10^6 bytes), imports "
+        "included; the file is written next to the dataset and removed."
+    )
+    for result in results[1:]:
+        seconds, peak = result["seconds"], result["peak_rss_mb"]
+        summary.append(
+            (
+                f"{result['label']}, 10M events",
+                f"< {focus.TARGET_S:.0f} s, < {focus.TARGET_MB:,.0f} MB",
+                f"{seconds:,.1f} s, {peak:,.0f} MB (baseline {results[0]['seconds']:,.1f} s)",
+                seconds < focus.TARGET_S and peak < focus.TARGET_MB,
+            )
+        )
+
+
 def print_summary(summary: Summary) -> None:
     print("\n== Summary ==")
     header = f"{'target':<44} {'goal':<28} {'measured':<62} result"
@@ -237,7 +267,9 @@ def print_summary(summary: Summary) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--only", choices=("ingest", "query", "tags", "web", "page"), help="run one benchmark"
+        "--only",
+        choices=("ingest", "query", "tags", "web", "page", "focus"),
+        help="run one benchmark",
     )
     parser.add_argument(
         "--events", type=int, default=1_000_000, help="events of the full import (1M)"
@@ -275,6 +307,8 @@ def main(argv: list[str] | None = None) -> int:
         bench_web(args, summary)
     if args.only in (None, "page"):
         bench_page(args, summary)
+    if args.only in (None, "focus"):
+        bench_focus(args, summary)
     print_summary(summary)
     print(f"\nbenchmarks took {time.perf_counter() - started:,.0f} s")
     return 0

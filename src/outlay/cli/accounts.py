@@ -107,3 +107,44 @@ def remove(
         typer.confirm(f"Remove account {account.name!r} and delete all its cost data?", abort=True)
     rows = outlay.remove_account(account.name)
     console().print(f"Removed account {account.name!r} and its {rows:,} cost rows.")
+
+
+@app.command("set")
+def set_account(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The account to change.")],
+    seat_price: Annotated[
+        str | None,
+        typer.Option(
+            "--seat-price", metavar="USD", help="Seat price per member per month; turns seats on."
+        ),
+    ] = None,
+    seat_preset: Annotated[
+        str | None,
+        typer.Option(
+            "--seat-preset",
+            metavar="PLAN",
+            help="Cursor's public list price of a plan: teams-standard ($40) or teams-premium "
+            "($120).",
+        ),
+    ] = None,
+    no_seats: Annotated[
+        bool, typer.Option("--no-seats", help="Turn seat costs off (removes the seat rows).")
+    ] = False,
+) -> None:
+    """Change an account's settings: its seat price (seat costs are off until one is set)."""
+    if sum((seat_price is not None, seat_preset is not None, no_seats)) != 1:
+        raise InputError("pass exactly one of --seat-price USD, --seat-preset PLAN or --no-seats")
+    summary = outlay_of(ctx).set_seat_price(name, seat_price, preset=seat_preset)
+    out = console()
+    if summary.price is None:
+        out.print(f"Seat costs are off for {summary.account!r}.", markup=False)
+        return
+    seats = "no member list yet (the next sync takes one)"
+    if summary.seats is not None:
+        seats = f"{summary.seats} seat(s) now, ${summary.monthly:,.2f} a month"
+    out.print(
+        f"Seats of {summary.account!r} cost ${summary.price} per member per month, spread "
+        f"over the days of each month: {seats}.",
+        markup=False,
+    )

@@ -67,6 +67,7 @@ def _register() -> None:
     from outlay.cli.admin import tokens, users, workspaces
     from outlay.cli.costs import costs
     from outlay.cli.demo import demo
+    from outlay.cli.export import app as export_app
     from outlay.cli.fake_cursor import app as fake_cursor_app
     from outlay.cli.reports import app as reports_app
     from outlay.cli.serve import serve
@@ -80,6 +81,7 @@ def _register() -> None:
     app.add_typer(workspaces, name="workspaces")
     app.add_typer(tokens, name="tokens")
     app.add_typer(fake_cursor_app, name="fake-cursor")
+    app.add_typer(export_app, name="export")
     app.command("sync")(sync)
     app.command("costs")(costs)
     app.command("demo")(demo)

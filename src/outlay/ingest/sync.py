@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 
 from outlay.errors import InputError, OutlayError
+from outlay.ingest.seats import record_members, refresh_seats
 from outlay.ingest.windows import Window, plan_windows, utc_day
 from outlay.providers.cursor.client import CursorClient, EventWindow
 from outlay.providers.cursor.models import EventsPage
@@ -96,11 +97,14 @@ def sync_account(
     # The caller holds the account lock: anything staged for this account is a killed sync's.
     facts.clear_staging(account.name)
     try:
-        names = {m.email: m.name for m in client.members() if m.name}
+        members = client.members()
+        record_members(meta, account, today, members)
+        names = {m.email: m.name for m in members if m.name}
         fetch = _Fetcher(account, client, facts, prices, names, listener, tally)
         account = _refresh(account, meta, fetch, options, today, now_ms)
         if not account.backfill_done:
             account = _backfill(account, meta, fetch, options, today, now_ms)
+        refresh_seats(account, facts=facts, meta=meta, today=today)
     except Exception as exc:  # whatever failed shows on the account, then propagates
         _mark_failed(meta, account, exc)
         raise

@@ -115,6 +115,8 @@ def compile_report_query(shape: Shape, tags: TagSet) -> CompiledQuery:
     scope = ""
     if shape.accounts is not None:
         scope = f" AND account IN ({b.bind(*shape.accounts)})" if shape.accounts else " AND FALSE"
+    if shape.measure == "usage":
+        scope += " AND usage_unit IS NOT NULL"  # seat rows are money only: no usage unit
     b.ctes.append(f"r0 AS (SELECT *{units} FROM {FACT_TABLE} WHERE {period}{scope})")
     computed: list[str] = []
     for tag in chain:

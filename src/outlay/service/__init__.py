@@ -7,6 +7,8 @@ principal it is given (the local command line is an owner):
 - ``core``: settings, stores, the clock, workspace lookup and the ``requires`` check;
 - ``accounts``: connect, list, attach, remove, sync, and the "Sync now" queue decision;
 - ``reports``: reports, saved reports and virtual tags;
+- ``exports``: a report scope as a FOCUS 1.2 file;
+- ``seats``: an account's seat price and the seat cost rows it turns on;
 - ``identity``: workspaces, users, API tokens, sign-in and sessions.
 """
 
@@ -14,12 +16,14 @@ from __future__ import annotations
 
 from outlay.service.accounts import PROVIDERS, Accounts
 from outlay.service.core import HttpFactory, default_http, requires
+from outlay.service.exports import Exports
 from outlay.service.identity import SESSION_LIFETIME, TOKEN_DAYS, TOKEN_PREFIX, Identity
 from outlay.service.reports import TAGS_DOCUMENT, Reports
+from outlay.service.seats import Seats
 from outlay.service.sync_queue import SyncQueue
 
 
-class Outlay(Accounts, Reports, Identity):
+class Outlay(Seats, Accounts, Exports, Reports, Identity):
     """The one service object; see the package docstring for where each method lives."""
 
 

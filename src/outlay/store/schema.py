@@ -120,3 +120,33 @@ class CredentialRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     expires_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+
+
+class SeatPriceRow(Base):
+    """An account's seat price (USD per member per month); no row: seats are off."""
+
+    __tablename__ = "seat_prices"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: Exact decimal text: SQLite has no exact decimal type.
+    price: Mapped[str] = mapped_column(String(40))
+    #: The documented preset it came from, if any.
+    preset: Mapped[str | None] = mapped_column(String(40), default=None)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class MemberSnapshotRow(Base):
+    """Who ``/teams/members`` listed on a UTC day (the last read of that day wins)."""
+
+    __tablename__ = "member_snapshots"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(200), default=None)
+    role: Mapped[str | None] = mapped_column(String(20), default=None)
+    removed: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -20,6 +20,7 @@ from bisect import bisect_left, bisect_right
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from operator import neg
 from typing import Any
@@ -34,6 +35,7 @@ from outlay.testing.cursor_fake.clock import (
 )
 from outlay.testing.cursor_fake.columns import Day
 from outlay.testing.cursor_fake.generate import World, generate_day
+from outlay.testing.cursor_fake.membership import MemberChange, apply_changes
 from outlay.testing.cursor_fake.money import micro_to_decimal
 from outlay.testing.cursor_fake.people import Identity, build_people
 from outlay.testing.cursor_fake.pricing import Revision, model_infos
@@ -98,6 +100,7 @@ class FakeTeam:
         self._cache_days = max(1, cache_days)
         self._cache: OrderedDict[int, Day] = OrderedDict()
         self._revisions: list[Revision] = []
+        self._member_changes: list[MemberChange] = []
         self._lock = threading.RLock()
 
     # --- who -------------------------------------------------------------------------------
@@ -113,7 +116,7 @@ class FakeTeam:
 
     def members(self) -> list[dict[str, Any]]:
         """``teamMembers`` as /teams/members returns them (removed members included)."""
-        return [
+        listed = [
             {
                 "id": ident.user_id,
                 "name": ident.name,
@@ -124,6 +127,16 @@ class FakeTeam:
             for ident in self.world.identities
             if ident.is_human
         ]
+        today = date.fromordinal(day_of_ms(self.now_ms()))
+        return apply_changes(listed, self._member_changes, today)
+
+    def add_member(self, email: str, on: date, name: str | None = None) -> None:
+        """Knob: ``email`` joins the team on UTC day ``on`` (listed from then on)."""
+        self._member_changes.append(MemberChange(on, email, True, name))
+
+    def remove_member(self, email: str, on: date) -> None:
+        """Knob: ``email`` leaves the team on UTC day ``on`` (listed as removed from then on)."""
+        self._member_changes.append(MemberChange(on, email, False))
 
     # --- events ----------------------------------------------------------------------------
 

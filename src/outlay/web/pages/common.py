@@ -84,6 +84,7 @@ NOTICES = {
     "workspace_added": "Added workspace {name}.",
     "user_added": "Added user {name}.",
     "token_revoked": "Revoked the token.",
+    "seats_saved": "Saved the seat price of {name}; its seat costs are recomputed.",
 }
 
 

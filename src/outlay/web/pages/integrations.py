@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from outlay.access import Action, Principal
 from outlay.errors import OutlayError
+from outlay.providers.cursor.seats import PRESETS
 from outlay.service import Outlay
 from outlay.store.meta import IMPORTING, STABLE
 from outlay.web.deps import (
@@ -50,6 +51,8 @@ def integrations_context(outlay: Outlay, principal: Principal) -> dict[str, Any]
         )
     busy = any(r["queued"] or r["account"].status == IMPORTING for r in rows)
     return {
+        "seats": [outlay.seat_summary(r["account"].name, principal) for r in rows],
+        "seat_presets": PRESETS,
         "accounts": rows,
         "workspaces": visible,
         "can_admin": principal.can(Action.ADMIN),
@@ -144,3 +147,19 @@ def remove(
         )  # fmt: skip
     outlay.remove_account(found.name, session.principal)
     return redirect("/integrations", notice="removed", name=found.name)
+
+
+@router.post("/integrations/seats")
+def set_seats(
+    session: CheckedSession,
+    outlay: OutlayDep,
+    account: Annotated[str, Form()] = "",
+    seat_price: Annotated[str, Form()] = "",
+) -> Response:
+    """A price in USD, a preset's name, or empty to turn seat costs off."""
+    text = seat_price.strip()
+    if text in PRESETS:
+        outlay.set_seat_price(account, preset=text, principal=session.principal)
+    else:
+        outlay.set_seat_price(account, text or None, principal=session.principal)
+    return redirect("/integrations", notice="seats_saved", name=account)
