@@ -7,7 +7,8 @@ principal it is given (the local command line is an owner):
 - ``core``: settings, stores, the clock, workspace lookup and the ``requires`` check;
 - ``accounts``: connect, list, attach, remove, sync, and the "Sync now" queue decision;
 - ``reports``: reports, saved reports and virtual tags;
-- ``identity``: workspaces, users, API tokens, sign-in and sessions.
+- ``identity``: workspaces, users, API tokens, sign-in and sessions;
+- ``trust``: reconciliation with the provider's spend, and completeness per day.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from outlay.service.core import HttpFactory, default_http, requires
 from outlay.service.identity import SESSION_LIFETIME, TOKEN_DAYS, TOKEN_PREFIX, Identity
 from outlay.service.reports import TAGS_DOCUMENT, Reports
 from outlay.service.sync_queue import SyncQueue
+from outlay.service.trust import Trust
 
 
-class Outlay(Accounts, Reports, Identity):
+class Outlay(Accounts, Reports, Identity, Trust):
     """The one service object; see the package docstring for where each method lives."""
 
 
