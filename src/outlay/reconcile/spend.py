@@ -112,6 +112,15 @@ class Reconciliation:
         }
 
 
+def document(reconciled: list[Reconciliation], unavailable: list[dict[str, str]]) -> dict[str, Any]:
+    """The ``reconcile`` JSON of the CLI and the API; accounts without a snapshot of the cycle
+    are named under ``unavailable`` with the reason, never left out silently."""
+    data: dict[str, Any] = {"accounts": [r.to_data() for r in reconciled]}
+    if unavailable:
+        data["unavailable"] = unavailable
+    return data
+
+
 def _iso(moment: datetime) -> str:
     return moment.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z")
 

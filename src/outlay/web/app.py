@@ -19,7 +19,7 @@ from outlay.config import Settings
 from outlay.errors import OutlayError
 from outlay.providers.cursor.base_url import allowed_base_urls
 from outlay.service import Outlay
-from outlay.web import api, pages
+from outlay.web import api, api_trust, pages
 from outlay.web.errors import error_body, handle_outlay_error
 from outlay.web.scheduler import Scheduler
 
@@ -76,6 +76,7 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.include_router(api.router)
+    app.include_router(api_trust.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
