@@ -52,6 +52,13 @@ def test_a_dropped_day_is_missing_and_names_who_was_active(tmp_path: Path) -> No
         assert day["missing_members"] == []
         assert Decimal(day["cost"]) == truth.get(text, Decimal(0)) / 100
     assert outlay.complete_through()["acme"] == DROPPED - timedelta(days=1)
+    # Reports say when their period holds incomplete days, and only then.
+    pending = TODAY - timedelta(days=3)
+    assert outlay.completeness_notes(TODAY - timedelta(days=20), TODAY) == [
+        f"acme: 1 day(s) missing ({DROPPED}); days from {pending} pending (Cursor may revise); "
+        "see outlay completeness"
+    ]
+    assert outlay.completeness_notes(DROPPED + timedelta(days=1), pending - timedelta(days=1)) == []
 
 
 def test_a_consistent_team_is_complete_through_the_day_before_the_lag_window(

@@ -166,3 +166,12 @@ def test_the_pages_show_reconciliation_and_the_calendar(world: World) -> None:
     assert "Data complete through <strong>2026-11-16</strong>" in calendar
     for path in ("/integrations/reconciliation", "/integrations/completeness"):
         assert client.get(path, params={"account": "b"}).status_code == 404
+
+
+def test_a_report_over_recent_days_says_they_are_pending(world: World) -> None:
+    client = signed_in(world, "viewer")
+    page = client.get("/reports", params={"interval": "last_7_days"})
+    assert page.status_code == 200
+    assert "a: days from 2026-11-17 pending (Cursor may revise)" in page.text
+    older = client.get("/reports", params={"start_date": "2026-11-01", "end_date": "2026-11-10"})
+    assert "pending (Cursor may revise)" not in older.text

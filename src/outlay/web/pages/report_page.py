@@ -121,6 +121,11 @@ def run_view(outlay: Outlay, principal: Principal, view: ReportView, tags: TagSe
         page.errors.append(str(exc))
         return page
     page.notes.extend(page.result.notices)
+    # Say when the period holds days that may still change or that lack events.
+    result = page.result
+    page.notes.extend(
+        outlay.completeness_notes(result.start, result.end, view.workspace, principal)
+    )
     return page
 
 
