@@ -158,3 +158,22 @@ def test_reconcile_refuses_an_unknown_cycle(tmp_path: Path) -> None:
     outlay = synced(tmp_path, fake_cursor(SPEC))
     with pytest.raises(InputError, match="unknown cycle 'last'; use current or previous"):
         outlay.reconcile("acme", "last")
+
+
+def test_the_demo_prints_one_reconciliation_line_per_account(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from outlay.cli.demo import print_reconciliation
+
+    fake = fake_cursor(SPEC)
+    outlay = synced(tmp_path, fake)
+    outlay.add_account("cursor", "fresh", DEFAULT_KEY, base_url=BASE_URL)
+    print_reconciliation(outlay)
+    lines = capsys.readouterr().out.splitlines()
+    total = f"${sum(cycle_truth(fake).values()):,.2f}"
+    assert lines[-2].startswith(f"  acme: ok — outlay {total}, Cursor {total}, difference 0 USD")
+    assert lines[-2].endswith("data complete through 2026-11-16")
+    assert (
+        lines[-1]
+        == "  fresh: not reconciled, no /teams/spend snapshot yet; the next sync takes one"
+    )
