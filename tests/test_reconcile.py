@@ -177,3 +177,16 @@ def test_the_demo_prints_one_reconciliation_line_per_account(
         lines[-1]
         == "  fresh: not reconciled, no /teams/spend snapshot yet; the next sync takes one"
     )
+
+
+def test_removing_an_account_removes_its_snapshots_and_day_reads(tmp_path: Path) -> None:
+    fake = fake_cursor(SPEC)
+    outlay = synced(tmp_path, fake)
+    account_id = outlay.meta.account("acme").id
+    assert outlay.trust.latest_spend_snapshots(account_id) and outlay.trust.day_reads(account_id)
+    outlay.remove_account("acme")
+    assert outlay.trust.latest_spend_snapshots(account_id) == []
+    assert outlay.trust.day_reads(account_id) == {}
+    outlay.add_account("cursor", "acme", DEFAULT_KEY, base_url=BASE_URL)
+    done, unavailable = outlay.reconcile("acme")
+    assert done == [] and unavailable[0]["reason"].startswith("no /teams/spend snapshot yet")

@@ -18,6 +18,7 @@ from outlay.reconcile.completeness import (
     lag_start,
 )
 from outlay.reconcile.spend import ON_DEMAND_KIND, Reconciliation, reconcile
+from outlay.report.spec import FIRST_DAY, LAST_DAY
 from outlay.service.core import Core, requires
 from outlay.store.fact_totals import member_costs, window_totals
 from outlay.store.meta import Account
@@ -91,6 +92,12 @@ class Trust(Core):
     ) -> list[DayStatus]:  # fmt: skip
         """Per visible account and UTC day of [start, end] it has imported: what outlay holds,
         what daily usage showed, when it was last read, and its status."""
+        for day, label in ((start, "start"), (end, "end")):
+            if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+                raise InputError(
+                    f"{label} {day} is out of range; use a day from {FIRST_DAY} to {LAST_DAY}",
+                    field=label,
+                )
         today = self.today()
         end = min(end or today, today)
         start = start or end - timedelta(days=DEFAULT_DAYS - 1)
