@@ -3,7 +3,7 @@ and a consistent team reconciles to ok with zero difference."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -190,3 +190,19 @@ def test_removing_an_account_removes_its_snapshots_and_day_reads(tmp_path: Path)
     outlay.add_account("cursor", "acme", DEFAULT_KEY, base_url=BASE_URL)
     done, unavailable = outlay.reconcile("acme")
     assert done == [] and unavailable[0]["reason"].startswith("no /teams/spend snapshot yet")
+
+
+def test_old_reads_are_pruned_but_each_cycle_keeps_its_last(tmp_path: Path) -> None:
+    fake = fake_cursor(SPEC)  # its cycle starts on the 7th; "now" is 2026-11-20
+    outlay = synced(tmp_path, fake)
+    account_id = outlay.meta.account("acme").id
+    fake.clock.advance(timedelta(days=2))
+    outlay.sync("acme")
+    last_of_november_cycle = one(outlay)["as_of"]
+    assert outlay.trust.spend_read_count(account_id) == 2
+    fake.clock.advance(timedelta(days=18))  # 2026-12-10, in the cycle from 2026-12-07
+    outlay.sync("acme")
+    # The first read is over a week old and not its cycle's last: gone; the second stays.
+    assert outlay.trust.spend_read_count(account_id) == 2
+    previous = one(outlay, "previous")
+    assert previous["as_of"] == last_of_november_cycle and previous["status"] == OK

@@ -10,14 +10,19 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from outlay.store.meta import MetaStore
 from outlay.store.schema import DayReadRow, SpendMemberRow, SpendReadRow
+
+#: Every spend read of the last week is kept whole; older ones only as the last of their cycle,
+#: which is all a past cycle's proof needs (hourly syncs of a large team would otherwise keep
+#: members x 8,760 rows a year).
+KEEP_EVERY_READ = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -110,6 +115,29 @@ class TrustStore:
                         included_spend_cents=_text(m.included_spend_cents),
                     )
                 )
+            self._prune(s, snapshot.account_id, snapshot.read_at - KEEP_EVERY_READ)
+
+    def _prune(self, s: Session, account_id: int, before: datetime) -> None:
+        reads = s.execute(
+            select(
+                SpendReadRow.id, SpendReadRow.cycle_start_ms, SpendReadRow.as_of_ms,
+                SpendReadRow.read_at,
+            ).where(SpendReadRow.account_id == account_id)
+        ).all()  # fmt: skip
+        last: dict[int, tuple[int, int]] = {}
+        for read_id, cycle, as_of, _ in reads:
+            if cycle not in last or as_of > last[cycle][0]:
+                last[cycle] = (as_of, read_id)
+        keep = {read_id for _, read_id in last.values()}
+        old = [read_id for read_id, _, _, at in reads if at < before and read_id not in keep]
+        if old:
+            s.execute(delete(SpendMemberRow).where(SpendMemberRow.read_id.in_(old)))
+            s.execute(delete(SpendReadRow).where(SpendReadRow.id.in_(old)))
+
+    def spend_read_count(self, account_id: int) -> int:
+        with self._meta.session() as s:
+            rows = s.scalars(select(SpendReadRow.id).where(SpendReadRow.account_id == account_id))
+            return len(rows.all())
 
     def latest_spend_snapshots(self, account_id: int) -> list[SpendSnapshot]:
         """The last read of each billing cycle, newest cycle first."""
