@@ -98,3 +98,21 @@ def test_a_re_read_that_changes_a_day_is_a_revision_by_exactly_how_much(tmp_path
     later = days_of(outlay, start=yesterday, end=yesterday)[yesterday.isoformat()]
     assert later["status"] == "revised" and later["revision"] == revision
     assert outlay.complete_through()["acme"] == TODAY + timedelta(days=1)
+
+
+def test_days_imported_before_reads_were_recorded_show_the_stored_totals(tmp_path: Path) -> None:
+    from sqlalchemy import delete
+
+    from outlay.store.schema import DayReadRow
+
+    fake = fake_cursor(TeamSpec(users=8, days=40))
+    outlay = synced(tmp_path, fake)
+    with outlay.meta.session() as s:  # as an older version left the account
+        s.execute(delete(DayReadRow))
+    days = days_of(outlay, start=TODAY - timedelta(days=9))
+    truth = day_truth(fake)
+    assert len(days) == 10
+    for text, day in days.items():
+        assert day["last_read_at"] is None and day["active_in_daily_usage"] is None
+        assert Decimal(day["cost"]) == truth[text] / 100 and day["events"] > 0
+    assert days[(TODAY - timedelta(days=9)).isoformat()]["status"] == "complete"

@@ -115,9 +115,10 @@ class Trust(Core):
             if first > last:
                 continue
             reads = self.trust.day_reads(found.id, first, last)
-            totals = window_totals(
-                self.facts, found.name, _ms(first), _ms(last + timedelta(days=1)) - 1, 0
-            ).whole
+            totals = {}
+            if len(reads) <= (last - first).days:  # days imported before reads were recorded
+                end_ms = _ms(last + timedelta(days=1)) - 1
+                totals = window_totals(self.facts, found.name, _ms(first), end_ms, 0).whole
             days.extend(
                 day_statuses(
                     found.name,
