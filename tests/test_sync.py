@@ -175,7 +175,13 @@ def test_only_allowlisted_routes_are_called_and_no_limit_is_hit(tmp_path: Path) 
     outlay.sync("acme")
     outlay.sync("acme", since=TODAY - timedelta(days=10))
     routes = {(r.method, r.path) for r in fake.api.log}
-    assert routes == {("GET", "/teams/members"), ("POST", "/teams/filtered-usage-events")}
+    # Spend and daily usage are read for reconciliation and completeness (ingest/reads.py).
+    assert routes == {
+        ("GET", "/teams/members"),
+        ("POST", "/teams/filtered-usage-events"),
+        ("POST", "/teams/spend"),
+        ("POST", "/teams/daily-usage-data"),
+    }
     assert {r.status for r in fake.api.log} == {200}
 
 

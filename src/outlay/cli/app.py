@@ -73,6 +73,7 @@ def _register() -> None:
     from outlay.cli.serve import serve
     from outlay.cli.sync import sync
     from outlay.cli.tags import app as tags_app
+    from outlay.cli.trust import completeness, reconcile
 
     app.add_typer(accounts_app, name="accounts")
     app.add_typer(tags_app, name="tags")
@@ -86,6 +87,8 @@ def _register() -> None:
     app.command("costs")(costs)
     app.command("demo")(demo)
     app.command("serve")(serve)
+    app.command("reconcile")(reconcile)
+    app.command("completeness")(completeness)
 
 
 _register()

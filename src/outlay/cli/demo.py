@@ -16,8 +16,10 @@ from outlay.cli.costs import report_table
 from outlay.cli.render import console
 from outlay.cli.state import outlay_of
 from outlay.cli.sync import run_with_progress
+from outlay.display import dollars
 from outlay.errors import ConfigError, OutlayError
 from outlay.ingest.sync import SyncResult
+from outlay.report.export import exact
 from outlay.report.run import ReportResult
 from outlay.report.spec import ReportSpec
 from outlay.service import Outlay
@@ -89,6 +91,7 @@ def _summary(outlay: Outlay, outcome: SyncResult, days: int, folder: Path) -> No
     out.print(report_table(by("service"), "Cost by model"))
     out.print(report_table(by("resource"), "Top 10 users", limit=10))
     out.print(report_table(by("token_type"), "Cost by token type"))
+    print_reconciliation(outlay)
     cli = f"outlay --data-dir {folder}"
     out.print(
         "\nExplore further (in the repo: .venv/bin/outlay):\n"
@@ -100,10 +103,32 @@ def _summary(outlay: Outlay, outcome: SyncResult, days: int, folder: Path) -> No
         "--group-by tag:cursor:max_mode --format json\n"
         f"  {cli} costs --interval this_month --group-by resource --top 5 --date-bin cumulative "
         "--compare previous --forecast\n"
-        f"  {cli} tags import-csv team people.csv   # email,value rows; then --group-by tag:team",
+        f"  {cli} tags import-csv team people.csv   # email,value rows; then --group-by tag:team\n"
+        f"  {cli} reconcile --format json   # outlay vs Cursor's /teams/spend, per member\n"
+        f"  {cli} completeness --start {today - timedelta(days=13)}   # per day status",
         markup=False,
         soft_wrap=True,
     )
+
+
+def print_reconciliation(outlay: Outlay) -> None:
+    """One line per account: the current cycle beside Cursor's /teams/spend, and how far the
+    data is complete."""
+    out = console()
+    reconciled, unavailable = outlay.reconcile()
+    through = outlay.complete_through()
+    out.print("\nReconciliation with Cursor's /teams/spend, current billing cycle:")
+    for r in reconciled:
+        out.print(
+            f"  {r.account}: {r.status} — outlay {dollars(r.outlay)}, Cursor {dollars(r.cursor)}, "
+            f"difference {exact(r.difference)} USD over {len(r.members)} members "
+            f"(cycle from {r.cycle_start:%Y-%m-%d}); data complete through "
+            f"{through.get(r.account) or '—'}",
+            markup=False,
+            soft_wrap=True,
+        )
+    for u in unavailable:
+        out.print(f"  {u['account']}: not reconciled, {u['reason']}", markup=False)
 
 
 def _reset(folder: Path) -> None:

@@ -14,11 +14,13 @@ checkpoint. Re-reading a window is idempotent: nothing is ever de-duplicated by 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 
 from outlay.errors import InputError, OutlayError
+from outlay.ingest.reads import DayRecorder, read_activity, snapshot_spend
 from outlay.ingest.seats import record_members, refresh_seats
 from outlay.ingest.windows import Window, plan_windows, utc_day
 from outlay.providers.cursor.client import CursorClient, EventWindow
@@ -28,6 +30,7 @@ from outlay.providers.cursor.prices import PriceTable
 from outlay.store.facts import DuckDBFacts
 from outlay.store.meta import ERROR, IMPORTING, STABLE, Account, MetaStore
 from outlay.store.staging import StagedWindow
+from outlay.store.trust import TrustStore
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +103,11 @@ def sync_account(
         members = client.members()
         record_members(meta, account, today, members)
         names = {m.email: m.name for m in members if m.name}
+        trust = TrustStore(meta)
+        # Read before the events: Cursor's spend then covers no event newer than those read.
+        snapshot_spend(account, client, trust, now_ms)
         fetch = _Fetcher(account, client, facts, prices, names, listener, tally)
+        fetch.recorder = lambda window: DayRecorder(account, facts, trust, window, now_ms)
         account = _refresh(account, meta, fetch, options, today, now_ms)
         if not account.backfill_done:
             account = _backfill(account, meta, fetch, options, today, now_ms)
@@ -200,15 +207,23 @@ class _Fetcher:
         self.names = names
         self.listener = listener
         self.tally = tally
+        #: Records each window's day reads around its replace (None: record nothing).
+        self.recorder: Callable[[Window], DayRecorder] | None = None
 
     def __call__(self, window: Window) -> int:
+        recorder = self.recorder(window) if self.recorder is not None else None
         with self.facts.stage(self.account.name) as staged:
             sink = _WindowSink(self, window, staged)
             self.client.read_event_window(EventWindow(window.start_ms, window.end_ms), sink)
+            activity = read_activity(self.account, self.client, window) if recorder else None
+            if recorder is not None:
+                recorder.before()
             rows = self.facts.replace_window(
                 self.account.name, window.start_ms, window.end_ms, staged
             )
             events = staged.events
+        if recorder is not None:
+            recorder.after(activity)
         self.tally.windows += 1
         self.tally.events += events
         self.tally.rows += rows

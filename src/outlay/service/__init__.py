@@ -9,7 +9,8 @@ principal it is given (the local command line is an owner):
 - ``reports``: reports, saved reports and virtual tags;
 - ``exports``: a report scope as a FOCUS 1.2 file;
 - ``seats``: an account's seat price and the seat cost rows it turns on;
-- ``identity``: workspaces, users, API tokens, sign-in and sessions.
+- ``identity``: workspaces, users, API tokens, sign-in and sessions;
+- ``trust``: reconciliation with the provider's spend, and completeness per day.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from outlay.service.identity import SESSION_LIFETIME, TOKEN_DAYS, TOKEN_PREFIX, 
 from outlay.service.reports import TAGS_DOCUMENT, Reports
 from outlay.service.seats import Seats
 from outlay.service.sync_queue import SyncQueue
+from outlay.service.trust import Trust
 
 
-class Outlay(Seats, Accounts, Exports, Reports, Identity):
+class Outlay(Seats, Accounts, Exports, Reports, Identity, Trust):
     """The one service object; see the package docstring for where each method lives."""
 
 

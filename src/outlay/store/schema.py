@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -150,3 +151,64 @@ class MemberSnapshotRow(Base):
     name: Mapped[str | None] = mapped_column(String(200), default=None)
     role: Mapped[str | None] = mapped_column(String(20), default=None)
     removed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+# -- reconciliation and completeness (``store/trust.py``) ---------------------------------------
+
+
+class SpendReadRow(Base):
+    """One read of ``/teams/spend`` during a sync; it only ever shows the current cycle, so the
+    reads are kept to prove past cycles."""
+
+    __tablename__ = "spend_reads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    #: The sync's "now": outlay compares with its events up to this moment.
+    as_of_ms: Mapped[int] = mapped_column(BigInteger)
+    cycle_start_ms: Mapped[int] = mapped_column(BigInteger)  # subscriptionCycleStart
+    read_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class SpendMemberRow(Base):
+    """A member's row of one spend read, cents kept as the exact decimal text Cursor sent."""
+
+    __tablename__ = "spend_members"
+
+    read_id: Mapped[int] = mapped_column(
+        ForeignKey("spend_reads.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    user_id: Mapped[str | None] = mapped_column(String(100), default=None)
+    spend_cents: Mapped[str | None] = mapped_column(String(40), default=None)
+    overall_spend_cents: Mapped[str | None] = mapped_column(String(40), default=None)
+    included_spend_cents: Mapped[str | None] = mapped_column(String(40), default=None)
+
+
+class DayReadRow(Base):
+    """What outlay knows of one UTC day of an account: its totals as of the last read of its
+    events, whether a re-read changed them, and what daily usage showed for it."""
+
+    __tablename__ = "day_reads"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last_read_at: Mapped[datetime] = mapped_column(DateTime)
+    #: The read covered the day's events up to here (the day's end, or the sync's now).
+    read_through_ms: Mapped[int] = mapped_column(BigInteger)
+    events: Mapped[int] = mapped_column(Integer, default=0)
+    cost: Mapped[str] = mapped_column(String(40), default="0")  # USD, exact decimal text
+    revisions: Mapped[int] = mapped_column(Integer, default=0)
+    revised_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    #: Change of the last revision (after - before) over the part of the day read before.
+    revised_cost: Mapped[str | None] = mapped_column(String(40), default=None)
+    revised_events: Mapped[int | None] = mapped_column(Integer, default=None)
+    #: JSON lists of emails: active in daily usage (None: not read), active without events.
+    active: Mapped[str | None] = mapped_column(Text, default=None)
+    missing: Mapped[str | None] = mapped_column(Text, default=None)
+    usage_read_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)

@@ -44,6 +44,8 @@ def filtered_usage_events(
     blobs: list[bytes] = []
     offset, total = (page - 1) * size, 0
     for part in team.slices(start, end):
+        if part.day.day in team.dropped:
+            continue  # a day lost upstream: daily usage and spend still count it
         positions = _matching(part.day, part.lo, part.hi, predicate)
         count = len(positions) if positions is not None else part.hi - part.lo
         first, last = max(offset - total, 0), min(offset + size - total, count)

@@ -2,7 +2,8 @@
 
 Σ ``overallSpendCents`` equals Σ event ``chargedCents`` since ``subscriptionCycleStart`` (up to
 now); ``spendCents`` is the on-demand part (``isChargeable`` events); ``includedSpendCents`` the
-rest. Service accounts get rows too (their usage is the team's money), so totals reconcile.
+rest. Service accounts get rows too (their usage is the team's money), so totals reconcile,
+unless the team's disagreement knobs (``TeamSpec.spend_skew``, ``spend_hidden``) say otherwise.
 """
 
 from __future__ import annotations
@@ -36,7 +37,11 @@ def team_spend(team: FakeTeam, body: dict[str, Any]) -> FakeResponse:
     now = team.now_ms()
     cycle_start = team.cycle.start_ms(now)
     overall, on_demand, premium = _cycle_sums(team, cycle_start, now)
-    people = list(team.identities)
+    people = [p for p in team.identities if p.email.lower() not in team.spend_hidden]
+    for person in people:
+        skew = team.spend_skew_micro.get(person.email.lower(), 0)
+        overall[person.index] += skew
+        on_demand[person.index] += skew
     if search:
         needle = search.lower()
         people = [p for p in people if needle in p.name.lower() or needle in p.email.lower()]

@@ -18,8 +18,8 @@ import random
 import threading
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from operator import neg
@@ -48,13 +48,22 @@ TRUTH_KEYS = ("model", "userEmail", "kind", "day")
 class TeamSpec:
     """``users`` members with ``days`` of history before today and about ``events_per_user_day``
     events per member per day (a weekly average). ``plan`` ("enterprise" or "teams") is recorded
-    only: the four read routes answer the same on both, as integrations report."""
+    only: the four read routes answer the same on both, as integrations report.
+
+    Disagreement knobs (for reconciliation and completeness tests; all default to a consistent
+    team): ``spend_skew`` adds cents to a member's ``/teams/spend`` (``overallSpendCents`` and
+    ``spendCents``) beyond what their events sum to; ``spend_hidden`` leaves members out of
+    ``/teams/spend`` although they have events; ``dropped_days`` are UTC days whose usage events
+    the events route never returns, while daily usage and spend still count them."""
 
     seed: int = 7
     users: int = 25
     days: int = 90
     events_per_user_day: float = 12.0
     plan: str = "enterprise"
+    spend_skew: Mapping[str, Decimal | str | int] = field(default_factory=dict)
+    spend_hidden: tuple[str, ...] = ()
+    dropped_days: tuple[date, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +111,13 @@ class FakeTeam:
         self._revisions: list[Revision] = []
         self._member_changes: list[MemberChange] = []
         self._lock = threading.RLock()
+        #: Ordinals of the days the events route drops (``TeamSpec.dropped_days``).
+        self.dropped = frozenset(d.toordinal() for d in spec.dropped_days)
+        #: Extra micro-cents per lower-cased email in /teams/spend (``TeamSpec.spend_skew``).
+        self.spend_skew_micro = {
+            email.lower(): int(_cents(cents).scaleb(6)) for email, cents in spec.spend_skew.items()
+        }
+        self.spend_hidden = frozenset(email.lower() for email in spec.spend_hidden)
 
     # --- who -------------------------------------------------------------------------------
 
@@ -244,6 +260,16 @@ def _check_spec(spec: TeamSpec) -> None:
         )
     if spec.plan not in PLANS:
         raise ValueError(f"plan must be one of {', '.join(PLANS)}, not {spec.plan!r}")
+
+
+def _cents(value: Decimal | str | int) -> Decimal:
+    try:
+        cents = Decimal(value)
+    except (InvalidOperation, TypeError, ValueError) as exc:
+        raise ValueError(f"spend_skew cents must be decimal numbers, not {value!r}") from exc
+    if not cents.is_finite() or cents != cents.quantize(Decimal("0.000001")):
+        raise ValueError(f"spend_skew cents must be finite with at most 6 decimals, not {value!r}")
+    return cents
 
 
 def _factor(value: Decimal | str | int) -> Decimal:

@@ -37,6 +37,7 @@ router = APIRouter(include_in_schema=False)
 def integrations_context(outlay: Outlay, principal: Principal) -> dict[str, Any]:
     visible = visible_workspaces(outlay, principal)
     pending = outlay.queued_syncs(principal)
+    through = outlay.complete_through(principal)
     rows: list[dict[str, Any]] = []
     for account in outlay.accounts(principal):
         spaces = outlay.account_workspaces(account, principal)
@@ -47,6 +48,7 @@ def integrations_context(outlay: Outlay, principal: Principal) -> dict[str, Any]
                 "workspaces": spaces,
                 "attachable": [w for w in visible if w not in spaces],
                 "queued": account.name in pending,
+                "complete_through": through.get(account.name),
             }
         )
     busy = any(r["queued"] or r["account"].status == IMPORTING for r in rows)

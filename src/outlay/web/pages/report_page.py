@@ -143,6 +143,11 @@ def run_view(outlay: Outlay, principal: Principal, view: ReportView, tags: TagSe
     _first_day_fallback(outlay, principal, view, tags, page)
     if page.result is not None:
         page.previous_rows = _previous_rows(outlay, principal, view, page.result)
+        # Say when the period holds days that may still change or that lack events.
+        result = page.result
+        page.notes.extend(
+            outlay.completeness_notes(result.start, result.end, view.workspace, principal)
+        )
     return page
 
 
