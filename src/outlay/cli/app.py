@@ -14,7 +14,6 @@ from outlay.cli.render import console
 from outlay.cli.state import CliState
 from outlay.config import Settings
 from outlay.errors import OutlayError
-from outlay.service import Outlay
 
 
 class _OutlayGroup(TyperGroup):
@@ -59,10 +58,12 @@ def root(
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
 ) -> None:
-    ctx.obj = CliState(Outlay(Settings.from_env(data_dir=data_dir)), debug, workspace)
+    ctx.obj = CliState(Settings.from_env(data_dir=data_dir), debug, workspace)
 
 
 def _register() -> None:
+    # Every command module imports only typer and light modules at the top, and what its
+    # command needs inside it: ``outlay --help`` and a report load no web framework.
     from outlay.cli.accounts import app as accounts_app
     from outlay.cli.admin import tokens, users, workspaces
     from outlay.cli.costs import costs

@@ -6,10 +6,9 @@ import shutil
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
 
 from outlay.access import new_secret
 from outlay.cli.costs import report_table
@@ -17,11 +16,12 @@ from outlay.cli.render import console
 from outlay.cli.state import outlay_of
 from outlay.cli.sync import run_with_progress
 from outlay.errors import ConfigError, OutlayError
-from outlay.ingest.sync import SyncResult
-from outlay.report.run import ReportResult
 from outlay.report.spec import ReportSpec
-from outlay.service import Outlay
-from outlay.web.app import create_app
+
+if TYPE_CHECKING:
+    from outlay.ingest.sync import SyncResult
+    from outlay.report.run import ReportResult
+    from outlay.service import Outlay
 
 MARKER = ".outlay-demo"
 DEMO_LOGIN = "demo@outlay.example"
@@ -42,7 +42,11 @@ def demo(
 ) -> None:
     """Serve a fake Cursor team locally, import it, print what it cost, then serve the app."""
     # The test double loads only when the demo runs, never with the rest of the CLI.
+    import uvicorn
+
+    from outlay.service import Outlay
     from outlay.testing.cursor_fake import RunningFake, TeamSpec
+    from outlay.web.app import create_app
 
     _reset(folder)
     out = console()

@@ -6,16 +6,18 @@ import json
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.table import Table
 
-from outlay.report.export import exact
+if TYPE_CHECKING:
+    from rich.table import Table
 
 
 def json_ready(value: Any) -> Any:
     if isinstance(value, Decimal):
+        from outlay.report.export import exact  # loads Arrow: only when there is a decimal
+
         return exact(value)
     if isinstance(value, date):
         return value.isoformat()
@@ -27,6 +29,8 @@ def dump_json(data: Any) -> str:
 
 
 def table(title: str | None, columns: Sequence[str], right: Sequence[str] = ()) -> Table:
+    from rich.table import Table
+
     grid = Table(title=title, title_justify="left", header_style="bold")
     for column in columns:
         grid.add_column(column, justify="right" if column in right else "left")

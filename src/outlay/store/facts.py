@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from outlay.costrows import SCHEMA
 from outlay.errors import InputError, StoreBusyError, StoreError
@@ -199,15 +200,26 @@ class DuckDBFacts:
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> QueryResult:
         """Run a read under the store's memory and time limits; over either is an InputError."""
+        with self._limited() as con:
+            cursor = con.execute(sql, list(params))
+            columns = [d[0] for d in cursor.description or ()]
+            return QueryResult(columns, cursor.fetchall())
+
+    def arrow(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
+        """``query``'s rows as an Arrow table, under the same limits: no Python object per
+        value, which is what makes a 100,000-row report fast to shape and to write."""
+        with self._limited() as con:
+            return con.sql(sql, params=list(params)).to_arrow_table()
+
+    @contextmanager
+    def _limited(self) -> Iterator[duckdb.DuckDBPyConnection]:
         with self._connect() as con:
             # DuckDB has no statement timeout: a timer interrupts the connection instead.
             timer = threading.Timer(self.timeout_s, con.interrupt)
             timer.daemon = True
             timer.start()
             try:
-                cursor = con.execute(sql, list(params))
-                columns = [d[0] for d in cursor.description or ()]
-                return QueryResult(columns, cursor.fetchall())
+                yield con
             except duckdb.InterruptException as exc:
                 raise InputError(
                     f"the report took longer than {self.timeout_s:g} s and was stopped; "
