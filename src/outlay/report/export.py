@@ -6,10 +6,11 @@ import csv
 import io
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -67,6 +68,33 @@ def summary_data(result: ReportResult) -> dict[str, Any]:
     if result.forecast is not None:
         data["forecast"] = _plain(asdict(result.forecast))
     return data
+
+
+def page_of(result: ReportResult, limit: int, page: int) -> ReportResult:
+    """The result with only the rows of page ``page`` (from 1) of ``limit`` rows each."""
+    first = (page - 1) * limit
+    if isinstance(result.rows, Rows):
+        start = min(first, len(result.rows))
+        return replace(result, rows=Rows(result.rows.table.slice(start, limit)))
+    return replace(result, rows=list(result.rows)[first : first + limit])
+
+
+def page_links(url: str, page: int, pages: int) -> dict[str, str | None]:
+    """Vantage-style links from a request URL: this page, the first and last, and the pages
+    before and after it (None at either end)."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "page"]
+
+    def at(number: int) -> str:
+        return urlunsplit(parts._replace(query=urlencode([*query, ("page", str(number))])))
+
+    return {
+        "self": at(page),
+        "first": at(1),
+        "prev": at(min(page - 1, pages)) if page > 1 else None,
+        "next": at(page + 1) if page < pages else None,
+        "last": at(pages),
+    }
 
 
 #: A text cell starting with one of these is a formula to a spreadsheet (OWASP "CSV
