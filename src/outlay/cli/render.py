@@ -8,9 +8,8 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.table import Table
 
 
@@ -38,4 +37,6 @@ def table(title: str | None, columns: Sequence[str], right: Sequence[str] = ()) 
 
 
 def console(stderr: bool = False) -> Console:
+    from rich.console import Console  # JSON and CSV output never needs it
+
     return Console(stderr=stderr, highlight=False, soft_wrap=False)

@@ -76,17 +76,25 @@ def group_codes(table: pa.Table, keys: Sequence[str]) -> pa.Array:
     return code
 
 
-def group_sums(
-    table: pa.Table, keys: Sequence[str], measure: str, codes: pa.Array
-) -> tuple[dict[Key, Any], dict[Key, int]]:
-    """Each group's sum of ``measure`` and its code, keyed by the group's values."""
+def ranked_groups(
+    table: pa.Table, keys: Sequence[str], measure: str, codes: pa.Array, by_name: bool
+) -> tuple[list[Key], list[Any], list[int]]:
+    """The groups in the report's order, with each one's sum of ``measure`` and its code.
+
+    Ordered by sum, largest first, then by the keys (``by_name``: by the keys alone); keys
+    compare as text with null last, as ``sorted`` compares ``(v is None, str(v))`` per key.
+    """
     coded = table.select([*keys, measure]).append_column("__code", codes)
     summed = coded.group_by([*keys, "__code"], use_threads=False).aggregate([(measure, "sum")])
-    values = summed[f"{measure}_sum"].to_pylist()
+    total = f"{measure}_sum"
+    sort_keys = [(k, "ascending", "at_end") for k in keys]
+    if not by_name:
+        sort_keys.insert(0, (total, "descending", "at_end"))
+    if sort_keys and summed.num_rows > 1:
+        summed = summed.take(pc.sort_indices(summed, sort_keys=sort_keys))
     columns = [summed[k].to_pylist() for k in keys]
     groups = list(zip(*columns, strict=True)) if keys else [()] * summed.num_rows
-    found = summed["__code"].to_pylist()
-    return dict(zip(groups, values, strict=True)), dict(zip(groups, found, strict=True))
+    return groups, summed[total].to_pylist(), summed["__code"].to_pylist()
 
 
 def rank_rows(codes: pa.Array, rank_of_code: Sequence[int]) -> pa.Array:

@@ -23,9 +23,9 @@ from outlay.report.rows import (
     bin_text,
     fold_other,
     group_codes,
-    group_sums,
     order_rows,
     rank_rows,
+    ranked_groups,
     sum_by,
     zero_nulls,
 )
@@ -165,11 +165,12 @@ def _shaped(
     """The rows in the spec's order (with ``top``, the rest folded into "Other"), the groups
     in order and each group's total. Column-wise: per-group work only touches the groups."""
     codes = group_codes(table, keys)
-    sums, code_of = group_sums(table, keys, spec.measure, codes)
-    order = _group_order(sums, spec)
+    order, totals, found = ranked_groups(table, keys, spec.measure, codes, spec.sort == "name")
+    sums = dict(zip(order, totals, strict=True))
+    code_of = dict(zip(order, found, strict=True))
     rank_of_code = [0] * len(order)
-    for position, key in enumerate(order):
-        rank_of_code[code_of[key]] = position
+    for position, code in enumerate(found):
+        rank_of_code[code] = position
     # With top, groups beyond it (now or in the previous period) fold into one "Other".
     if spec.top is not None and spec.group_by and len(order) > spec.top:
         kept = order[: spec.top]
@@ -207,12 +208,6 @@ def _sum_rows(table: pa.Table, keys: Sequence[str], spec: ReportSpec) -> list[tu
 
 def _key(row: dict[str, Any], keys: Sequence[str]) -> Key:
     return tuple(row[k] for k in keys)
-
-
-def _group_order(sums: dict[Key, Number], spec: ReportSpec) -> list[Key]:
-    if spec.sort == "name":
-        return sorted(sums, key=lambda k: tuple((v is None, str(v)) for v in k))
-    return sorted(sums, key=lambda k: (-sums[k], tuple((v is None, str(v)) for v in k)))
 
 
 def _previous(

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
@@ -24,7 +24,9 @@ import pyarrow as pa
 from outlay.costrows import SCHEMA
 from outlay.errors import InputError, StoreBusyError, StoreError
 from outlay.store.files import make_private, storage_error
-from outlay.store.staging import Opener, StagedWindow, clear_account, open_private
+
+if TYPE_CHECKING:
+    from outlay.store.staging import Opener, StagedWindow
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +105,7 @@ class DuckDBFacts:
         path: Path,
         *,
         lock_wait_s: float = LOCK_WAIT_S,
-        opener: Opener = open_private,
+        opener: Opener | None = None,
         memory_mb: int = QUERY_MEMORY_MB,
         timeout_s: float = QUERY_TIMEOUT_S,
     ) -> None:
@@ -159,7 +161,10 @@ class DuckDBFacts:
     @contextmanager
     def stage(self, account: str = "") -> Iterator[StagedWindow]:
         """A place for one window's rows until ``replace_window``; removed whatever happens."""
-        staged = StagedWindow(self._staging, account, opener=self._opener)
+        # Staging (Parquet writing) loads only for an import: a report never needs it.
+        from outlay.store.staging import StagedWindow, open_private
+
+        staged = StagedWindow(self._staging, account, opener=self._opener or open_private)
         try:
             yield staged
         finally:
@@ -167,6 +172,8 @@ class DuckDBFacts:
 
     def clear_staging(self, account: str) -> int:
         """Remove what a killed sync of ``account`` staged; only under that account's lock."""
+        from outlay.store.staging import clear_account
+
         return clear_account(self._staging, account) if self._staging.is_dir() else 0
 
     def replace_window(self, account: str, start_ms: int, end_ms: int, staged: StagedWindow) -> int:
