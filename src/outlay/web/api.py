@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from outlay.report.export import csv_chunks, json_chunks, page_links, page_of, to_data
+from outlay.report.export import csv_chunks, json_chunks, page_links, page_of
 from outlay.report.spec import ReportSpec
 from outlay.web.deps import ApiPrincipal, OutlayDep
 from outlay.web.report_query import SpecQuery
@@ -135,12 +135,14 @@ def get_report(
     return {"name": name, "spec": outlay.saved_spec(name, principal, workspace).to_data()}
 
 
-@router.get("/reports/{name}/costs")
+@router.get("/reports/{name}/costs", response_model=None)
 def run_report(
     outlay: OutlayDep, principal: ApiPrincipal, name: str, workspace: Workspace = None
-) -> dict[str, Any]:
+) -> Response:
+    """A saved report's costs, in ``GET /costs``'s shape, streamed."""
     spec = outlay.saved_spec(name, principal, workspace)
-    return to_data(outlay.report(spec, principal=principal, workspace=workspace))
+    result = outlay.report(spec, principal=principal, workspace=workspace)
+    return StreamingResponse(json_chunks(result), media_type="application/json")
 
 
 @router.delete("/reports/{name}", status_code=204)
