@@ -132,8 +132,8 @@ def measure_cli(p: QueryParams, out_dir: Path) -> dict[str, Any]:
             lite = [sys.executable, "-c", SQLITE_PROGRAM, str(dataset.sqlite_path), str(first),
                     str(after), fmt]  # fmt: skip
             results[fmt] = {
-                "outlay": _median(argv, mine, RUNS),
-                "sqlite": _median(lite, peer, RUNS),
+                "outlay": _median(argv, mine, RUNS, env),
+                "sqlite": _median(lite, peer, RUNS, env),
             }
             results[fmt]["mb"] = mine.stat().st_size / 1e6
             if fmt == "json":

@@ -37,6 +37,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help and usage errors: Rich panels cost more than the rest of `--help` together.
+    rich_markup_mode=None,
 )
 
 
