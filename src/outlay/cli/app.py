@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -93,4 +94,8 @@ _register()
 
 
 def main() -> None:
+    # A command is a short process that loads many modules and frees little: the collector
+    # stays off while they load, until ``modules_loaded`` (when the service opens, or before
+    # a long-running server without it) freezes them and turns it back on.
+    gc.disable()
     app()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -29,7 +30,18 @@ class CliState:
             from outlay.service import Outlay
 
             self._outlay = Outlay(self.settings)
+            modules_loaded()
         return self._outlay
+
+
+def modules_loaded() -> None:
+    """The modules a command needs are loaded: if ``main`` paused the garbage collector for
+    that, freeze what is loaded out of later collections (module objects are never garbage;
+    walking them again on every collection and at exit costs a command about 0.2 s of CPU)
+    and turn the collector back on for the command's own work."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 def state_of(ctx: typer.Context) -> CliState:
