@@ -10,6 +10,7 @@ import subprocess
 import sys
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -171,3 +172,17 @@ def test_bad_paging_is_a_clear_error(world: World, params: dict[str, Any]) -> No
     response = world.call("owner", "GET", "/api/v1/costs", params={**SPEC, **params})
     assert response.status_code in (400, 422)
     assert set(response.json()) == {"error"}
+
+
+def test_a_command_turns_the_collector_back_on_once_its_modules_are_loaded(
+    tmp_path: Path,
+) -> None:
+    # main() pauses the collector while modules load; a command must never run with it off.
+    code = (
+        "import gc, sys\nfrom outlay.cli.app import main\n"
+        f"sys.argv = ['outlay', '--data-dir', {str(tmp_path / 'data')!r}, 'accounts', 'list']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(gc.isenabled(), gc.get_freeze_count() > 0)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split()[-2:] == ["True", "True"]
