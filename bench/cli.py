@@ -83,15 +83,25 @@ def _run(argv: list[str], out: Path, env: dict[str, str]) -> tuple[float, float]
     return wall, cpu
 
 
-def _best(argv: list[str], out: Path, runs: int, env: dict[str, str]) -> dict[str, float]:
-    """The fastest of ``runs`` runs (and the median), after one that warms the caches. On a
-    shared machine other processes only ever add time: the best run is the command's own."""
-    _run(argv, out, env)  # caches the bytecode; the OS has the files in its cache after it
-    times = [_run(argv, out, env) for _ in range(runs)]
+def _best(
+    commands: dict[str, tuple[list[str], Path]], runs: int, env: dict[str, str]
+) -> dict[str, dict[str, float]]:
+    """The fastest of ``runs`` runs of each command (and the median), after one that warms
+    the caches. The commands take turns, so a busy spell on the machine hits them alike; and
+    other processes only ever add time, so the best run is the command's own."""
+    for argv, out in commands.values():
+        _run(argv, out, env)  # caches the bytecode; the OS has the files in its cache after it
+    times: dict[str, list[tuple[float, float]]] = {label: [] for label in commands}
+    for _ in range(runs):
+        for label, (argv, out) in commands.items():
+            times[label].append(_run(argv, out, env))
     return {
-        "wall_ms": min(t[0] for t in times),
-        "cpu_ms": min(t[1] for t in times),
-        "median_wall_ms": statistics.median(t[0] for t in times),
+        label: {
+            "wall_ms": min(t[0] for t in runs_of),
+            "cpu_ms": min(t[1] for t in runs_of),
+            "median_wall_ms": statistics.median(t[0] for t in runs_of),
+        }
+        for label, runs_of in times.items()
     }
 
 
@@ -134,11 +144,8 @@ def measure_cli(p: QueryParams, out_dir: Path) -> dict[str, Any]:
                     "--format", fmt]  # fmt: skip
             lite = [sys.executable, "-c", SQLITE_PROGRAM, str(dataset.sqlite_path), str(first),
                     str(after), fmt]  # fmt: skip
-            results[fmt] = {
-                "outlay": _best(argv, mine, RUNS, env),
-                "sqlite": _best(lite, peer, RUNS, env),
-            }
-            results[fmt]["mb"] = mine.stat().st_size / 1e6
+            timed = _best({"outlay": (argv, mine), "sqlite": (lite, peer)}, RUNS, env)
+            results[fmt] = {**timed, "mb": mine.stat().st_size / 1e6}
             if fmt == "json":
                 ours, theirs = _groups_json(mine), _groups_json(peer)
                 results["result_rows"] = len(ours)
@@ -148,9 +155,10 @@ def measure_cli(p: QueryParams, out_dir: Path) -> dict[str, Any]:
             "outlay --help": [str(OUTLAY), "--help"],
             "outlay costs --help": [str(OUTLAY), "costs", "--help"],
         }
-        results["help"] = {
-            label: _best(argv, Path(tmp) / "help", HELP_RUNS, env) for label, argv in helps.items()
-        }
+        help_out = Path(tmp) / "help"
+        results["help"] = _best(
+            {label: (argv, help_out) for label, argv in helps.items()}, HELP_RUNS, env
+        )
         results["api"] = _measure_api(outlay, start, end)
     return results
 
