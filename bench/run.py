@@ -19,6 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import cli
 import focus
 import ingest
 import page
@@ -254,6 +255,43 @@ def bench_focus(args: argparse.Namespace, summary: Summary) -> None:
         )
 
 
+def bench_cli(args: argparse.Namespace, summary: Summary) -> None:
+    params = cli.PARAMS
+    print(
+        f"\n== CLI end to end: costs by service x resource x day, {params.window_days} days, "
+        f"{params.users} users, {params.events:,} events, beside sqlite3 =="
+    )
+    r = _in_fresh_process(cli.measure_cli, params, args.out)
+    print(
+        f"  {r['cost_rows']:,} cost rows, {r['result_rows']:,} result rows "
+        f"(JSON {r['json']['mb']:,.1f} MB, CSV {r['csv']['mb']:,.1f} MB)\n"
+    )
+    print(cli.format_table(r))
+    print(
+        f"  best and median wall time and best CPU (user + system) of {cli.RUNS} runs (help: "
+        f"{cli.HELP_RUNS}) after a warm-up; API: p50 of {cli.API_RUNS} after the first.\n"
+        "  sqlite3 writes compact JSON with Python's C encoder.\n"
+        f"  outlay and sqlite3 rows: {'identical' if r['same'] else 'DIFFERENT'} group by group"
+    )
+    for fmt in ("json", "csv"):
+        mine, peer = r[fmt]["outlay"], r[fmt]["sqlite"]
+        ratio = peer["wall_ms"] / mine["wall_ms"]
+        cpu = peer["cpu_ms"] / mine["cpu_ms"]
+        summary.append((f"outlay costs --format {fmt} vs sqlite3", ">= 5x faster, end to end",
+                        f"{ratio:,.1f}x ({mine['wall_ms']:,.0f} vs {peer['wall_ms']:,.0f} ms; "
+                        f"CPU {cpu:,.1f}x)", ratio >= 5))  # fmt: skip
+    baseline = r["help"]["python -c pass"]["wall_ms"]
+    for label in ("outlay --help", "outlay costs --help"):
+        took = r["help"][label]["wall_ms"]
+        summary.append((label, "< 300 ms", f"{took:,.0f} ms (python -c pass: {baseline:,.0f} ms)",
+                        took < 300))  # fmt: skip
+    api = r["api"]["GET /api/v1/costs (JSON, every row)"]["p50_ms"]
+    summary.append((f"GET /api/v1/costs, {r['result_rows'] // 1000}k rows streamed", "< 1,000 ms",
+                    f"{api:,.0f} ms", api < 1000))  # fmt: skip
+    summary.append(("outlay and sqlite3 agree", "same groups and sums", str(r["same"]),
+                    r["same"]))  # fmt: skip
+
+
 def print_summary(summary: Summary) -> None:
     print("\n== Summary ==")
     header = f"{'target':<44} {'goal':<28} {'measured':<62} result"
@@ -268,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--only",
-        choices=("ingest", "query", "tags", "web", "page", "focus"),
+        choices=("ingest", "query", "tags", "web", "page", "focus", "cli"),
         help="run one benchmark",
     )
     parser.add_argument(
@@ -309,6 +347,8 @@ def main(argv: list[str] | None = None) -> int:
         bench_page(args, summary)
     if args.only in (None, "focus"):
         bench_focus(args, summary)
+    if args.only in (None, "cli"):
+        bench_cli(args, summary)
     print_summary(summary)
     print(f"\nbenchmarks took {time.perf_counter() - started:,.0f} s")
     return 0

@@ -7,15 +7,17 @@ and manages workspaces; ``owner`` also manages users and sees every workspace.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
 from enum import StrEnum
-
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
+from typing import TYPE_CHECKING
 
 from outlay.errors import ForbiddenError, InputError
+
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
 
 ROLES = ("viewer", "editor", "admin", "owner")
 MIN_PASSWORD = 10
@@ -55,9 +57,21 @@ class Principal:
 
 LOCAL_OWNER = Principal(None, "local command line", "owner", None)
 
-_hasher = PasswordHasher()
-#: Checked when a sign-in names an unknown email, so that it takes as long as a known one.
-DUMMY_HASH = _hasher.hash("not a password of anyone: only here to be checked against")
+
+@functools.cache
+def _hasher() -> PasswordHasher:
+    # Loaded on first use: most commands never hash, and importing argon2 is not free.
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
+
+
+@functools.cache
+def dummy_hash() -> str:
+    """Checked when a sign-in names an unknown email, so that it takes as long as a known one.
+    Computed once, on the first such sign-in: hashing costs a noticeable part of a second,
+    which no command should pay at import."""
+    return _hasher().hash("not a password of anyone: only here to be checked against")
 
 
 def check_role(role: str) -> str:
@@ -71,12 +85,14 @@ def hash_password(password: str) -> str:
         raise InputError(
             f"the password must be at least {MIN_PASSWORD} characters", field="password"
         )
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError
+
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from outlay.cli.render import console, dump_json, table
+from outlay.cli.render import console, print_json, table
 from outlay.cli.state import outlay_of
 from outlay.config import secret_from_env
 from outlay.errors import InputError
@@ -74,7 +74,7 @@ def list_accounts(
     accounts = [a.public() for a in outlay_of(ctx).accounts()]
     out = console()
     if fmt is ListFormat.json:
-        out.print(dump_json(accounts), markup=False)
+        print_json(accounts)
         return
     if not accounts:
         out.print(

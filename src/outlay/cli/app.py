@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,7 +15,6 @@ from outlay.cli.render import console
 from outlay.cli.state import CliState
 from outlay.config import Settings
 from outlay.errors import OutlayError
-from outlay.service import Outlay
 
 
 class _OutlayGroup(TyperGroup):
@@ -38,6 +38,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help and usage errors: Rich panels cost more than the rest of `--help` together.
+    rich_markup_mode=None,
 )
 
 
@@ -59,10 +61,12 @@ def root(
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
 ) -> None:
-    ctx.obj = CliState(Outlay(Settings.from_env(data_dir=data_dir)), debug, workspace)
+    ctx.obj = CliState(Settings.from_env(data_dir=data_dir), debug, workspace)
 
 
 def _register() -> None:
+    # Every command module imports only typer and light modules at the top, and what its
+    # command needs inside it: ``outlay --help`` and a report load no web framework.
     from outlay.cli.accounts import app as accounts_app
     from outlay.cli.admin import tokens, users, workspaces
     from outlay.cli.costs import costs
@@ -95,4 +99,8 @@ _register()
 
 
 def main() -> None:
+    # A command is a short process that loads many modules and frees little: the collector
+    # stays off while they load, until ``modules_loaded`` (when the service opens, or before
+    # a long-running server without it) freezes them and turns it back on.
+    gc.disable()
     app()

@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Table
 
-from outlay.cli.render import console, dump_json, table
+from outlay.cli.render import console, table
 from outlay.cli.report_options import report_options
 from outlay.cli.state import outlay_of, workspace_of
 from outlay.display import dollars
 from outlay.errors import InputError
-from outlay.report.export import columns, to_csv, to_data, to_parquet
-from outlay.report.run import ReportResult
 from outlay.report.spec import MONEY_MEASURES, ReportSpec
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from outlay.report.run import ReportResult
 
 
 class OutputFormat(StrEnum):
@@ -58,33 +62,71 @@ def print_report(
     for notice in result.notices:
         console(stderr=True).print(f"note: {notice}", markup=False, soft_wrap=True)
     if fmt is OutputFormat.parquet:
+        from outlay.report.export import to_parquet
+
         if output is None:
             raise InputError("--format parquet needs --output FILE")
         _write(output, lambda: to_parquet(result, output))
         console(stderr=True).print(f"Wrote {len(result.rows)} rows to {output}", markup=False)
         return
     if fmt is OutputFormat.table:
-        out = console()
-        out.print(report_table(result, None))
-        if result.groups is not None:
-            out.print(compare_table(result))
-        if result.forecast is not None:
-            f = result.forecast
-            out.print(
-                f"Forecast {f.month}: {_amount(result.measure, f.forecast)} "
-                f"(likely {_amount(result.measure, f.low)} to {_amount(result.measure, f.high)}; "
-                f"{_amount(result.measure, f.actual_to_date)} so far)",
-                markup=False,
-            )
+        print_tables(result)
         return
+    from outlay.report.export import csv_chunks, json_chunks
+
     if fmt is OutputFormat.json:
-        text = dump_json(to_data(result)) + "\n"
+        chunks: Iterable[bytes] = (*json_chunks(result, indent=2), b"\n")
     else:
-        text = to_csv(result, raw=raw_csv)
+        chunks = csv_chunks(result, raw=raw_csv)
     if output is not None:
-        _write(output, lambda: output.write_text(text, encoding="utf-8"))
+        _write(output, lambda: _to_file(output, chunks))
     else:
-        console().print(text, end="", markup=False, soft_wrap=True)
+        _to_stdout(chunks)
+
+
+def print_tables(result: ReportResult) -> None:
+    """The report for a terminal: rows, any comparison and forecast, as Rich tables."""
+    out = console()
+    out.print(report_table(result, None))
+    if result.groups is not None:
+        out.print(compare_table(result))
+    if result.forecast is not None:
+        f = result.forecast
+        out.print(
+            f"Forecast {f.month}: {_amount(result.measure, f.forecast)} "
+            f"(likely {_amount(result.measure, f.low)} to {_amount(result.measure, f.high)}; "
+            f"{_amount(result.measure, f.actual_to_date)} so far)",
+            markup=False,
+        )
+
+
+def _to_file(path: Path, chunks: Iterable[bytes]) -> None:
+    with path.open("wb") as out:
+        for chunk in chunks:
+            out.write(chunk)
+
+
+def _to_stdout(chunks: Iterable[bytes]) -> None:
+    """JSON and CSV go straight to standard output, chunk by chunk: never through a terminal
+    renderer, which would wrap and re-measure every line."""
+    sys.stdout.flush()
+    binary = getattr(sys.stdout, "buffer", None)
+    try:
+        for chunk in chunks:
+            if binary is not None:
+                binary.write(chunk)
+            else:
+                sys.stdout.write(chunk.decode("utf-8"))
+        (binary or sys.stdout).flush()
+    except BrokenPipeError:
+        # The reader stopped early (`| head`): what it wanted has arrived; say nothing.
+        _quiet_stdout()
+
+
+def _quiet_stdout() -> None:
+    # Not a real file (a test's capture): nothing is left to flush into it anyway.
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _write(path: Path, write: Callable[[], object]) -> None:
@@ -114,6 +156,8 @@ def _cell(column: str, value: Any) -> str:
 
 
 def report_table(result: ReportResult, title: str | None, limit: int | None = None) -> Table:
+    from outlay.report.export import columns
+
     names = columns(result)
     measure = result.measure
     grid = table(title, names, right=[measure])

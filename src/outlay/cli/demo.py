@@ -6,10 +6,9 @@ import shutil
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
 
 from outlay.access import new_secret
 from outlay.cli.costs import report_table
@@ -18,12 +17,12 @@ from outlay.cli.state import outlay_of
 from outlay.cli.sync import run_with_progress
 from outlay.display import dollars
 from outlay.errors import ConfigError, OutlayError
-from outlay.ingest.sync import SyncResult
-from outlay.report.export import exact
-from outlay.report.run import ReportResult
 from outlay.report.spec import ReportSpec
-from outlay.service import Outlay
-from outlay.web.app import create_app
+
+if TYPE_CHECKING:
+    from outlay.ingest.sync import SyncResult
+    from outlay.report.run import ReportResult
+    from outlay.service import Outlay
 
 MARKER = ".outlay-demo"
 DEMO_LOGIN = "demo@outlay.example"
@@ -44,7 +43,11 @@ def demo(
 ) -> None:
     """Serve a fake Cursor team locally, import it, print what it cost, then serve the app."""
     # The test double loads only when the demo runs, never with the rest of the CLI.
+    import uvicorn
+
+    from outlay.service import Outlay
     from outlay.testing.cursor_fake import RunningFake, TeamSpec
+    from outlay.web.app import create_app
 
     _reset(folder)
     out = console()
@@ -114,6 +117,8 @@ def _summary(outlay: Outlay, outcome: SyncResult, days: int, folder: Path) -> No
 def print_reconciliation(outlay: Outlay) -> None:
     """One line per account: the current cycle beside Cursor's /teams/spend, and how far the
     data is complete."""
+    from outlay.report.export import exact
+
     out = console()
     reconciled, unavailable = outlay.reconcile()
     through = outlay.complete_through()

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from outlay.cli.state import modules_loaded
+
 app = typer.Typer(
     help="A local fake of the Cursor Admin API (read-only, synthetic data).",
     no_args_is_help=True,
@@ -44,6 +46,8 @@ def serve(
     # The test double loads only when this command runs, never with the rest of the CLI.
     from outlay.testing.cursor_fake import DEFAULT_KEY, TeamSpec
     from outlay.testing.cursor_fake import serve as serve_fake
+
+    modules_loaded()  # a server runs for long: the collector must be on
 
     key = key or DEFAULT_KEY
     spec = TeamSpec(seed=seed, users=users, days=days, events_per_user_day=events_per_user_day)

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
-
-from outlay.report.export import exact
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
 
 
 def json_ready(value: Any) -> Any:
     if isinstance(value, Decimal):
+        from outlay.report.export import exact  # loads Arrow: only when there is a decimal
+
         return exact(value)
     if isinstance(value, date):
         return value.isoformat()
@@ -26,7 +28,14 @@ def dump_json(data: Any) -> str:
     return json.dumps(data, default=json_ready, indent=2, ensure_ascii=False)
 
 
+def print_json(data: Any) -> None:
+    """JSON straight to stdout: a terminal renderer would wrap long lines inside strings."""
+    sys.stdout.write(dump_json(data) + "\n")
+
+
 def table(title: str | None, columns: Sequence[str], right: Sequence[str] = ()) -> Table:
+    from rich.table import Table
+
     grid = Table(title=title, title_justify="left", header_style="bold")
     for column in columns:
         grid.add_column(column, justify="right" if column in right else "left")
@@ -34,4 +43,6 @@ def table(title: str | None, columns: Sequence[str], right: Sequence[str] = ()) 
 
 
 def console(stderr: bool = False) -> Console:
+    from rich.console import Console  # JSON and CSV output never needs it
+
     return Console(stderr=stderr, highlight=False, soft_wrap=False)

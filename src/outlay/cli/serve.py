@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from outlay.cli.render import console
 from outlay.cli.state import outlay_of
-from outlay.web.app import create_app
 
 
 def serve(
@@ -18,6 +16,10 @@ def serve(
     port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
 ) -> None:
     """Serve the web app and API; sync every account hourly."""
+    import uvicorn
+
+    from outlay.web.app import create_app
+
     outlay = outlay_of(ctx)
     app = create_app(outlay.settings, outlay=outlay)
     console(stderr=True).print(f"outlay is serving on http://{host}:{port}/ (Ctrl-C stops it)")

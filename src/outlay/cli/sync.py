@@ -3,26 +3,21 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from outlay.cli.dates import parse_day
 from outlay.cli.render import console
 from outlay.cli.state import outlay_of
 from outlay.errors import OutlayError
-from outlay.ingest.sync import SyncResult
-from outlay.ingest.windows import Window
-from outlay.service import Outlay
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
+    from outlay.ingest.sync import SyncResult
+    from outlay.ingest.windows import Window
+    from outlay.service import Outlay
 
 
 class ProgressListener:
@@ -62,6 +57,15 @@ class ProgressListener:
 def run_with_progress(
     outlay: Outlay, names: list[str], since: date | None
 ) -> list[tuple[str, SyncResult | OutlayError]]:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(bar_width=20),

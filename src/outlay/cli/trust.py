@@ -8,10 +8,9 @@ from typing import Annotated
 import typer
 
 from outlay.cli.dates import parse_day
-from outlay.cli.render import console, dump_json, table
+from outlay.cli.render import console, print_json, table
 from outlay.cli.state import outlay_of
 from outlay.display import dollars
-from outlay.reconcile.spend import document
 
 
 class Cycle(StrEnum):
@@ -42,7 +41,9 @@ def reconcile(
     reconciled, unavailable = outlay_of(ctx).reconcile(account, cycle.value)
     out = console()
     if fmt is TrustFormat.json:
-        out.print(dump_json(document(reconciled, unavailable)), markup=False)
+        from outlay.reconcile.spend import document
+
+        print_json(document(reconciled, unavailable))
         return
     for r in reconciled:
         grid = table(
@@ -78,7 +79,7 @@ def completeness(
     days = outlay_of(ctx).completeness(account, first, last)
     out = console()
     if fmt is TrustFormat.json:
-        out.print(dump_json({"days": [d.to_data() for d in days]}), markup=False)
+        print_json({"days": [d.to_data() for d in days]})
         return
     grid = table(
         None, ["account", "date", "events", "cost", "daily usage", "last read", "status"],

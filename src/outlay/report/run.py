@@ -3,17 +3,33 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from outlay.errors import InputError
 from outlay.report.check import check
 from outlay.report.compile import Shape, compile_report_query
 from outlay.report.forecast import HISTORY_DAYS, Forecast, forecast_month
 from outlay.report.per_parent import movers_first, rank_per_parent, regroup, subtotals
+from outlay.report.rows import (
+    RANK,
+    Key,
+    Rows,
+    bin_text,
+    fold_other,
+    group_codes,
+    order_rows,
+    rank_rows,
+    ranked_groups,
+    sum_by,
+    zero_nulls,
+)
 from outlay.report.spec import ReportSpec
 from outlay.report.tags import TagSet
 
@@ -22,7 +38,7 @@ Number = Decimal | int
 
 
 class Queryable(Protocol):
-    def query(self, sql: str, params: Sequence[Any] = ()) -> Any: ...
+    def arrow(self, sql: str, params: Sequence[Any] = ()) -> pa.Table: ...
 
 
 @dataclass(frozen=True)
@@ -47,8 +63,9 @@ class ReportResult:
     start: date
     end: date
     #: One dict per (bin, group): ``date`` unless cumulative, each group-by dimension, ``unit``
-    #: for usage, and the measure under its own name (``cost``, ``usage``, …).
-    rows: list[dict[str, Any]]
+    #: for usage, and the measure under its own name (``cost``, ``usage``, …). From a report
+    #: run it is ``Rows``: its ``table`` holds the same rows as Arrow, for the exports.
+    rows: Sequence[dict[str, Any]]
     #: Total per unit (usage) or under "" (every other measure).
     totals: dict[str, Number]
     #: With a comparison: one dict per group with the measure, ``previous``, ``change`` and
@@ -105,42 +122,24 @@ def run_report(
     notices = tuple(check(spec, tags))
     start, end = spec.period(today, cycle_day)
     shape = Shape(start, end, spec.date_bin, spec.group_by, spec.measure, spec.expr, accounts)
-    rows = _fetch(facts, shape, tags)
     keys = (*spec.group_by, *(("unit",) if spec.measure == "usage" else ()))
-    sums = _sums(rows, keys, spec.measure)
-    order = _group_order(sums, spec)
-    # With top, groups beyond it (now or in the previous period) fold into one "Other".
-    folds = spec.top is not None and bool(spec.group_by)
-    refold = None
+    fetched, refold = _fetch(facts, shape, tags), None
     if spec.top_per_parent is not None:  # the spec checked there are two levels
-        ranking = rank_per_parent(
-            sums, keys, per_parent=spec.top_per_parent, parents=spec.top,
-            by_name=spec.sort == "name", other=OTHER,
-        )  # fmt: skip
-        rows, order, refold, folds = (
-            regroup(rows, keys, ranking.fold, spec.measure),
-            ranking.order,
-            ranking.fold,
-            True,
-        )
-        sums = _sums(rows, keys, spec.measure)
-    elif folds and spec.top is not None and len(order) > spec.top:
-        kept = set(order[: spec.top])
-        rows = _fold(rows, keys, kept, spec.measure)
-        order = [*order[: spec.top], *_other_keys(rows, keys, kept)]
-        folded = [r for r in rows if _key(r, keys) not in kept]
-        sums = {**{k: sums[k] for k in kept}, **_sums(folded, keys, spec.measure)}
-    rank = {key: i for i, key in enumerate(order)}
-    rows.sort(key=lambda r: (r.get("date") or "", rank[_key(r, keys)]))
-    totals: dict[str, Number] = defaultdict(lambda: _zero(spec.measure))
-    for row in rows:
-        totals[row.get("unit", "") if spec.measure == "usage" else ""] += row[spec.measure]
+        table, order, sums, refold = _shaped_per_parent(fetched, spec, keys)
+    else:
+        table, order, sums = _shaped(fetched, spec, keys)
+    totals: dict[str, Number] = {
+        ("" if not unit else unit[0]): value
+        for unit, value in _sum_rows(table, ("unit",) if spec.measure == "usage" else (), spec)
+    }
     if spec.measure != "usage":
         totals.setdefault("", _zero(spec.measure))
     previous = spec.previous_period(start, end)
     before = None
     if previous is not None:
         before = _previous(facts, shape, spec, tags, keys, previous, set(order), refold)
+    # With top, groups beyond it (now or in the previous period) fold into one "Other".
+    folds = refold is not None or (spec.top is not None and bool(spec.group_by))
     group_totals = _group_totals(sums, keys, order, before, folds, _zero(spec.measure))
     if spec.sort == "movers":
         first = spec.group_by[0] if spec.group_by else None
@@ -149,7 +148,7 @@ def run_report(
     groups = [_export(g, spec.measure) for g in group_totals] if before is not None else None
     forecast = _forecast(facts, shape, spec, tags, today) if spec.forecast else None
     return ReportResult(
-        spec, start, end, rows, dict(totals), groups,
+        spec, start, end, Rows(table), totals, groups,
         previous[0] if previous else None, previous[1] if previous else None, forecast,
         group_totals, notices, parents,
     )  # fmt: skip
@@ -159,73 +158,95 @@ def _zero(measure: str) -> Number:
     return 0 if measure == "count" else Decimal(0)
 
 
-def _fetch(facts: Queryable, shape: Shape, tags: TagSet) -> list[dict[str, Any]]:
+def _fetch(facts: Queryable, shape: Shape, tags: TagSet) -> pa.Table:
+    """The query's rows as Arrow: ISO text bins, group keys by name, the measure (0 if empty)."""
     compiled = compile_report_query(shape, tags)
-    result = facts.query(compiled.sql, compiled.params)
-    rows = []
-    for values in result.rows:
-        row = dict(zip(compiled.columns, values, strict=True))
-        value = row.pop("value")
-        if shape.measure == "count":
-            value = int(value or 0)
-        elif value is None:
-            value = Decimal(0)
-        row[shape.measure] = value
-        moment = row.get("date")
-        if isinstance(moment, datetime):
-            row["date"] = moment.isoformat(timespec="minutes")
-        elif isinstance(moment, date):
-            row["date"] = moment.isoformat()
-        rows.append(row)
-    return rows
+    names = [shape.measure if c == "value" else c for c in compiled.columns]
+    table = facts.arrow(compiled.sql, compiled.params).rename_columns(names)
+    measure = table.column_names.index(shape.measure)
+    table = table.set_column(
+        measure, shape.measure, zero_nulls(table[shape.measure], shape.measure == "count")
+    )
+    if "date" in names:
+        table = table.set_column(names.index("date"), "date", bin_text(table["date"]))
+    return table
 
 
-def _key(row: dict[str, Any], keys: Sequence[str]) -> tuple[Any, ...]:
+def _shaped(
+    table: pa.Table, spec: ReportSpec, keys: Sequence[str]
+) -> tuple[pa.Table, list[Key], dict[Key, Number]]:
+    """The rows in the spec's order (with ``top``, the rest folded into "Other"), the groups
+    in order and each group's total. Column-wise: per-group work only touches the groups."""
+    codes = group_codes(table, keys)
+    order, totals, found = ranked_groups(table, keys, spec.measure, codes, spec.sort == "name")
+    sums = dict(zip(order, totals, strict=True))
+    code_of = dict(zip(order, found, strict=True))
+    rank_of_code = [0] * len(order)
+    for position, code in enumerate(found):
+        rank_of_code[code] = position
+    # With top, groups beyond it (now or in the previous period) fold into one "Other".
+    if spec.top is not None and spec.group_by and len(order) > spec.top:
+        kept = order[: spec.top]
+        kept_codes = pa.array([code_of[k] for k in kept], pa.int64())
+        mask = pc.is_in(codes, value_set=kept_codes)
+        other = fold_other(table, keys, pc.invert(mask), spec.measure, OTHER)
+        other_sums = {
+            tuple(OTHER if k != "unit" else row["unit"] for k in keys): row[spec.measure]
+            for row in sum_by(other, [k for k in ("unit",) if k in keys], spec.measure).to_pylist()
+        }
+        other_order = sorted(other_sums, key=str)
+        order = [*kept, *other_order]
+        sums = {**{k: sums[k] for k in kept}, **other_sums}
+        rank = {key: i for i, key in enumerate(order)}
+        other_ranks = [rank[_key(r, keys)] for r in other.select(list(keys)).to_pylist()]
+        ranked_other = other.append_column(RANK, pa.array(other_ranks, pa.int64()))
+        kept_rows = table.filter(mask).append_column(
+            RANK, rank_rows(codes.filter(mask), rank_of_code)
+        )
+        table = pa.concat_tables([kept_rows, ranked_other.cast(kept_rows.schema)])
+    else:
+        table = table.append_column(RANK, rank_rows(codes, rank_of_code))
+    return order_rows(table, spec.date_bin != "cumulative"), order, sums
+
+
+def _shaped_per_parent(
+    table: pa.Table, spec: ReportSpec, keys: Sequence[str]
+) -> tuple[pa.Table, list[Key], dict[Key, Number], Callable[[Key], Key]]:
+    """As ``_shaped``, ranking second-level groups within each first-level one. Rows pass
+    through Python here: grouped two levels deep they are few, and the ranking is per parent."""
+    rows = table.to_pylist()
+    zero = _zero(spec.measure)
+    sums: dict[Key, Number] = defaultdict(lambda: zero)
+    for row in rows:
+        sums[_key(row, keys)] += row[spec.measure]
+    ranking = rank_per_parent(
+        sums, keys, per_parent=spec.top_per_parent or 0, parents=spec.top,
+        by_name=spec.sort == "name", other=OTHER,
+    )  # fmt: skip
+    rows = regroup(rows, keys, ranking.fold, spec.measure)
+    folded: dict[Key, Number] = defaultdict(lambda: zero)
+    for row in rows:
+        folded[_key(row, keys)] += row[spec.measure]
+    rank = {key: i for i, key in enumerate(ranking.order)}
+    shaped = pa.Table.from_pylist(rows, schema=table.schema).append_column(
+        RANK, pa.array([rank[_key(r, keys)] for r in rows], pa.int64())
+    )
+    order = [k for k in ranking.order if k in folded]
+    return order_rows(shaped, spec.date_bin != "cumulative"), order, dict(folded), ranking.fold
+
+
+def _sum_rows(table: pa.Table, keys: Sequence[str], spec: ReportSpec) -> list[tuple[Key, Number]]:
+    summed = sum_by(table, keys, spec.measure)
+    if not keys and table.num_rows == 0:
+        return [((), _zero(spec.measure))]
+    return [
+        (tuple(row[k] for k in keys), row[spec.measure] or _zero(spec.measure))
+        for row in summed.to_pylist()
+    ]
+
+
+def _key(row: dict[str, Any], keys: Sequence[str]) -> Key:
     return tuple(row[k] for k in keys)
-
-
-def _sums(
-    rows: list[dict[str, Any]], keys: Sequence[str], measure: str
-) -> dict[tuple[Any, ...], Number]:
-    sums: dict[tuple[Any, ...], Number] = defaultdict(lambda: _zero(measure))
-    for row in rows:
-        sums[_key(row, keys)] += row[measure]
-    return sums
-
-
-def _group_order(sums: dict[tuple[Any, ...], Number], spec: ReportSpec) -> list[tuple[Any, ...]]:
-    if spec.sort == "name":
-        return sorted(sums, key=lambda k: tuple((v is None, str(v)) for v in k))
-    return sorted(sums, key=lambda k: (-sums[k], tuple((v is None, str(v)) for v in k)))
-
-
-def _fold(
-    rows: list[dict[str, Any]], keys: Sequence[str], kept: set[tuple[Any, ...]], measure: str
-) -> list[dict[str, Any]]:
-    """Rows of the kept groups, and per bin one "Other" row summing all the rest."""
-    out: list[dict[str, Any]] = []
-    other: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for row in rows:
-        if _key(row, keys) in kept:
-            out.append(row)
-            continue
-        unit = row.get("unit")
-        bucket = (row.get("date"), unit)
-        if bucket not in other:
-            folded = {k: v for k, v in row.items() if k in ("date",)}
-            folded.update({k: OTHER for k in keys if k != "unit"})
-            if measure == "usage":
-                folded["unit"] = unit
-            folded[measure] = _zero(measure)
-            other[bucket] = folded
-        other[bucket][measure] += row[measure]
-    return out + list(other.values())
-
-
-def _other_keys(
-    rows: list[dict[str, Any]], keys: Sequence[str], kept: set[tuple[Any, ...]]
-) -> list[tuple[Any, ...]]:
-    return sorted({_key(r, keys) for r in rows} - kept, key=str)
 
 
 def _previous(
@@ -235,16 +256,17 @@ def _previous(
     tags: TagSet,
     keys: Sequence[str],
     period: tuple[date, date],
-    known: set[tuple[Any, ...]],
-    refold: Any = None,
-) -> dict[tuple[Any, ...], Number]:
+    known: set[Key],
+    refold: Callable[[Key], Key] | None = None,
+) -> dict[Key, Number]:
     """Each group's value over the previous period; with ``top``, unknown groups are Other
     (with ``top_per_parent``, where ``refold`` puts them)."""
     shape = Shape(
         period[0], period[1], "cumulative", spec.group_by, spec.measure, spec.expr, scope.accounts
     )
-    before: dict[tuple[Any, ...], Number] = defaultdict(lambda: _zero(spec.measure))
-    for row in _fetch(facts, shape, tags):
+    before: dict[Key, Number] = defaultdict(lambda: _zero(spec.measure))
+    # Cumulative: one row per group, so there are as many rows as groups.
+    for row in _fetch(facts, shape, tags).to_pylist():
         key = _key(row, keys)
         if refold is not None:
             key = refold(key)
@@ -300,6 +322,7 @@ def _forecast(
     first = min(today.replace(day=1), today - timedelta(days=HISTORY_DAYS))
     shape = Shape(first, today, "day", (), spec.measure, spec.expr, scope.accounts)
     daily = {
-        date.fromisoformat(r["date"]): Decimal(r[spec.measure]) for r in _fetch(facts, shape, tags)
+        date.fromisoformat(r["date"]): Decimal(r[spec.measure])
+        for r in _fetch(facts, shape, tags).to_pylist()
     }
     return forecast_month(daily, today)

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from outlay.access import LOCAL_OWNER, Action, Principal
 from outlay.errors import AccountNotFound, ConflictError, ForbiddenError, InputError
 from outlay.ingest.lock import account_lock
-from outlay.ingest.sync import SyncListener, SyncOptions, SyncResult, sync_account
-from outlay.providers.cursor.base_url import check_base_url
-from outlay.providers.cursor.client import DEFAULT_BASE_URL, CursorClient
-from outlay.providers.cursor.policy import DEFAULT_LIMITS
 from outlay.secrets import mask_key
 from outlay.service.core import Core, path_safe, requires
 from outlay.store.meta import Account
+
+if TYPE_CHECKING:
+    from outlay.ingest.sync import SyncListener, SyncResult
+
+# The provider client and the import pipeline (HTTP, pydantic, normalize) load inside the methods
+# that reach an account: a report never needs them.
 
 PROVIDERS = ("cursor",)
 
@@ -27,6 +30,9 @@ class Accounts(Core):
     ) -> Account:  # fmt: skip
         """Validate the key against the API (``GET /teams/members``), then register it in
         ``workspaces`` (the Default one when None)."""
+        from outlay.providers.cursor.base_url import check_base_url
+        from outlay.providers.cursor.client import DEFAULT_BASE_URL, CursorClient
+
         if provider not in PROVIDERS:
             raise InputError(
                 f"unknown provider {provider!r}; supported: {', '.join(PROVIDERS)}",
@@ -132,6 +138,11 @@ class Accounts(Core):
         self, name: str, *, since: date | None = None, listener: SyncListener | None = None,
         principal: Principal = LOCAL_OWNER,
     ) -> SyncResult:  # fmt: skip
+        from outlay.ingest.sync import SyncOptions, sync_account
+        from outlay.providers.cursor.base_url import check_base_url
+        from outlay.providers.cursor.client import CursorClient
+        from outlay.providers.cursor.policy import DEFAULT_LIMITS
+
         account = self.account(name, principal)
         options = SyncOptions(
             lag_days=self.settings.lag_days, horizon_days=self.settings.horizon_days, since=since

@@ -11,17 +11,13 @@ from collections.abc import Callable
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import ParamSpec, TypeVar
-
-import httpx
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from outlay.access import LOCAL_OWNER, Action, Principal
 from outlay.clock import SYSTEM_CLOCK, Clock
 from outlay.config import Settings
 from outlay.errors import InputError, WorkspaceNotFound
 from outlay.ingest.windows import utc_day
-from outlay.providers.cursor.base_url import allowed_base_urls
-from outlay.providers.cursor.policy import DEFAULT_TIMEOUT
 from outlay.providers.cursor.prices import PriceTable, load_price_overrides
 from outlay.secrets import KeyBox
 from outlay.service.sync_queue import SyncQueue
@@ -30,12 +26,20 @@ from outlay.store.access import DEFAULT_WORKSPACE, AccessStore, Workspace
 from outlay.store.facts import DuckDBFacts
 from outlay.store.meta import MetaStore
 
-HttpFactory = Callable[[], httpx.Client]
+if TYPE_CHECKING:
+    import httpx
+
+# The HTTP client and the provider modules load when an account is reached, not for a report.
+HttpFactory = Callable[[], "httpx.Client"]
 P = ParamSpec("P")
 R = TypeVar("R")
 
 
 def default_http() -> httpx.Client:
+    import httpx
+
+    from outlay.providers.cursor.policy import DEFAULT_TIMEOUT
+
     return httpx.Client(timeout=DEFAULT_TIMEOUT, follow_redirects=False)
 
 
@@ -122,6 +126,8 @@ class Core:
     @cached_property
     def allowed_base_urls(self) -> frozenset[str]:
         """Cursor's API and the server's ``allowed_base_urls``: where an account may point."""
+        from outlay.providers.cursor.base_url import allowed_base_urls
+
         return allowed_base_urls(self.settings.allowed_base_urls)
 
     @cached_property

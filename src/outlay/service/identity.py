@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from outlay.access import (
-    DUMMY_HASH,
     LOCAL_OWNER,
     Action,
     Principal,
     check_role,
+    dummy_hash,
     hash_password,
     new_secret,
     secret_hash,
@@ -125,7 +125,7 @@ class Identity(Core):
         user = self.access.user_by_email(email)
         with throttle.hash_slot():
             # An unknown email costs one hash check too: the answer's timing must not tell.
-            valid = verify_password(user.password_hash if user else DUMMY_HASH, password)
+            valid = verify_password(user.password_hash if user else dummy_hash(), password)
         if user is None or not valid:
             throttle.failed(email, client, now)
             raise UnauthenticatedError("wrong email or password")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
@@ -25,7 +25,9 @@ import pyarrow as pa
 from outlay.costrows import SCHEMA
 from outlay.errors import InputError, StoreBusyError, StoreError
 from outlay.store.files import make_private, storage_error
-from outlay.store.staging import Opener, StagedWindow, clear_account, open_private
+
+if TYPE_CHECKING:
+    from outlay.store.staging import Opener, StagedWindow
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +111,7 @@ class DuckDBFacts:
         path: Path,
         *,
         lock_wait_s: float = LOCK_WAIT_S,
-        opener: Opener = open_private,
+        opener: Opener | None = None,
         memory_mb: int = QUERY_MEMORY_MB,
         timeout_s: float = QUERY_TIMEOUT_S,
     ) -> None:
@@ -165,7 +167,10 @@ class DuckDBFacts:
     @contextmanager
     def stage(self, account: str = "") -> Iterator[StagedWindow]:
         """A place for one window's rows until ``replace_window``; removed whatever happens."""
-        staged = StagedWindow(self._staging, account, opener=self._opener)
+        # Staging (Parquet writing) loads only for an import: a report never needs it.
+        from outlay.store.staging import StagedWindow, open_private
+
+        staged = StagedWindow(self._staging, account, opener=self._opener or open_private)
         try:
             yield staged
         finally:
@@ -173,6 +178,8 @@ class DuckDBFacts:
 
     def clear_staging(self, account: str) -> int:
         """Remove what a killed sync of ``account`` staged; only under that account's lock."""
+        from outlay.store.staging import clear_account
+
         return clear_account(self._staging, account) if self._staging.is_dir() else 0
 
     def replace_window(self, account: str, start_ms: int, end_ms: int, staged: StagedWindow) -> int:
@@ -227,15 +234,26 @@ class DuckDBFacts:
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> QueryResult:
         """Run a read under the store's memory and time limits; over either is an InputError."""
+        with self._limited() as con:
+            cursor = con.execute(sql, list(params))
+            columns = [d[0] for d in cursor.description or ()]
+            return QueryResult(columns, cursor.fetchall())
+
+    def arrow(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
+        """``query``'s rows as an Arrow table, under the same limits: no Python object per
+        value, which is what makes a 100,000-row report fast to shape and to write."""
+        with self._limited() as con:
+            return con.sql(sql, params=list(params)).to_arrow_table()
+
+    @contextmanager
+    def _limited(self) -> Iterator[duckdb.DuckDBPyConnection]:
         with self._connect() as con:
             # DuckDB has no statement timeout: a timer interrupts the connection instead.
             timer = threading.Timer(self.timeout_s, con.interrupt)
             timer.daemon = True
             timer.start()
             try:
-                cursor = con.execute(sql, list(params))
-                columns = [d[0] for d in cursor.description or ()]
-                return QueryResult(columns, cursor.fetchall())
+                yield con
             except duckdb.InterruptException as exc:
                 raise InputError(
                     f"the report took longer than {self.timeout_s:g} s and was stopped; "

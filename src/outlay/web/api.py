@@ -2,18 +2,34 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from outlay.report.export import to_data
+from outlay.report.export import csv_chunks, json_chunks, page_links, page_of
 from outlay.report.spec import ReportSpec
 from outlay.web.deps import ApiPrincipal, OutlayDep
 from outlay.web.report_query import SpecQuery
 
 router = APIRouter(prefix="/api/v1")
 Workspace = Annotated[str | None, Query(description="Workspace (default: Default).")]
+#: Paging like Vantage's ``/costs``: no ``limit`` is every row (one streamed response).
+MAX_PAGE_ROWS = 100_000
+Limit = Annotated[
+    int | None,
+    Query(ge=1, le=MAX_PAGE_ROWS,
+          description="Rows per page (1 to 100,000); the response gets `links`. Default: all."),
+]  # fmt: skip
+Page = Annotated[int, Query(ge=1, description="Page of `limit` rows, from 1.")]
+CostsFormat = Annotated[
+    Literal["json", "csv"],
+    Query(alias="format", description="json (default) or csv: every row, streamed."),
+]
+Raw = Annotated[
+    bool, Query(description="CSV text exactly as stored: no ' before formula-like cells.")
+]
 
 
 class AccountCreate(BaseModel):
@@ -40,17 +56,27 @@ class AttachAccount(BaseModel):
     account: str
 
 
-@router.get("/costs")
+@router.get("/costs", response_model=None)
 def costs(
-    outlay: OutlayDep, principal: ApiPrincipal, spec: SpecQuery, workspace: Workspace = None
-) -> dict[str, Any]:
+    request: Request, outlay: OutlayDep, principal: ApiPrincipal, spec: SpecQuery,
+    workspace: Workspace = None, limit: Limit = None, page: Page = 1,
+    fmt: CostsFormat = "json", raw: Raw = False,
+) -> Response:  # fmt: skip
     """The cost report: the same rows and totals as `outlay costs --format json`, and any
-    ``notices`` (a filter on a tag no cost row carries)."""
+    ``notices`` (a filter on a tag no cost row carries). Streamed, so a 100,000-row report
+    starts arriving at once. With ``limit``, one page of rows (totals stay the whole report's)
+    and ``links`` to the others; ``format=csv`` streams every row as CSV."""
     result = outlay.report(spec, principal=principal, workspace=workspace)
-    data = to_data(result)
+    if fmt == "csv":
+        return StreamingResponse(csv_chunks(result, raw=raw), media_type="text/csv; charset=utf-8")
+    extra: dict[str, Any] = {}
     if result.notices:
-        data["notices"] = list(result.notices)
-    return data
+        extra["notices"] = list(result.notices)
+    if limit is not None:
+        pages = max(1, -(-len(result.rows) // limit))
+        result = page_of(result, limit, page)
+        extra["links"] = page_links(str(request.url), page, pages)
+    return StreamingResponse(json_chunks(result, extra), media_type="application/json")
 
 
 @router.get("/accounts")
@@ -109,12 +135,14 @@ def get_report(
     return {"name": name, "spec": outlay.saved_spec(name, principal, workspace).to_data()}
 
 
-@router.get("/reports/{name}/costs")
+@router.get("/reports/{name}/costs", response_model=None)
 def run_report(
     outlay: OutlayDep, principal: ApiPrincipal, name: str, workspace: Workspace = None
-) -> dict[str, Any]:
+) -> Response:
+    """A saved report's costs, in ``GET /costs``'s shape, streamed."""
     spec = outlay.saved_spec(name, principal, workspace)
-    return to_data(outlay.report(spec, principal=principal, workspace=workspace))
+    result = outlay.report(spec, principal=principal, workspace=workspace)
+    return StreamingResponse(json_chunks(result), media_type="application/json")
 
 
 @router.delete("/reports/{name}", status_code=204)

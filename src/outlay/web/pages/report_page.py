@@ -184,7 +184,7 @@ def _previous_rows(
         start=result.previous_start, end=result.previous_end, date_bin=spec.date_bin,
         filter=spec.filter, measure=spec.measure,
     )  # fmt: skip
-    return outlay.report(before, principal=principal, workspace=view.workspace).rows
+    return list(outlay.report(before, principal=principal, workspace=view.workspace).rows)
 
 
 def _forecastable(outlay: Outlay, spec: ReportSpec, page: ReportPage) -> ReportSpec:
