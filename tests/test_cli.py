@@ -93,6 +93,16 @@ def test_csv_and_table_outputs(cli: CliRunner, fake: RunningFake) -> None:
     assert "Total" in table and "$" in table
 
 
+def test_a_table_report_says_which_days_may_still_change_and_json_stays_clean(
+    cli: CliRunner, fake: RunningFake
+) -> None:
+    connect_and_sync(cli, fake)
+    table = run(cli, "costs", "--start", START, "--end", END, "--date-bin", "cumulative")
+    assert "note: acme: days from " in table and "pending (Cursor may revise)" in table
+    out = run(cli, "costs", "--start", START, "--end", END, "--format", "json")
+    assert "note:" not in out and json.loads(out)["rows"]
+
+
 def test_a_rejected_key_exits_non_zero_in_one_line_and_registers_nothing(
     cli: CliRunner, fake: RunningFake
 ) -> None:

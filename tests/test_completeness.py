@@ -56,7 +56,7 @@ def test_a_dropped_day_is_missing_and_names_who_was_active(tmp_path: Path) -> No
     pending = TODAY - timedelta(days=3)
     assert outlay.completeness_notes(TODAY - timedelta(days=20), TODAY) == [
         f"acme: 1 day(s) missing ({DROPPED}); days from {pending} pending (Cursor may revise); "
-        "see outlay completeness"
+        "see the completeness report"
     ]
     assert outlay.completeness_notes(DROPPED + timedelta(days=1), pending - timedelta(days=1)) == []
 

@@ -53,7 +53,12 @@ def costs(
     raw_csv: RawCsv = False,
 ) -> None:  # fmt: skip
     """Cost (USD, Σ chargedCents / 100) or usage between two UTC dates, both included."""
-    print_report(outlay_of(ctx).report(spec, workspace=workspace_of(ctx)), fmt, output, raw_csv)
+    outlay, workspace = outlay_of(ctx), workspace_of(ctx)
+    result = outlay.report(spec, workspace=workspace)
+    if fmt is OutputFormat.table:  # a person reading: say which days may still change
+        for note in outlay.completeness_notes(result.start, result.end, workspace):
+            console(stderr=True).print(f"note: {note}", markup=False, soft_wrap=True)
+    print_report(result, fmt, output, raw_csv)
 
 
 def print_report(

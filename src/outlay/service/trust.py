@@ -168,7 +168,7 @@ class Trust(Core):
             if end >= pending_from and start <= self.today():
                 parts.append(f"days from {max(start, pending_from)} pending (Cursor may revise)")
             if parts:
-                notes.append(f"{found.name}: {'; '.join(parts)}; see outlay completeness")
+                notes.append(f"{found.name}: {'; '.join(parts)}; see the completeness report")
         return notes
 
 
