@@ -28,7 +28,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from outlay.errors import InputError
-from outlay.report.compile import FACT_TABLE, CompiledQuery, _add_tag, _Builder, _column_sql
+from outlay.report.compile import (
+    FACT_TABLE,
+    CompiledQuery,
+    _add_tag,
+    _Builder,
+    _column_sql,
+    tag_column,
+)
 from outlay.report.dimensions import PROVIDER_TAGS, TAG_PREFIX
 from outlay.report.tags import TagSet, VirtualTag
 from outlay.report.vql import Expr, compile_vql, fields_used, uses_untagged
@@ -167,14 +174,14 @@ def compile_focus_query(scope: FocusScope, tags: TagSet) -> CompiledQuery:
         done.append(tag.key)
     condition = "TRUE"
     if scope.expr is not None:
-        any_tag = " OR ".join(f"{_tag(k)} IS NOT NULL" for k in done) or "FALSE"
+        any_tag = " OR ".join(f"{tag_column(k)} IS NOT NULL" for k in done) or "FALSE"
         condition, filter_params = compile_vql(
             scope.expr, lambda n: _column_sql(n, done), lambda: f"({any_tag})"
         )
         b.params.extend(filter_params)
     keys = [
         "account", "service", "category", "token_type", "subcategory", "resource",
-        "max_mode", "headless", "service_account", *(_tag(k) for k in done),
+        "max_mode", "headless", "service_account", *(tag_column(k) for k in done),
     ]  # fmt: skip
     # charge_type and usage_unit follow from category (Seats, Tokens, Requests): not keys.
     grouped = (
@@ -188,10 +195,6 @@ def compile_focus_query(scope: FocusScope, tags: TagSet) -> CompiledQuery:
     select = _select(scope, done)
     sql = f"WITH {', '.join(b.ctes)} SELECT {select} FROM g"
     return CompiledQuery(sql, b.params, COLUMN_NAMES)
-
-
-def _tag(key: str) -> str:
-    return '"' + (TAG_PREFIX + key).replace('"', '""') + '"'
 
 
 def _check_filter(expr: Expr | None, tags: TagSet, whole: set[str]) -> None:
@@ -244,7 +247,7 @@ def _tags_json(done: list[str]) -> str:
         ("cursor:max_mode", flag.format(seat=_SEAT, column="max_mode")),
         ("cursor:headless", flag.format(seat=_SEAT, column="headless")),
         ("cursor:service_account", "service_account"),
-        *((k, _tag(k)) for k in done),
+        *((k, tag_column(k)) for k in done),
     ]  # fmt: skip
     parts = [
         f"CASE WHEN {value} IS NOT NULL "
