@@ -8,15 +8,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 
-from outlay.store.facts import TABLE, DuckDBFacts
+from outlay.store.facts import TABLE, DuckDBFacts, _ms_to_ts
 from outlay.store.trust import DayTotals
-
-
-def _ts(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, UTC).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
@@ -32,12 +28,13 @@ class WindowTotals:
 def window_totals(
     facts: DuckDBFacts, account: str, start_ms: int, end_ms: int, through_ms: int
 ) -> WindowTotals:
+    cut = _ms_to_ts(through_ms)
     result = facts.query(
         f"SELECT CAST(ts AS DATE) AS day, lower(resource) AS email, "
         f"sum(event_count), sum(cost), "
         f"sum(event_count) FILTER (WHERE ts <= ?), sum(cost) FILTER (WHERE ts <= ?) "
         f"FROM {TABLE} WHERE account = ? AND ts BETWEEN ? AND ? GROUP BY ALL",
-        [_ts(through_ms), _ts(through_ms), account, _ts(start_ms), _ts(end_ms)],
+        [cut, cut, account, _ms_to_ts(start_ms), _ms_to_ts(end_ms)],
     )
     whole: defaultdict[date, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
     through: defaultdict[date, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
@@ -65,6 +62,6 @@ def member_costs(
         f"coalesce(sum(cost) FILTER (WHERE subcategory = ?), 0), "
         f"coalesce(sum(cost) FILTER (WHERE subcategory IS DISTINCT FROM ?), 0) "
         f"FROM {TABLE} WHERE account = ? AND ts BETWEEN ? AND ? GROUP BY 1",
-        [on_demand_kind, on_demand_kind, account, _ts(start_ms), _ts(end_ms)],
+        [on_demand_kind, on_demand_kind, account, _ms_to_ts(start_ms), _ms_to_ts(end_ms)],
     )
     return {email: (Decimal(on), Decimal(off)) for email, on, off in result.rows}
