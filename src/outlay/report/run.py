@@ -132,8 +132,6 @@ def run_report(
         ("" if not unit else unit[0]): value
         for unit, value in _sum_rows(table, ("unit",) if spec.measure == "usage" else (), spec)
     }
-    if spec.measure != "usage":
-        totals.setdefault("", _zero(spec.measure))
     previous = spec.previous_period(start, end)
     before = None
     if previous is not None:
@@ -236,12 +234,11 @@ def _shaped_per_parent(
 
 
 def _sum_rows(table: pa.Table, keys: Sequence[str], spec: ReportSpec) -> list[tuple[Key, Number]]:
-    summed = sum_by(table, keys, spec.measure)
-    if not keys and table.num_rows == 0:
-        return [((), _zero(spec.measure))]
+    """``measure`` summed per ``keys``; without keys one row, 0 when there are no rows."""
+    zero = _zero(spec.measure)
     return [
-        (tuple(row[k] for k in keys), row[spec.measure] or _zero(spec.measure))
-        for row in summed.to_pylist()
+        (tuple(row[k] for k in keys), row[spec.measure] or zero)
+        for row in sum_by(table, keys, spec.measure).to_pylist()
     ]
 
 
