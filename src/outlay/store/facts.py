@@ -278,8 +278,9 @@ class DuckDBFacts:
         partial = path.with_name(f".{path.name}.partial")
         spill = self._staging / "spill"
         spill.mkdir(parents=True, exist_ok=True)
+        limit_mb = min(EXPORT_MEMORY_MB, int(self.memory_mb))
         with self._connect() as con:
-            con.execute(f"SET memory_limit = '{min(EXPORT_MEMORY_MB, int(self.memory_mb))}MB'")
+            con.execute(f"SET memory_limit = '{limit_mb}MB'")
             con.execute("SET preserve_insertion_order = false")
             con.execute("SET enable_progress_bar = false")  # never into the CLI's output
             con.execute(f"SET temp_directory = '{_quoted(spill)}'")
@@ -290,7 +291,7 @@ class DuckDBFacts:
                 partial.replace(path)
             except duckdb.OutOfMemoryException as exc:
                 raise InputError(
-                    f"the export needs more than {self.memory_mb} MB of memory and was stopped; "
+                    f"the export needs more than {limit_mb} MB of memory and was stopped; "
                     "narrow the period or the filter"
                 ) from exc
             finally:
