@@ -88,10 +88,6 @@ def drill_linker(view: ReportView) -> Callable[[Any], str]:
     return link
 
 
-def drill_url(view: ReportView, value: Any) -> str:
-    return drill_linker(view)(value)
-
-
 def builder_rows(filter_text: str) -> list[dict[str, Any]] | None:
     """The filter as builder rows (conditions joined by AND), or None if it is more than that."""
     if not filter_text:
@@ -142,7 +138,7 @@ def run_view(outlay: Outlay, principal: Principal, view: ReportView, tags: TagSe
     page.notes.extend(page.result.notices)
     _first_day_fallback(outlay, principal, view, tags, page)
     if page.result is not None:
-        page.previous_rows = _previous_rows(outlay, principal, view, page.result)
+        page.previous_rows = _previous_rows(outlay, principal, view, tags, page.result)
         # Say when the period holds days that may still change or that lack events.
         result = page.result
         page.notes.extend(
@@ -171,20 +167,20 @@ def _first_day_fallback(
 
 
 def _previous_rows(
-    outlay: Outlay, principal: Principal, view: ReportView, result: ReportResult
+    outlay: Outlay, principal: Principal, view: ReportView, tags: TagSet, result: ReportResult
 ) -> list[dict[str, Any]] | None:
     """The previous period's total per bin, when the chart draws it (a dated comparison of a
     single-unit measure); the same filter, no grouping."""
     spec = result.spec
     if result.previous_start is None or result.previous_end is None:
         return None
-    if spec.date_bin == "cumulative" or spec.measure == "usage":
-        return None
+    if spec.date_bin == "cumulative" or spec.measure == "usage" or _stacks(result, view):
+        return None  # no line drawn: spare the query
     before = ReportSpec(
         start=result.previous_start, end=result.previous_end, date_bin=spec.date_bin,
         filter=spec.filter, measure=spec.measure,
     )  # fmt: skip
-    return list(outlay.report(before, principal=principal, workspace=view.workspace).rows)
+    return list(outlay.report(before, tags, principal=principal, workspace=view.workspace).rows)
 
 
 def _forecastable(outlay: Outlay, spec: ReportSpec, page: ReportPage) -> ReportSpec:
@@ -227,8 +223,17 @@ def _table_row(
     }
 
 
+def _two_level(result: ReportResult) -> bool:
+    return len(result.spec.group_by) > 1 and bool(result.parent_totals)
+
+
+def _stacks(result: ReportResult, view: ReportView) -> bool:
+    """A two-level report's chart is stacked bars (a pie is always the groups)."""
+    return _two_level(result) and view.chart != "pie"
+
+
 def _by_parent(
-    result: ReportResult, view: ReportView, table: list[dict[str, Any]]
+    result: ReportResult, table: list[dict[str, Any]], drill: Drill
 ) -> list[dict[str, Any]]:
     """Two-level tables: each first-level group's subtotal, then its rows; largest first
     (or by name, or as the movers order put them), the folded "Other" last."""
@@ -239,8 +244,8 @@ def _by_parent(
     parents = []
     for entry in result.parent_totals:
         label = value_label(first, entry["key"][first])
-        drill = None if entry["other"] else drill_linker(view)(entry["key"][first])
-        parents.append({**entry, "label": label, "drill": drill, "rows": rows.get(label, [])})
+        link = None if entry["other"] else drill(entry["key"][first])
+        parents.append({**entry, "label": label, "drill": link, "rows": rows.get(label, [])})
     if result.spec.sort == "value":
         parents.sort(key=lambda p: (p["other"], -p["total"]))
     elif result.spec.sort == "name":
@@ -257,11 +262,11 @@ def date_label(text: str, date_bin: str) -> str:
 
 def _chart(
     result: ReportResult, view: ReportView, drill: Drill,
-    previous_rows: list[dict[str, Any]] | None, today: date | None, *, stack: bool,
+    previous_rows: list[dict[str, Any]] | None, today: date | None,
 ) -> dict[str, Any]:  # fmt: skip
     """What report.js draws: the series (or a two-level report's stacked bars; a pie is
     always the groups), the previous period's line and the forecast."""
-    stack = stack and view.chart != "pie"
+    stack = _stacks(result, view)
     top = result.spec.chart_top
     drawn = (
         report_chart.stacked(result, top, drill)
@@ -301,11 +306,11 @@ def summarize(
         return linker(value) if linker is not None else None
 
     table = [_table_row(g, view, keys, total, drill) for g in result.group_totals]
-    two_level = len(result.spec.group_by) > 1 and bool(result.parent_totals)
-    chart = _chart(result, view, drill, previous_rows, today, stack=two_level)
+    two_level = _two_level(result)
+    chart = _chart(result, view, drill, previous_rows, today)
     return {
         "table": table,
-        "parents": _by_parent(result, view, table) if two_level else None,
+        "parents": _by_parent(result, table, drill) if two_level else None,
         "columns": keys,
         "total": total,
         "totals": result.totals,

@@ -38,7 +38,6 @@ router = APIRouter(include_in_schema=False)
 def reports(request: Request, session: Session, outlay: OutlayDep) -> Response:
     query = request.query_params
     workspace = workspace_name(outlay, session.principal, query.get("workspace"))
-    tags = outlay.tags(workspace, session.principal)
     view = ReportView.from_query(query, workspace)
     added = query.get("add_group", "").strip()
     if added and added not in view.groupings:
@@ -49,6 +48,7 @@ def reports(request: Request, session: Session, outlay: OutlayDep) -> Response:
         kept = [(k, v) for k, v in query.multi_items() if k in ("notice", "name")]
         suffix = "&" + urlencode(kept) if kept else ""
         return RedirectResponse(view.url() + suffix, status_code=303)
+    tags = outlay.tags(workspace, session.principal)
     page = run_view(outlay, session.principal, view, tags)
     context = report_context(outlay, session.principal, view, tags, page)
     status = 400 if page.errors or page.filter_error else 200
