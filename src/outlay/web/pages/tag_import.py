@@ -18,12 +18,10 @@ from outlay.web.deps import (
     CheckedSession,
     OutlayDep,
     form_text,
-    get_outlay,
     shows_errors_on,
-    signed_in,
 )
 from outlay.web.pages.common import redirect, render, workspace_name
-from outlay.web.pages.tags import tags_context, uploaded
+from outlay.web.pages.tags import import_again, tags_context, uploaded
 
 router = APIRouter(include_in_schema=False)
 
@@ -37,15 +35,7 @@ async def uploaded_csv(request: Request) -> tuple[str, str]:
 
 def _csv_problem(request: Request, exc: OutlayError) -> Response:
     """The page again, with the import form as it was sent and the problem."""
-    session, outlay = signed_in(request), get_outlay(request)
-    text = getattr(request.state, "import_text", None)
-    if text is None:
-        text = form_text(request, "csv")
-    space = workspace_name(outlay, session.principal, form_text(request, "workspace"))
-    return render(
-        request, "tags.html", session, exc.status, csv_error=str(exc), csv_text=text,
-        csv_key=form_text(request, "key"), **tags_context(outlay, session.principal, space, None),
-    )  # fmt: skip
+    return import_again(request, exc, "csv", "csv", csv_key=form_text(request, "key"))
 
 
 @router.post("/tags/import-csv", dependencies=[shows_errors_on(_csv_problem)])

@@ -337,16 +337,23 @@ async def uploaded_yaml(request: Request) -> tuple[str, str]:
     return await uploaded(request, "yaml", "pasted YAML")
 
 
-def _import_problem(request: Request, exc: OutlayError) -> Response:
+def import_again(
+    request: Request, exc: OutlayError, field: str, form: str, **shown: str
+) -> Response:
+    """The page again after a failed import: ``{form}_error`` and, as ``{form}_text``, the
+    text as it was sent (the uploaded file's, if one was read, else the ``field`` textarea)."""
     session, outlay = signed_in(request), get_outlay(request)
     text = getattr(request.state, "import_text", None)
     if text is None:
-        text = form_text(request, "yaml")
+        text = form_text(request, field)
     space = workspace_name(outlay, session.principal, form_text(request, "workspace"))
-    return render(
-        request, "tags.html", session, exc.status, import_error=str(exc), import_text=text,
-        **tags_context(outlay, session.principal, space, None),
-    )  # fmt: skip
+    echo = {f"{form}_error": str(exc), f"{form}_text": text, **shown}
+    context = tags_context(outlay, session.principal, space, None)
+    return render(request, "tags.html", session, exc.status, **echo, **context)
+
+
+def _import_problem(request: Request, exc: OutlayError) -> Response:
+    return import_again(request, exc, "yaml", "import")
 
 
 @router.post("/tags/import", dependencies=[shows_errors_on(_import_problem)])
