@@ -10,11 +10,10 @@ from pydantic import BaseModel, Field
 
 from outlay.report.export import csv_chunks, json_chunks, page_links, page_of
 from outlay.report.spec import ReportSpec
-from outlay.web.deps import ApiPrincipal, OutlayDep
+from outlay.web.deps import ApiPrincipal, OutlayDep, Workspace
 from outlay.web.report_query import SpecQuery
 
 router = APIRouter(prefix="/api/v1")
-Workspace = Annotated[str | None, Query(description="Workspace (default: Default).")]
 #: Paging like Vantage's ``/costs``: no ``limit`` is every row (one streamed response).
 MAX_PAGE_ROWS = 100_000
 Limit = Annotated[

@@ -21,7 +21,7 @@ from outlay.errors import InputError
 from outlay.report.focus import GRAINS
 from outlay.report.spec import ReportSpec
 from outlay.service import Outlay
-from outlay.web.deps import ApiPrincipal, OutlayDep, Session
+from outlay.web.deps import ApiPrincipal, OutlayDep, Session, Workspace
 from outlay.web.pages.common import slug, workspace_name
 from outlay.web.pages.report_view import ReportView
 from outlay.web.report_query import SpecQuery
@@ -59,7 +59,7 @@ def focus_export(
     principal: ApiPrincipal,
     spec: SpecQuery,
     format: Annotated[str, Query(description="csv or parquet.")] = "csv",
-    workspace: Annotated[str | None, Query(description="Workspace (default: Default).")] = None,
+    workspace: Workspace = None,
 ) -> FileResponse:
     """The scope (dates, filter, workspace) as FOCUS 1.2 rows; ``date_bin`` day or hour is the
     charge period. BilledCost sums to the report's ``billed_cost`` total for the same scope."""

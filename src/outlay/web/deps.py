@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Form, Request
+from fastapi import Depends, Form, Query, Request
 from fastapi.responses import Response
 
 from outlay.access import Principal
@@ -33,6 +33,8 @@ def get_outlay(request: Request) -> Outlay:
 
 
 OutlayDep = Annotated[Outlay, Depends(get_outlay)]
+#: The API's ``?workspace=`` parameter.
+Workspace = Annotated[str | None, Query(description="Workspace (default: Default).")]
 
 
 def api_principal(request: Request, outlay: OutlayDep) -> Principal:
