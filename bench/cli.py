@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 import warnings
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from time import perf_counter
@@ -107,18 +107,10 @@ def _best(
 
 def _data_dir(folder: Path, facts: Path) -> Any:
     """An outlay data folder on the cached dataset, its rows registered as account "acme"."""
-    from outlay.config import Settings
-    from outlay.service import Outlay
+    from web import outlay_on_dataset
 
     folder.chmod(0o700)
-    (folder / "facts.duckdb").symlink_to(facts)
-    outlay = Outlay(Settings(data_dir=folder))
-    account = outlay.meta.add_account(
-        name="acme", provider="cursor", sealed_key=outlay.keybox.seal("crsr_bench"),
-        masked_key="crsr_…nch", base_url="http://127.0.0.1:9", now=datetime.now(),
-    )  # fmt: skip
-    outlay.access.attach(account.id, outlay.workspace(None).id)
-    return outlay
+    return outlay_on_dataset(folder, facts)
 
 
 def _groups_json(path: Path) -> dict[tuple[str, str, str], Decimal]:

@@ -22,18 +22,17 @@ import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from time import perf_counter
 from typing import Any
 
 import uvicorn
 
-from outlay.clock import FixedClock
-from outlay.config import Settings
 from outlay.service import Outlay
 from outlay.web.app import create_app
 from query import DATA_START, QueryParams, ensure_dataset
+from web import day_clock, outlay_on_dataset
 
 with warnings.catch_warnings():  # FastAPI's TestClient announces a future move to httpx2
     warnings.simplefilter("ignore")
@@ -65,16 +64,7 @@ def serving(params: QueryParams, out_dir: Path) -> Iterator[tuple[Outlay, Any]]:
     dataset = ensure_dataset(params, out_dir, with_sqlite=False)
     end = DATA_START + timedelta(days=params.days - 1)
     with tempfile.TemporaryDirectory() as folder:
-        data = Path(folder)
-        (data / "facts.duckdb").symlink_to(dataset.duckdb_path)
-        now_ms = int(datetime.combine(end, datetime.min.time(), UTC).timestamp() * 1000)
-        outlay = Outlay(Settings(data_dir=data), clock=FixedClock(now_ms))
-        # The dataset's rows belong to account "acme": register it without calling any API.
-        account = outlay.meta.add_account(
-            name="acme", provider="cursor", sealed_key=outlay.keybox.seal("crsr_bench"),
-            masked_key="crsr_…nch", base_url="http://127.0.0.1:9", now=datetime.now(),
-        )  # fmt: skip
-        outlay.access.attach(account.id, outlay.workspace(None).id)
+        outlay = outlay_on_dataset(Path(folder), dataset.duckdb_path, clock=day_clock(end))
         outlay.add_user(EMAIL, "owner", PASSWORD)
         yield outlay, create_app(outlay.settings, outlay=outlay, scheduler=False)
 

@@ -11,14 +11,12 @@ import re
 import statistics
 import tempfile
 import warnings
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from time import perf_counter
 from typing import Any
 
-from fastapi.testclient import TestClient
-
-from outlay.clock import FixedClock
+from outlay.clock import SYSTEM_CLOCK, Clock, FixedClock
 from outlay.config import Settings
 from outlay.report.compile import Shape, compile_report_query
 from outlay.report.spec import ReportSpec
@@ -45,20 +43,29 @@ def _p50(fn: Any) -> tuple[float, float]:
     return times[0], statistics.median(times[1:])
 
 
+def day_clock(day: date) -> FixedClock:
+    """A clock stopped at the start of ``day`` (UTC): the dataset's last day is "today"."""
+    return FixedClock(int(datetime.combine(day, datetime.min.time(), UTC).timestamp() * 1000))
+
+
+def outlay_on_dataset(folder: Path, facts: Path, *, clock: Clock = SYSTEM_CLOCK) -> Outlay:
+    """An Outlay on ``folder`` over the cached dataset ``facts``, its rows registered as
+    account "acme" without calling any API."""
+    (folder / "facts.duckdb").symlink_to(facts)
+    outlay = Outlay(Settings(data_dir=folder), clock=clock)
+    account = outlay.meta.add_account(
+        name="acme", provider="cursor", sealed_key=outlay.keybox.seal("crsr_bench"),
+        masked_key="crsr_…nch", base_url="http://127.0.0.1:9", now=datetime.now(),
+    )  # fmt: skip
+    outlay.access.attach(account.id, outlay.workspace(None).id)
+    return outlay
+
+
 def measure(p: QueryParams, out_dir: Path) -> list[dict[str, Any]]:
     dataset = ensure_dataset(p, out_dir, with_sqlite=False)
     start, end = DATA_START, DATA_START + timedelta(days=p.days - 1)
     with tempfile.TemporaryDirectory() as folder:
-        data = Path(folder)
-        (data / "facts.duckdb").symlink_to(dataset.duckdb_path)
-        now_ms = int(datetime.combine(end, datetime.min.time(), UTC).timestamp() * 1000)
-        outlay = Outlay(Settings(data_dir=data), clock=FixedClock(now_ms))
-        # The dataset's rows belong to account "acme": register it without calling any API.
-        account = outlay.meta.add_account(
-            name="acme", provider="cursor", sealed_key=outlay.keybox.seal("crsr_bench"),
-            masked_key="crsr_…nch", base_url="http://127.0.0.1:9", now=datetime.now(),
-        )  # fmt: skip
-        outlay.access.attach(account.id, outlay.workspace(None).id)
+        outlay = outlay_on_dataset(Path(folder), dataset.duckdb_path, clock=day_clock(end))
         outlay.add_user("bench@outlay.example", "owner", PASSWORD)
         token = outlay.create_token("bench@outlay.example")
         app = create_app(outlay.settings, outlay=outlay, scheduler=False)
