@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+from typer.testing import CliRunner
 
+from outlay.cli.app import app
 from outlay.config import Settings
 from outlay.providers.cursor.client import CursorClient
 from outlay.providers.cursor.policy import (
@@ -19,6 +21,7 @@ from outlay.providers.cursor.policy import (
 )
 from outlay.service import Outlay
 from outlay.testing.cursor_fake.api import DEFAULT_KEY, FakeCursorAPI
+from outlay.testing.cursor_fake.server import RunningFake
 from outlay.testing.cursor_fake.team import FakeTeam, TeamSpec
 from outlay.testing.cursor_fake.transport import mock_transport
 
@@ -118,3 +121,37 @@ def make_outlay(
         monotonic=fake.clock.monotonic,
         sleep=fake.clock.sleep,
     )
+
+
+def sync_two_workspaces(outlay: Outlay) -> None:
+    """Workspaces A and B, each with one synced account of the fake: "a" in A, "b" in B."""
+    outlay.add_workspace("A")
+    outlay.add_workspace("B")
+    outlay.add_account("cursor", "a", DEFAULT_KEY, base_url=BASE_URL, workspaces=["A"])
+    outlay.add_account("cursor", "b", DEFAULT_KEY, base_url=BASE_URL, workspaces=["B"])
+    outlay.sync("a")
+    outlay.sync("b")
+
+
+def sync_with_cli(data_dir: Path, spec: TeamSpec, *then: list[str]) -> None:
+    """Through the CLI, as a user would: add a served fake of ``spec`` as account "acme" to
+    ``data_dir``, sync it, then run each of ``then``."""
+    with RunningFake(spec, rate_limit=False) as fake:
+        runner = CliRunner()
+        env = {"OUTLAY_DATA_DIR": str(data_dir), "CURSOR_KEY": fake.key,
+               "OUTLAY_ALLOWED_BASE_URLS": fake.url}  # fmt: skip
+        for args in (
+            ["accounts", "add", "cursor", "--name", "acme", "--api-key-env", "CURSOR_KEY",
+             "--base-url", fake.url],
+            ["sync"],
+            *then,
+        ):  # fmt: skip
+            result = runner.invoke(app, args, env=env)
+            assert result.exit_code == 0, result.output
+
+
+def run_cli(cli: CliRunner, *args: str, code: int = 0) -> str:
+    """``outlay *args`` through ``cli``, which must exit with ``code``: its output."""
+    result = cli.invoke(app, list(args))
+    assert result.exit_code == code, result.output + str(result.exception or "")
+    return result.output

@@ -19,7 +19,7 @@ from outlay.report.spec import ReportSpec
 from outlay.service import Outlay
 from outlay.testing.cursor_fake.api import DEFAULT_KEY
 from outlay.web.app import create_app
-from tests.fakes import BASE_URL, FakeCursor, fake_cursor, fake_settings
+from tests.fakes import BASE_URL, FakeCursor, fake_cursor, make_outlay, sync_two_workspaces
 
 PASSWORD = "correct horse battery"
 TAGS = "- key: team\n  values:\n    - name: Core\n      filter: costs.service LIKE 'claude%'\n"
@@ -41,19 +41,8 @@ class World:
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
     fake = fake_cursor()
-    outlay = Outlay(
-        fake_settings(tmp_path),
-        http=lambda: fake.http(),
-        clock=fake.clock,
-        monotonic=fake.clock.monotonic,
-        sleep=fake.clock.sleep,
-    )
-    outlay.add_workspace("A")
-    outlay.add_workspace("B")
-    outlay.add_account("cursor", "a", DEFAULT_KEY, base_url=BASE_URL, workspaces=["A"])
-    outlay.add_account("cursor", "b", DEFAULT_KEY, base_url=BASE_URL, workspaces=["B"])
-    outlay.sync("a")
-    outlay.sync("b")
+    outlay = make_outlay(tmp_path, fake)
+    sync_two_workspaces(outlay)
     outlay.import_tags(TAGS, "tags", "B")
     tokens = {}
     for email, role in [("owner@x.io", "owner"), ("viewer@x.io", "viewer"),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -13,8 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from outlay.cli.app import app
-from outlay.testing.cursor_fake.server import RunningFake
 from outlay.testing.cursor_fake.team import TeamSpec
+from tests.fakes import run_cli as run
+from tests.fakes import sync_with_cli
 
 TAGS = """\
 - key: team
@@ -27,32 +27,16 @@ TAGS = """\
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("outlay")
-    with RunningFake(TeamSpec(users=6, days=40), rate_limit=False) as fake:
-        runner = CliRunner()
-        env = {"OUTLAY_DATA_DIR": str(folder), "CURSOR_KEY": fake.key,
-               "OUTLAY_ALLOWED_BASE_URLS": fake.url}  # fmt: skip
-        for args in (
-            ["accounts", "add", "cursor", "--name", "acme", "--api-key-env", "CURSOR_KEY",
-             "--base-url", fake.url],
-            ["sync"],
-        ):  # fmt: skip
-            result = runner.invoke(app, args, env=env)
-            assert result.exit_code == 0, result.output
-    yield folder
+    sync_with_cli(folder, TeamSpec(users=6, days=40))
+    return folder
 
 
 @pytest.fixture
 def cli(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     monkeypatch.setenv("OUTLAY_DATA_DIR", str(data_dir))
     return CliRunner()
-
-
-def run(cli: CliRunner, *args: str, code: int = 0) -> str:
-    result = cli.invoke(app, list(args))
-    assert result.exit_code == code, result.output + str(result.exception or "")
-    return result.output
 
 
 def as_json(cli: CliRunner, *args: str) -> Any:

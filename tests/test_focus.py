@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -14,10 +13,10 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from outlay.cli.app import app
 from outlay.report.focus import COLUMN_NAMES, COLUMNS
-from outlay.testing.cursor_fake.server import RunningFake
 from outlay.testing.cursor_fake.team import TeamSpec
+from tests.fakes import run_cli as run
+from tests.fakes import sync_with_cli
 from tests.focus_rules import check_header, check_rows
 
 START, END = "2020-01-01", "2099-12-31"
@@ -36,35 +35,18 @@ TAGS = """\
 
 
 @pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("outlay")
     tags = folder / "tags.yaml"
     tags.write_text(TAGS)
-    with RunningFake(TeamSpec(users=5, days=20), rate_limit=False) as fake:
-        runner = CliRunner()
-        env = {"OUTLAY_DATA_DIR": str(folder / "data"), "CURSOR_KEY": fake.key,
-               "OUTLAY_ALLOWED_BASE_URLS": fake.url}  # fmt: skip
-        for args in (
-            ["accounts", "add", "cursor", "--name", "acme", "--api-key-env", "CURSOR_KEY",
-             "--base-url", fake.url],
-            ["sync"],
-            ["tags", "import", str(tags)],
-        ):  # fmt: skip
-            result = runner.invoke(app, args, env=env)
-            assert result.exit_code == 0, result.output
-    yield folder / "data"
+    sync_with_cli(folder / "data", TeamSpec(users=5, days=20), ["tags", "import", str(tags)])
+    return folder / "data"
 
 
 @pytest.fixture
 def cli(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     monkeypatch.setenv("OUTLAY_DATA_DIR", str(data_dir))
     return CliRunner()
-
-
-def run(cli: CliRunner, *args: str, code: int = 0) -> str:
-    result = cli.invoke(app, list(args))
-    assert result.exit_code == code, result.output + str(result.exception or "")
-    return result.output
 
 
 def export_csv(cli: CliRunner, out: Path, *args: str) -> tuple[list[str], list[dict[str, Any]]]:

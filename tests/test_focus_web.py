@@ -18,7 +18,7 @@ from outlay.report.spec import ReportSpec
 from outlay.service import Outlay
 from outlay.testing.cursor_fake.api import DEFAULT_KEY
 from outlay.web.app import create_app
-from tests.fakes import BASE_URL, fake_cursor, fake_settings
+from tests.fakes import BASE_URL, fake_cursor, make_outlay
 from tests.focus_rules import check_rows
 from tests.test_pages import sign_in
 
@@ -38,8 +38,7 @@ class Site:
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Site]:
     fake = fake_cursor()
-    outlay = Outlay(fake_settings(tmp_path), http=lambda: fake.http(), clock=fake.clock,
-                    monotonic=fake.clock.monotonic, sleep=fake.clock.sleep)  # fmt: skip
+    outlay = make_outlay(tmp_path, fake)
     outlay.add_account("cursor", "acme", DEFAULT_KEY, base_url=BASE_URL)
     outlay.sync("acme")
     outlay.add_user("owner@x.io", "owner", PASSWORD)

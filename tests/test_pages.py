@@ -26,7 +26,7 @@ from outlay.testing.cursor_fake.api import DEFAULT_KEY
 from outlay.web.app import create_app
 from outlay.web.deps import SESSION_COOKIE
 from outlay.web.scheduler import Scheduler
-from tests.fakes import BASE_URL, FakeCursor, fake_cursor, fake_settings
+from tests.fakes import BASE_URL, FakeCursor, fake_cursor, make_outlay
 
 PASSWORD = "correct horse battery"
 #: Names that live only in workspace B: no page may show them to a member of A.
@@ -85,20 +85,10 @@ class World:
         return self.clients[who].post(path, data=fields, **kwargs)
 
 
-def fake_outlay(data_dir: Path, fake: FakeCursor) -> Outlay:
-    return Outlay(
-        fake_settings(data_dir),
-        http=lambda: fake.http(),
-        clock=fake.clock,
-        monotonic=fake.clock.monotonic,
-        sleep=fake.clock.sleep,
-    )
-
-
 def open_world(data_dir: Path, sessions: dict[str, tuple[str, str]] | None = None) -> World:
     """The app over ``data_dir``, one signed-in client per role (new sessions unless given)."""
     fake = fake_cursor()
-    outlay = fake_outlay(data_dir, fake)
+    outlay = make_outlay(data_dir, fake)
     app = create_app(outlay.settings, outlay=outlay, scheduler=False)
     clients, known = {}, dict(sessions or {})
     for role in ROLES:
@@ -116,7 +106,7 @@ def open_world(data_dir: Path, sessions: dict[str, tuple[str, str]] | None = Non
 
 def build(data_dir: Path) -> World:
     """Workspaces A and B, an account and tags in each, a user per role in A only."""
-    outlay = fake_outlay(data_dir, fake_cursor())
+    outlay = make_outlay(data_dir, fake_cursor())
     outlay.add_workspace("A")
     outlay.add_workspace("B")
     outlay.add_account("cursor", "acme", DEFAULT_KEY, base_url=BASE_URL, workspaces=["A"])

@@ -18,10 +18,9 @@ from typer.testing import CliRunner
 
 from outlay.cli.app import app as cli_app
 from outlay.service import Outlay
-from outlay.testing.cursor_fake.api import DEFAULT_KEY
 from outlay.testing.cursor_fake.team import TeamSpec
 from outlay.web.app import create_app
-from tests.fakes import BASE_URL, FakeCursor, fake_cursor, make_outlay
+from tests.fakes import FakeCursor, fake_cursor, make_outlay, sync_two_workspaces
 
 PASSWORD = "correct horse battery"
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -60,12 +59,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     skewed = probe.team.members()[0]["email"]
     fake = fake_cursor(TeamSpec(users=8, days=40, spend_skew={skewed: "-250"}))
     outlay = make_outlay(data_dir, fake)
-    outlay.add_workspace("A")
-    outlay.add_workspace("B")
-    outlay.add_account("cursor", "a", DEFAULT_KEY, base_url=BASE_URL, workspaces=["A"])
-    outlay.add_account("cursor", "b", DEFAULT_KEY, base_url=BASE_URL, workspaces=["B"])
-    outlay.sync("a")
-    outlay.sync("b")
+    sync_two_workspaces(outlay)
     tokens = {}
     for role in ("viewer", "owner"):
         outlay.add_user(f"{role}@x.io", role, PASSWORD, ["A"])
