@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -11,16 +11,13 @@ from typing import Any
 import pytest
 
 from outlay.errors import InputError
-from outlay.ingest.windows import day_start_ms
-from outlay.providers.cursor.normalize import normalize_events
-from outlay.providers.cursor.prices import PriceTable
 from outlay.report.per_parent import rank_per_parent, regroup
 from outlay.report.run import OTHER, run_report
 from outlay.report.spec import ReportSpec
 from outlay.report.tags import TagSet
 from outlay.store.facts import DuckDBFacts
 from tests.report_reference import reference_report
-from tests.test_report import FIRST, LAST, TODAY, synthetic_events
+from tests.test_report import FIRST, LAST, TODAY, load_synthetic
 
 Loaded = tuple[DuckDBFacts, list[dict[str, Any]]]
 NO_TAGS = TagSet(())
@@ -28,14 +25,7 @@ NO_TAGS = TagSet(())
 
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory: pytest.TempPathFactory) -> Loaded:
-    facts = DuckDBFacts(Path(tmp_path_factory.mktemp("facts")) / "facts.duckdb")
-    table = normalize_events(
-        synthetic_events(3000), account="acme", member_names={}, prices=PriceTable()
-    )
-    with facts.stage() as staged:
-        staged.add(table)
-        facts.replace_window("acme", 0, day_start_ms(date(2030, 1, 1)), staged)
-    return facts, table.to_pylist()
+    return load_synthetic(Path(tmp_path_factory.mktemp("facts")))
 
 
 def expected_top_per_parent(

@@ -86,9 +86,9 @@ def synthetic_events(n: int, seed: int = 3) -> list[UsageEvent]:
     return events
 
 
-@pytest.fixture(scope="module")
-def loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[DuckDBFacts, list[dict[str, Any]]]:
-    facts = DuckDBFacts(Path(tmp_path_factory.mktemp("facts")) / "facts.duckdb")
+def load_synthetic(folder: Path) -> tuple[DuckDBFacts, list[dict[str, Any]]]:
+    """3000 synthetic events normalized into a DuckDB store in ``folder``: (store, its rows)."""
+    facts = DuckDBFacts(folder / "facts.duckdb")
     table = normalize_events(
         synthetic_events(3000), account="acme", member_names={}, prices=PriceTable()
     )
@@ -96,6 +96,11 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[DuckDBFacts, list[
         staged.add(table)
         facts.replace_window("acme", 0, day_start_ms(date(2030, 1, 1)), staged)
     return facts, table.to_pylist()
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[DuckDBFacts, list[dict[str, Any]]]:
+    return load_synthetic(Path(tmp_path_factory.mktemp("facts")))
 
 
 def check(loaded: tuple[DuckDBFacts, list[dict[str, Any]]], spec: ReportSpec, tags: TagSet) -> None:
