@@ -6,40 +6,21 @@ from __future__ import annotations
 import html
 import json
 import re
-import shutil
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
-
 from outlay.web.pages.report_chart import bin_starts
-from tests.test_pages import World, build, open_world, query_of
+from tests import test_pages
+from tests.test_pages import World, query_of
 
 REPORT_DATA = re.compile(r'<script type="application/json" id="report-data">(.*?)</script>', re.S)
 #: The fake clock's today.
 TODAY = date(2026, 11, 20)
 
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, tuple[str, str]]]:
-    world = build(tmp_path_factory.mktemp("template"))
-    return world.outlay.settings.data_dir, world.sessions
-
-
-@pytest.fixture(scope="module")
-def shared(
-    tmp_path_factory: pytest.TempPathFactory, template: tuple[Path, dict[str, tuple[str, str]]]
-) -> World:
-    folder = tmp_path_factory.mktemp("shared") / "data"
-    shutil.copytree(template[0], folder)
-    return open_world(folder, template[1])
-
-
-@pytest.fixture
-def world(tmp_path: Path, template: tuple[Path, dict[str, tuple[str, str]]]) -> World:
-    shutil.copytree(template[0], tmp_path / "data")
-    return open_world(tmp_path / "data", template[1])
+# The pages tests' fixtures: a template world built once per module, a shared copy, a fresh copy.
+template = test_pages.template
+shared = test_pages.shared
+world = test_pages.world
 
 
 def chart_of(text: str) -> dict[str, Any]:
