@@ -31,8 +31,7 @@ class Exports(Reports):
                 field="date_bin",
             )
         space = self.workspace(workspace, principal)
-        names = {a.id: a.name for a in self.meta.accounts()}
-        accounts = tuple(sorted(names[i] for i in self.access.account_ids(frozenset({space.id}))))
+        accounts = self._account_names(space)
         start, end = spec.period(self.today(), self.settings.billing_cycle_day)
         scope = FocusScope(
             start, end, spec.date_bin, spec.expr, accounts, self.settings.billing_cycle_day
