@@ -6,7 +6,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from outlay.access import LOCAL_OWNER, Action, Principal
-from outlay.errors import AccountNotFound, ConflictError, ForbiddenError, InputError
+from outlay.errors import ConflictError, ForbiddenError, InputError
 from outlay.ingest.lock import account_lock
 from outlay.secrets import mask_key
 from outlay.service.core import Core, path_safe, requires
@@ -79,20 +79,11 @@ class Accounts(Core):
     @requires(Action.READ)
     def accounts(self, principal: Principal = LOCAL_OWNER) -> list[Account]:
         """Accounts attached to a workspace the principal sees."""
-        accounts = self.meta.accounts()
-        if principal.workspace_ids is None:
-            return accounts
-        visible = self.access.account_ids(principal.workspace_ids)
-        return [a for a in accounts if a.id in visible]
+        return self._visible_accounts(principal)
 
     @requires(Action.READ)
     def account(self, name: str, principal: Principal = LOCAL_OWNER) -> Account:
-        for account in self.accounts(principal):
-            if account.name == name:
-                return account
-        # Same answer whether it does not exist or lives in another workspace: no leak.
-        known = ", ".join(a.name for a in self.accounts(principal)) or "none yet"
-        raise AccountNotFound(f"no account named {name!r} (accounts: {known})")
+        return self._named(name, self._visible_accounts(principal))
 
     @requires(Action.ADMIN)
     def remove_account(self, name: str, principal: Principal = LOCAL_OWNER) -> int:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar
 from outlay.access import LOCAL_OWNER, Action, Principal
 from outlay.clock import SYSTEM_CLOCK, Clock
 from outlay.config import Settings
-from outlay.errors import InputError, WorkspaceNotFound
+from outlay.errors import AccountNotFound, InputError, WorkspaceNotFound
 from outlay.ingest.windows import utc_day
 from outlay.providers.cursor.prices import PriceTable, load_price_overrides
 from outlay.secrets import KeyBox
@@ -24,7 +24,7 @@ from outlay.service.sync_queue import SyncQueue
 from outlay.service.throttle import LoginThrottle
 from outlay.store.access import DEFAULT_WORKSPACE, AccessStore, Workspace
 from outlay.store.facts import DuckDBFacts
-from outlay.store.meta import MetaStore
+from outlay.store.meta import Account, MetaStore
 
 if TYPE_CHECKING:
     import httpx
@@ -157,6 +157,24 @@ class Core:
         # The same answer for a workspace that does not exist and one the principal cannot see.
         known = ", ".join(w.name for w in visible) or "none"
         raise WorkspaceNotFound(f"no workspace named {name!r} (workspaces: {known})")
+
+    def _visible_accounts(self, principal: Principal) -> list[Account]:
+        """Accounts attached to a workspace the principal sees."""
+        accounts = self.meta.accounts()
+        if principal.workspace_ids is None:
+            return accounts
+        visible = self.access.account_ids(principal.workspace_ids)
+        return [a for a in accounts if a.id in visible]
+
+    @staticmethod
+    def _named(name: str, accounts: list[Account]) -> Account:
+        """The account of that name among ``accounts`` (those the principal sees)."""
+        for account in accounts:
+            if account.name == name:
+                return account
+        # Same answer whether it does not exist or lives in another workspace: no leak.
+        known = ", ".join(a.name for a in accounts) or "none yet"
+        raise AccountNotFound(f"no account named {name!r} (accounts: {known})")
 
     @property
     def _lock_dir(self) -> Path:

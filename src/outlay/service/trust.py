@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from outlay.access import LOCAL_OWNER, Action, Principal
-from outlay.errors import AccountNotFound, InputError
+from outlay.errors import InputError
 from outlay.reconcile.completeness import (
     MISSING,
     DayStatus,
@@ -36,17 +36,8 @@ class Trust(Core):
         return TrustStore(self.meta)
 
     def _visible(self, name: str | None, principal: Principal) -> list[Account]:
-        accounts = self.meta.accounts()
-        if principal.workspace_ids is not None:
-            ids = self.access.account_ids(principal.workspace_ids)
-            accounts = [a for a in accounts if a.id in ids]
-        if name is None:
-            return accounts
-        found = [a for a in accounts if a.name == name]
-        if not found:  # the same answer for another workspace's account: no leak
-            known = ", ".join(a.name for a in accounts) or "none yet"
-            raise AccountNotFound(f"no account named {name!r} (accounts: {known})")
-        return found
+        accounts = self._visible_accounts(principal)
+        return accounts if name is None else [self._named(name, accounts)]
 
     @requires(Action.READ)
     def reconcile(
