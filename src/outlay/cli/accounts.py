@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from outlay.cli.render import console, print_json, table
+from outlay.cli.render import TableOrJson, TableOrJsonOption, console, print_json, table
 from outlay.cli.state import outlay_of
 from outlay.config import secret_from_env
 from outlay.errors import InputError
@@ -18,11 +18,6 @@ app = typer.Typer(help="Connect, list and remove provider accounts.", no_args_is
 
 class Provider(StrEnum):
     cursor = "cursor"
-
-
-class ListFormat(StrEnum):
-    table = "table"
-    json = "json"
 
 
 @app.command("add")
@@ -68,12 +63,12 @@ def add(
 @app.command("list")
 def list_accounts(
     ctx: typer.Context,
-    fmt: Annotated[ListFormat, typer.Option("--format", help="table or json.")] = ListFormat.table,
+    fmt: TableOrJsonOption = TableOrJson.table,
 ) -> None:
     """Connected accounts with their sync status."""
     accounts = [a.public() for a in outlay_of(ctx).accounts()]
     out = console()
-    if fmt is ListFormat.json:
+    if fmt is TableOrJson.json:
         print_json(accounts)
         return
     if not accounts:

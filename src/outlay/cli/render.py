@@ -7,11 +7,24 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
+
+
+class TableOrJson(StrEnum):
+    """``--format`` of the commands that print a table or JSON."""
+
+    table = "table"
+    json = "json"
+
+
+TableOrJsonOption = Annotated[TableOrJson, typer.Option("--format", help="table or json.")]
 
 
 def json_ready(value: Any) -> Any:

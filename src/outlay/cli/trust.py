@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from outlay.cli.dates import parse_day
-from outlay.cli.render import console, print_json, table
+from outlay.cli.render import TableOrJson, TableOrJsonOption, console, print_json, table
 from outlay.cli.state import outlay_of
 from outlay.display import dollars
 
@@ -18,15 +18,9 @@ class Cycle(StrEnum):
     previous = "previous"
 
 
-class TrustFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
 AccountOption = Annotated[
     str | None, typer.Option("--account", help="One account (default: all of them).")
 ]
-FormatOption = Annotated[TrustFormat, typer.Option("--format", help="table or json.")]
 
 
 def reconcile(
@@ -35,12 +29,12 @@ def reconcile(
     cycle: Annotated[
         Cycle, typer.Option("--cycle", help="current or previous billing cycle.")
     ] = Cycle.current,
-    fmt: FormatOption = TrustFormat.table,
+    fmt: TableOrJsonOption = TableOrJson.table,
 ) -> None:
     """Outlay's cost per member beside Cursor's /teams/spend for a billing cycle."""
     reconciled, unavailable = outlay_of(ctx).reconcile(account, cycle.value)
     out = console()
-    if fmt is TrustFormat.json:
+    if fmt is TableOrJson.json:
         from outlay.reconcile.spend import document
 
         print_json(document(reconciled, unavailable))
@@ -71,14 +65,14 @@ def completeness(
     account: AccountOption = None,
     start: Annotated[str | None, typer.Option("--start", help="First UTC day, YYYY-MM-DD.")] = None,
     end: Annotated[str | None, typer.Option("--end", help="Last UTC day (default today).")] = None,
-    fmt: FormatOption = TrustFormat.table,
+    fmt: TableOrJsonOption = TableOrJson.table,
 ) -> None:
     """Per account and UTC day: events and cost held, daily usage activity, last read, status."""
     first = parse_day(start, "--start") if start else None
     last = parse_day(end, "--end") if end else None
     days = outlay_of(ctx).completeness(account, first, last)
     out = console()
-    if fmt is TrustFormat.json:
+    if fmt is TableOrJson.json:
         print_json({"days": [d.to_data() for d in days]})
         return
     grid = table(
