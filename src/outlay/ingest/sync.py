@@ -106,8 +106,10 @@ def sync_account(
         trust = TrustStore(meta)
         # Read before the events: Cursor's spend then covers no event newer than those read.
         snapshot_spend(account, client, trust, now_ms)
-        fetch = _Fetcher(account, client, facts, prices, names, listener, tally)
-        fetch.recorder = lambda window: DayRecorder(account, facts, trust, window, now_ms)
+        fetch = _Fetcher(
+            account, client, facts, prices, names, listener, tally,
+            lambda window: DayRecorder(account, facts, trust, window, now_ms),
+        )  # fmt: skip
         account = _refresh(account, meta, fetch, options, today, now_ms)
         if not account.backfill_done:
             account = _backfill(account, meta, fetch, options, today, now_ms)
@@ -199,6 +201,7 @@ class _Fetcher:
         names: dict[str, str],
         listener: SyncListener,
         tally: _Tally,
+        recorder: Callable[[Window], DayRecorder],
     ) -> None:
         self.account = account
         self.client = client
@@ -207,23 +210,21 @@ class _Fetcher:
         self.names = names
         self.listener = listener
         self.tally = tally
-        #: Records each window's day reads around its replace (None: record nothing).
-        self.recorder: Callable[[Window], DayRecorder] | None = None
+        #: Records each window's day reads around its replace.
+        self.recorder = recorder
 
     def __call__(self, window: Window) -> int:
-        recorder = self.recorder(window) if self.recorder is not None else None
+        recorder = self.recorder(window)
         with self.facts.stage(self.account.name) as staged:
             sink = _WindowSink(self, window, staged)
             self.client.read_event_window(EventWindow(window.start_ms, window.end_ms), sink)
-            activity = read_activity(self.account, self.client, window) if recorder else None
-            if recorder is not None:
-                recorder.before()
+            activity = read_activity(self.account, self.client, window)
+            recorder.before()
             rows = self.facts.replace_window(
                 self.account.name, window.start_ms, window.end_ms, staged
             )
             events = staged.events
-        if recorder is not None:
-            recorder.after(activity)
+        recorder.after(activity)
         self.tally.windows += 1
         self.tally.events += events
         self.tally.rows += rows
