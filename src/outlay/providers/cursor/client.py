@@ -29,6 +29,7 @@ from outlay.errors import (
     RouteRefusedError,
     UnavailableError,
 )
+from outlay.providers.cursor.base_url import CURSOR_BASE_URL
 from outlay.providers.cursor.models import (
     DailyUsagePage,
     DailyUsageRow,
@@ -51,7 +52,7 @@ from outlay.secrets import mask_key
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BASE_URL = "https://api.cursor.com"
+DEFAULT_BASE_URL = CURSOR_BASE_URL
 MAX_WINDOW_MS = 30 * 86_400_000
 EVENTS_PAGE_SIZE = 1000
 FALLBACK_PAGE_SIZE = 100
