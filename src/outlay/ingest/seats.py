@@ -24,15 +24,17 @@ def record_members(meta: MetaStore, account: Account, day: date, members: Iterab
     SeatStore(meta).record_members(account.id, day, entries)
 
 
+def listed(entries: Iterable[MemberEntry]) -> list[ListedMember]:
+    """A stored member list as the pure seat rules read it."""
+    return [ListedMember(m.email, m.name, m.role, m.removed) for m in entries]
+
+
 def refresh_seats(account: Account, *, facts: DuckDBFacts, meta: MetaStore, today: date) -> int:
     """Regenerate the account's seat rows through ``today``; the number of rows."""
     store = SeatStore(meta)
     price = store.price(account.id)
     if price is None:
         return facts.replace_seats(account.name, seat_rows(account.name, Decimal(0), {}))
-    snapshots = {
-        day: [ListedMember(m.email, m.name, m.role, m.removed) for m in entries]
-        for day, entries in store.snapshots(account.id).items()
-    }
+    snapshots = {day: listed(entries) for day, entries in store.snapshots(account.id).items()}
     rows = seat_rows(account.name, price.price, seats_by_day(snapshots, today))
     return facts.replace_seats(account.name, rows)

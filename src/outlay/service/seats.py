@@ -8,8 +8,8 @@ from decimal import Decimal, InvalidOperation
 from outlay.access import LOCAL_OWNER, Action, Principal
 from outlay.errors import InputError
 from outlay.ingest.lock import account_lock
-from outlay.ingest.seats import refresh_seats
-from outlay.providers.cursor.seats import PRESETS, ListedMember, seats_by_day
+from outlay.ingest.seats import listed, refresh_seats
+from outlay.providers.cursor.seats import PRESETS, seats_by_day
 from outlay.service.accounts import Accounts
 from outlay.service.core import requires
 from outlay.store.seats import SeatPrice, SeatStore
@@ -91,9 +91,7 @@ class Seats(Accounts):
         seats = None
         if snapshots:
             newest = max(snapshots)
-            listed = {newest: [ListedMember(m.email, m.name, m.role, m.removed)
-                               for m in snapshots[newest]]}  # fmt: skip
-            seats = len(seats_by_day(listed, newest)[newest])
+            seats = len(seats_by_day({newest: listed(snapshots[newest])}, newest)[newest])
         return SeatSummary(
             account.name, price.price if price else None, price.preset if price else None, seats
         )
