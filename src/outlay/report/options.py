@@ -19,7 +19,8 @@ _TRUE = ("true", "1", "on", "yes")
 _FALSE = ("false", "0", "off", "no")
 
 
-def _day(text: str, label: str) -> date:
+def parse_day(text: str, label: str) -> date:
+    """A YYYY-MM-DD day, or a one-line error naming ``label``."""
     try:
         return date.fromisoformat(text)
     except ValueError:
@@ -74,8 +75,8 @@ class ReportOption:
 OPTIONS: tuple[ReportOption, ...] = (
     ReportOption("interval", "interval", "--interval", f"Instead of dates: {', '.join(INTERVALS)}.",
                  metavar="NAME"),
-    ReportOption("start", "start_date", "--start", "First UTC day.", _day, "YYYY-MM-DD"),
-    ReportOption("end", "end_date", "--end", "Last UTC day (inclusive).", _day, "YYYY-MM-DD"),
+    ReportOption("start", "start_date", "--start", "First UTC day.", parse_day, "YYYY-MM-DD"),
+    ReportOption("end", "end_date", "--end", "Last UTC day (inclusive).", parse_day, "YYYY-MM-DD"),
     ReportOption("date_bin", "date_bin", "--date-bin", "Bin rows by time.", choices=DATE_BINS,
                  default="day", in_url=True),
     ReportOption("group_by", "groupings", "--group-by", "e.g. service,resource,tag:team", _names,
