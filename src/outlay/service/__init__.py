@@ -10,7 +10,8 @@ principal it is given (the local command line is an owner):
 - ``exports``: a report scope as a FOCUS 1.2 file;
 - ``seats``: an account's seat price and the seat cost rows it turns on;
 - ``identity``: workspaces, users, API tokens, sign-in and sessions;
-- ``trust``: reconciliation with the provider's spend, and completeness per day.
+- ``trust``: reconciliation with the provider's spend, and completeness per day;
+- ``guardrails``: guardrail events, recorded once each with their deliveries queued.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 from outlay.service.accounts import PROVIDERS, Accounts
 from outlay.service.core import HttpFactory, default_http, requires
 from outlay.service.exports import Exports
+from outlay.service.guardrails import Guardrails
 from outlay.service.identity import SESSION_LIFETIME, TOKEN_DAYS, TOKEN_PREFIX, Identity
 from outlay.service.reports import TAGS_DOCUMENT, Reports
 from outlay.service.seats import Seats
@@ -25,7 +27,7 @@ from outlay.service.sync_queue import SyncQueue
 from outlay.service.trust import Trust
 
 
-class Outlay(Seats, Accounts, Exports, Reports, Identity, Trust):
+class Outlay(Seats, Accounts, Exports, Reports, Identity, Trust, Guardrails):
     """The one service object; see the package docstring for where each method lives."""
 
 

@@ -212,3 +212,59 @@ class DayReadRow(Base):
     active: Mapped[str | None] = mapped_column(Text, default=None)
     missing: Mapped[str | None] = mapped_column(Text, default=None)
     usage_read_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+
+
+# -- guardrails (``store/alerts.py``) ------------------------------------------------------------
+
+
+class ChannelRow(Base):
+    """Where alerts go: an e-mail list, a Slack or Teams webhook, or any webhook. The target
+    (a URL is a credential) and the signing secret are sealed like API keys."""
+
+    __tablename__ = "channels"
+
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # email | slack | teams | webhook
+    sealed_target: Mapped[bytes] = mapped_column(LargeBinary)
+    masked_target: Mapped[str] = mapped_column(String(200))
+    sealed_secret: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_delivery_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class AlertEventRow(Base):
+    """An ``AlertEvent``, recorded once by its stable id: recording it again is a no-op."""
+
+    __tablename__ = "alert_events"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    rule: Mapped[str] = mapped_column(String(200))
+    period_start: Mapped[date] = mapped_column(Date)
+    body: Mapped[str] = mapped_column(Text)  # AlertEvent.to_data() as JSON
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class DeliveryRow(Base):
+    """One event to one channel. Written in the transaction that records the event, so a
+    process that stops between firing and sending still sends it on its next run."""
+
+    __tablename__ = "alert_deliveries"
+
+    event_id: Mapped[str] = mapped_column(
+        ForeignKey("alert_events.id", ondelete="CASCADE"), primary_key=True
+    )
+    channel: Mapped[str] = mapped_column(String(100), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime)
+    last_http_status: Mapped[int | None] = mapped_column(Integer, default=None)
+    last_error: Mapped[str | None] = mapped_column(Text, default=None)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
