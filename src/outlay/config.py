@@ -58,6 +58,27 @@ class Settings:
     #: Base URLs besides Cursor's own that accounts may use (a proxy, a local fake); http is
     #: accepted only for loopback addresses. From ``OUTLAY_ALLOWED_BASE_URLS``, comma-separated.
     allowed_base_urls: tuple[str, ...] = ()
+    # -- single sign-on (OIDC); see ``sso_settings`` ------------------------------------------
+    #: The identity provider's issuer URL; SSO is on when it is set.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    #: None for a public client (PKCE alone protects the code exchange).
+    oidc_client_secret: str | None = None
+    #: The address people reach outlay at; the redirect URI is ``<public_url>/auth/oidc/callback``.
+    public_url: str | None = None
+    oidc_groups_claim: str = "groups"
+    oidc_scopes: str = "openid email profile"
+    #: Create users at their first sign-in; None: on when group mapping rules exist.
+    oidc_jit: bool | None = None
+    oidc_default_role: str = "viewer"
+    #: YAML of group -> workspaces + role rules; when set it wins over the rules kept in the DB.
+    oidc_mapping_file: Path | None = None
+    #: "on", or "owners-only": with SSO on, only owners (the break-glass account) use passwords.
+    local_passwords: str = "on"
+
+    @property
+    def sso_enabled(self) -> bool:
+        return self.oidc_issuer is not None
 
     @classmethod
     def from_env(
@@ -81,6 +102,7 @@ class Settings:
                 for u in env.get(ENV_PREFIX + "ALLOWED_BASE_URLS", "").split(",")
                 if u.strip()
             ),
+            **sso_settings(env),
         }
         if chosen is not None:
             kwargs["data_dir"] = chosen.expanduser()
@@ -113,6 +135,55 @@ class Settings:
         if existed:
             _warn_if_shared(self.data_dir, stat.S_IMODE(self.data_dir.stat().st_mode))
         return self.data_dir
+
+
+_SSO_NEEDS = ("OIDC_CLIENT_ID", "PUBLIC_URL")
+_BOOLS = {"on": True, "true": True, "1": True, "off": False, "false": False, "0": False}
+
+
+def sso_settings(env: Mapping[str, str]) -> dict[str, object]:
+    """The OIDC block of ``Settings``: a half-configured SSO stops the start with one line."""
+
+    def get(name: str) -> str | None:
+        return (env.get(ENV_PREFIX + name) or "").strip() or None
+
+    issuer = get("OIDC_ISSUER")
+    if issuer is None:
+        stray = [n for n in (*_SSO_NEEDS, "OIDC_CLIENT_SECRET") if n != "PUBLIC_URL" and get(n)]
+        if stray:
+            raise ConfigError(
+                f"{ENV_PREFIX}{stray[0]} is set but {ENV_PREFIX}OIDC_ISSUER is not; set the "
+                "identity provider's issuer URL or unset it"
+            )
+    else:
+        for name in _SSO_NEEDS:
+            if get(name) is None:
+                raise ConfigError(
+                    f"{ENV_PREFIX}OIDC_ISSUER is set but {ENV_PREFIX}{name} is not; set it "
+                    "(see the README, Single sign-on) or unset OUTLAY_OIDC_ISSUER"
+                )
+    jit_raw = get("OIDC_JIT")
+    if jit_raw is not None and jit_raw.lower() not in _BOOLS:
+        raise ConfigError(f"{ENV_PREFIX}OIDC_JIT={jit_raw!r} is not on or off; use one of them")
+    local = (get("LOCAL_PASSWORDS") or "on").lower()
+    if local not in ("on", "owners-only"):
+        raise ConfigError(f"{ENV_PREFIX}LOCAL_PASSWORDS={local!r}; use on or owners-only")
+    role = get("OIDC_DEFAULT_ROLE") or "viewer"
+    if role not in ("viewer", "editor", "admin"):
+        raise ConfigError(f"{ENV_PREFIX}OIDC_DEFAULT_ROLE={role!r}; use viewer, editor or admin")
+    mapping = get("OIDC_MAPPING_FILE")
+    return {
+        "oidc_issuer": issuer,
+        "oidc_client_id": get("OIDC_CLIENT_ID"),
+        "oidc_client_secret": get("OIDC_CLIENT_SECRET"),
+        "public_url": (get("PUBLIC_URL") or "").rstrip("/") or None,
+        "oidc_groups_claim": get("OIDC_GROUPS_CLAIM") or "groups",
+        "oidc_scopes": get("OIDC_SCOPES") or "openid email profile",
+        "oidc_jit": _BOOLS[jit_raw.lower()] if jit_raw else None,
+        "oidc_default_role": role,
+        "oidc_mapping_file": Path(mapping).expanduser() if mapping else None,
+        "local_passwords": local,
+    }
 
 
 @cache  # once per folder and mode in a process: the data dir is looked up on every operation

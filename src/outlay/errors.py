@@ -10,7 +10,8 @@ and code the web app and API answer with; nothing picks a status from the messag
     ├── InputError                 400  a bad argument, date, name or filter from the user
     │   └── FilterError            400  a filter that does not parse or names an unknown field
     ├── UnauthenticatedError       401  no valid session or token, or a refused sign-in
-    │   └── ThrottledError         429  a sign-in that must wait (failures, rate, busy)
+    │   ├── ThrottledError         429  a sign-in that must wait (failures, rate, busy)
+    │   └── SignInRefused          401  a single sign-on the ID token or mapping refuses
     ├── ForbiddenError             403  the role does not allow the action
     ├── NotFoundError              404  (one subclass per kind of thing)
     │   ├── AccountNotFound, WorkspaceNotFound, UserNotFound, TokenNotFound
@@ -72,6 +73,13 @@ class UnauthenticatedError(OutlayError):
 class ThrottledError(UnauthenticatedError):
     status = 429
     code = "too_many_requests"
+
+
+class SignInRefused(UnauthenticatedError):
+    """A single sign-on outlay refuses: the message names what failed (signature, audience,
+    nonce, expiry, state, mapping). Shown on its own page, not the sign-in redirect."""
+
+    code = "sign_in_refused"
 
 
 class ForbiddenError(OutlayError):

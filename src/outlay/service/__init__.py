@@ -11,7 +11,8 @@ principal it is given (the local command line is an owner):
 - ``seats``: an account's seat price and the seat cost rows it turns on;
 - ``identity``: workspaces, users, API tokens, sign-in and sessions;
 - ``trust``: reconciliation with the provider's spend, and completeness per day;
-- ``guardrails``: guardrail events, recorded once each with their deliveries queued.
+- ``guardrails``: guardrail events, recorded once each with their deliveries queued;
+- ``sso``: OIDC single sign-on and group mapping.
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ from outlay.service.guardrails import Guardrails
 from outlay.service.identity import SESSION_LIFETIME, TOKEN_DAYS, TOKEN_PREFIX, Identity
 from outlay.service.reports import TAGS_DOCUMENT, Reports
 from outlay.service.seats import Seats
+from outlay.service.sso import Sso
 from outlay.service.sync_queue import SyncQueue
 from outlay.service.trust import Trust
 
 
-class Outlay(Seats, Accounts, Exports, Reports, Identity, Trust, Guardrails):
+class Outlay(Seats, Accounts, Exports, Reports, Sso, Identity, Trust, Guardrails):
     """The one service object; see the package docstring for where each method lives."""
 
 

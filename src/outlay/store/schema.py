@@ -268,3 +268,17 @@ class DeliveryRow(Base):
     last_http_status: Mapped[int | None] = mapped_column(Integer, default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class SsoPendingRow(Base):
+    """An OIDC sign-in between the redirect to the provider and its callback: single use,
+    bound to the browser that started it (the hash of a cookie only that browser holds)."""
+
+    __tablename__ = "sso_pending"
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    browser_hash: Mapped[str] = mapped_column(String(64))
+    nonce: Mapped[str] = mapped_column(String(100))
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    next_path: Mapped[str] = mapped_column(String(2000), default="/")
+    created_at: Mapped[datetime] = mapped_column(DateTime, index=True)

@@ -22,6 +22,7 @@ from outlay.web.pages.common import (
     render,
     safe_next,
 )
+from outlay.web.pages.sso import sso_login_context
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "outlay_login_csrf"
@@ -37,7 +38,8 @@ def _login_page(
     site cannot know it (double submit), so nobody can sign a visitor in as someone else."""
     token = new_secret()
     page = render(request, "login.html", status_code=status, next=safe_next(next),
-                  error=error, email=email, login_csrf=token)  # fmt: skip
+                  error=error, email=email, login_csrf=token,
+                  **sso_login_context(request))  # fmt: skip
     page.set_cookie(
         LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", max_age=3600,
         secure=request.url.scheme == "https",
@@ -77,7 +79,7 @@ def login(
     if not csrf or not expected or not hmac.compare_digest(csrf, expected):
         problem = "the sign-in form expired or came from another site; sign in again"
         return _login_page(request, next, problem, email, status=403)
-    secret, _ = outlay.login(email, password, client_address(request))
+    secret, _ = outlay.password_sign_in(email, password, client_address(request))
     response = RedirectResponse(safe_next(next), status_code=303)
     response.delete_cookie(LOGIN_CSRF_COOKIE)
     response.set_cookie(

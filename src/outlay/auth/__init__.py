@@ -1,0 +1,1 @@
+"""Single sign-on: the OIDC relying party and group mapping (no web or store code here)."""
