@@ -8,15 +8,17 @@ import html
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
 from outlay.auth.mapping import Rule, dump_rules, grant_for, parse_rules
+from outlay.cli.app import app as cli_app
 from outlay.config import Settings
 from outlay.errors import ConfigError, InputError
 from outlay.service import Outlay
@@ -355,3 +357,55 @@ def test_the_grant_is_the_highest_matched_role_and_the_union_of_workspaces(
         assert grant.workspaces == {w for r in matched for w in r.workspaces}
         assert grant.role in {r.role for r in matched}
         assert grant_for(parse_rules(dump_rules(rules), "again"), groups) == grant
+
+
+# -- the command line ----------------------------------------------------------------------
+
+
+def sso_cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, issuer: str) -> CliRunner:
+    for name, value in {
+        "DATA_DIR": str(tmp_path / "cli-data"), "OIDC_ISSUER": issuer, "OIDC_CLIENT_ID": "outlay-web",
+        "PUBLIC_URL": "https://outlay.example",
+    }.items():  # fmt: skip
+        monkeypatch.setenv(f"OUTLAY_{name}", value)
+    return CliRunner()
+
+
+def test_sso_check_prints_the_configuration_and_the_providers_endpoints(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, idp: TestIdp
+) -> None:
+    result = sso_cli(monkeypatch, tmp_path, idp.url).invoke(cli_app, ["sso", "check"])
+    assert result.exit_code == 0, result.output
+    assert "redirect uri: https://outlay.example/auth/oidc/callback" in result.output
+    assert (
+        f"token endpoint: {idp.url}/token" in result.output and "signing keys: 1" in result.output
+    )
+
+
+def test_sso_check_of_an_unreachable_provider_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    result = sso_cli(monkeypatch, tmp_path, "http://127.0.0.1:9").invoke(cli_app, ["sso", "check"])
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "discovery document at http://127.0.0.1:9/" in lines[0]
+
+
+def test_half_configured_sso_stops_any_command_with_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OUTLAY_OIDC_ISSUER", "https://idp.example")
+    result = CliRunner().invoke(cli_app, ["serve", "--help"])
+    assert result.exit_code == 1 and "OUTLAY_OIDC_CLIENT_ID is not" in result.output
+
+
+def test_sso_mapping_import_then_show(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, idp: TestIdp
+) -> None:
+    cli = sso_cli(monkeypatch, tmp_path, idp.url)
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("rules:\n  - {group: outlay-admins, role: admin, workspaces: [Default]}\n")
+    imported = cli.invoke(cli_app, ["sso", "mapping", "import", str(rules)])
+    assert imported.exit_code == 0 and "Imported 1 rules" in imported.output
+    shown = cli.invoke(cli_app, ["sso", "mapping", "show"])
+    assert "group: outlay-admins" in shown.output and "role: admin" in shown.output

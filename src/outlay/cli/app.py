@@ -75,6 +75,7 @@ def _register() -> None:
     from outlay.cli.fake_cursor import app as fake_cursor_app
     from outlay.cli.reports import app as reports_app
     from outlay.cli.serve import serve
+    from outlay.cli.sso import app as sso_app
     from outlay.cli.sync import sync
     from outlay.cli.tags import app as tags_app
     from outlay.cli.trust import completeness, reconcile
@@ -87,6 +88,7 @@ def _register() -> None:
     app.add_typer(tokens, name="tokens")
     app.add_typer(fake_cursor_app, name="fake-cursor")
     app.add_typer(export_app, name="export")
+    app.add_typer(sso_app, name="sso")
     app.command("sync")(sync)
     app.command("costs")(costs)
     app.command("demo")(demo)
