@@ -409,3 +409,8 @@ def test_sso_mapping_import_then_show(
     assert imported.exit_code == 0 and "Imported 1 rules" in imported.output
     shown = cli.invoke(cli_app, ["sso", "mapping", "show"])
     assert "group: outlay-admins" in shown.output and "role: admin" in shown.output
+
+
+def test_an_oversized_mapping_document_is_refused_before_parsing() -> None:
+    with pytest.raises(InputError, match="over 200,000 characters"):
+        parse_rules("#" * 200_001, "m")

@@ -20,6 +20,7 @@ from outlay.errors import InputError
 
 ANY_GROUP = "*"
 MAX_RULES = 1000
+MAX_TEXT = 200_000
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ def parse_rules(text: str, source: str) -> tuple[Rule, ...]:
     """The rules of a mapping document; ``source`` names it in the one-line errors."""
     import yaml
 
+    if len(text) > MAX_TEXT:
+        raise InputError(f"{source} is over {MAX_TEXT:,} characters; shorten it", field="mapping")
     try:
         data = yaml.safe_load(text) if text.strip() else {"rules": []}
     except yaml.YAMLError as exc:
