@@ -23,6 +23,7 @@ from outlay.errors import (
 ANSWERS = {
     errors.UnauthenticatedError: (401, "unauthenticated"),
     errors.ThrottledError: (429, "too_many_requests"),
+    errors.SignInRefused: (401, "sign_in_refused"),
     errors.ForbiddenError: (403, "forbidden"),
     errors.NotFoundError: (404, "not_found"),
     errors.AccountNotFound: (404, "not_found"),

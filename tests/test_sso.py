@@ -333,6 +333,8 @@ def test_a_bad_mapping_document_is_one_line_naming_the_rule() -> None:
         parse_rules("rules:\n  - {group: a, role: owner}\n  - {group: b, role: viewer}\n", "m")
     with pytest.raises(InputError, match="not valid YAML at line 1"):
         parse_rules("rules: [", "m")
+    with pytest.raises(InputError, match="not valid YAML"):
+        parse_rules("2026-02-30", "m")  # YAML reads it as a date, which does not exist
 
 
 rules_strategy = st.lists(

@@ -46,7 +46,7 @@ def parse_rules(text: str, source: str) -> tuple[Rule, ...]:
         raise InputError(f"{source} is over {MAX_TEXT:,} characters; shorten it", field="mapping")
     try:
         data = yaml.safe_load(text) if text.strip() else {"rules": []}
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:  # ValueError: a date like 2026-02-30
         where = getattr(exc, "problem_mark", None)
         line = f" at line {where.line + 1}" if where is not None else ""
         raise InputError(f"{source} is not valid YAML{line}; fix it", field="mapping") from None

@@ -51,16 +51,16 @@ def set_session_cookie(request: Request, response: Response, secret: str) -> Non
 
 
 def _refused(request: Request, exc: OutlayError) -> HTMLResponse:
-    status = exc.status if isinstance(exc, (ProviderError, ConfigError)) else 401
-    return render(request, "sso_error.html", None, status, message=str(exc))
+    return render(request, "sso_error.html", None, exc.status, message=str(exc))
 
 
-@router.get("/auth/oidc/start")
+#: The app's error handler shows these on the refusal page (``_refused``) for the two routes.
+REFUSALS = shows_errors_on(_refused, (SignInRefused, ProviderError, ConfigError))
+
+
+@router.get("/auth/oidc/start", dependencies=[REFUSALS])
 def start(request: Request, outlay: OutlayDep, next: str = "/") -> Response:
-    try:
-        browser, url = outlay.sso_begin(safe_next(next), request.cookies.get(BROWSER_COOKIE))
-    except (SignInRefused, ProviderError, ConfigError) as exc:
-        return _refused(request, exc)
+    browser, url = outlay.sso_begin(safe_next(next), request.cookies.get(BROWSER_COOKIE))
     response = RedirectResponse(url, status_code=303)
     response.set_cookie(
         BROWSER_COOKIE, browser, httponly=True, samesite="lax", max_age=600,
@@ -69,13 +69,10 @@ def start(request: Request, outlay: OutlayDep, next: str = "/") -> Response:
     return response
 
 
-@router.get("/auth/oidc/callback")
+@router.get("/auth/oidc/callback", dependencies=[REFUSALS])
 def callback(request: Request, outlay: OutlayDep) -> Response:
-    params = {k: v for k, v in request.query_params.items() if isinstance(v, str)}
-    try:
-        secret, target = outlay.sso_sign_in(params, request.cookies.get(BROWSER_COOKIE, ""))
-    except (SignInRefused, ProviderError, ConfigError) as exc:
-        return _refused(request, exc)
+    params = dict(request.query_params.items())
+    secret, target = outlay.sso_sign_in(params, request.cookies.get(BROWSER_COOKIE, ""))
     response = RedirectResponse(safe_next(target), status_code=303)
     set_session_cookie(request, response, secret)
     return response
