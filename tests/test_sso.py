@@ -301,6 +301,14 @@ def test_a_rule_naming_an_unknown_workspace_is_refused_when_saved(outlay: Outlay
             "OUTLAY_OIDC_CLIENT_ID is set but OUTLAY_OIDC_ISSUER is not",
         ),
         ({"OUTLAY_LOCAL_PASSWORDS": "never"}, "OUTLAY_LOCAL_PASSWORDS='never'"),
+        (
+            {
+                "OUTLAY_OIDC_ISSUER": "http://idp.example",
+                "OUTLAY_OIDC_CLIENT_ID": "c",
+                "OUTLAY_PUBLIC_URL": "https://o.example",
+            },
+            "OUTLAY_OIDC_ISSUER='http://idp.example' is not an https URL",
+        ),
         ({"OUTLAY_OIDC_JIT": "maybe"}, "OUTLAY_OIDC_JIT='maybe' is not on or off"),
         ({"OUTLAY_OIDC_DEFAULT_ROLE": "owner"}, "OUTLAY_OIDC_DEFAULT_ROLE='owner'"),
     ],

@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import os
 import stat
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from platformdirs import user_data_dir
 
@@ -139,6 +140,7 @@ class Settings:
 
 _SSO_NEEDS = ("OIDC_CLIENT_ID", "PUBLIC_URL")
 _BOOLS = {"on": True, "true": True, "1": True, "off": False, "false": False, "0": False}
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def sso_settings(env: Mapping[str, str]) -> dict[str, object]:
@@ -147,21 +149,7 @@ def sso_settings(env: Mapping[str, str]) -> dict[str, object]:
     def get(name: str) -> str | None:
         return (env.get(ENV_PREFIX + name) or "").strip() or None
 
-    issuer = get("OIDC_ISSUER")
-    if issuer is None:
-        stray = [n for n in (*_SSO_NEEDS, "OIDC_CLIENT_SECRET") if n != "PUBLIC_URL" and get(n)]
-        if stray:
-            raise ConfigError(
-                f"{ENV_PREFIX}{stray[0]} is set but {ENV_PREFIX}OIDC_ISSUER is not; set the "
-                "identity provider's issuer URL or unset it"
-            )
-    else:
-        for name in _SSO_NEEDS:
-            if get(name) is None:
-                raise ConfigError(
-                    f"{ENV_PREFIX}OIDC_ISSUER is set but {ENV_PREFIX}{name} is not; set it "
-                    "(see the README, Single sign-on) or unset OUTLAY_OIDC_ISSUER"
-                )
+    _check_sso_complete(get)
     jit_raw = get("OIDC_JIT")
     if jit_raw is not None and jit_raw.lower() not in _BOOLS:
         raise ConfigError(f"{ENV_PREFIX}OIDC_JIT={jit_raw!r} is not on or off; use one of them")
@@ -173,7 +161,7 @@ def sso_settings(env: Mapping[str, str]) -> dict[str, object]:
         raise ConfigError(f"{ENV_PREFIX}OIDC_DEFAULT_ROLE={role!r}; use viewer, editor or admin")
     mapping = get("OIDC_MAPPING_FILE")
     return {
-        "oidc_issuer": issuer,
+        "oidc_issuer": get("OIDC_ISSUER"),
         "oidc_client_id": get("OIDC_CLIENT_ID"),
         "oidc_client_secret": get("OIDC_CLIENT_SECRET"),
         "public_url": (get("PUBLIC_URL") or "").rstrip("/") or None,
@@ -184,6 +172,33 @@ def sso_settings(env: Mapping[str, str]) -> dict[str, object]:
         "oidc_mapping_file": Path(mapping).expanduser() if mapping else None,
         "local_passwords": local,
     }
+
+
+def _check_sso_complete(get: Callable[[str], str | None]) -> None:
+    """All of issuer, client id and public URL, or none; the URLs https (http on loopback)."""
+    if get("OIDC_ISSUER") is None:
+        stray = [n for n in ("OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET") if get(n)]
+        if stray:
+            raise ConfigError(
+                f"{ENV_PREFIX}{stray[0]} is set but {ENV_PREFIX}OIDC_ISSUER is not; set the "
+                "identity provider's issuer URL or unset it"
+            )
+        return
+    for name in _SSO_NEEDS:
+        if get(name) is None:
+            raise ConfigError(
+                f"{ENV_PREFIX}OIDC_ISSUER is set but {ENV_PREFIX}{name} is not; set it "
+                "(see the README, Single sign-on) or unset OUTLAY_OIDC_ISSUER"
+            )
+    for name in ("OIDC_ISSUER", "PUBLIC_URL"):
+        url = urlsplit(str(get(name)))
+        if not url.hostname or not (
+            url.scheme == "https" or (url.scheme == "http" and url.hostname in _LOOPBACK)
+        ):
+            raise ConfigError(
+                f"{ENV_PREFIX}{name}={get(name)!r} is not an https URL (http only on loopback); "
+                "fix it"
+            )
 
 
 @cache  # once per folder and mode in a process: the data dir is looked up on every operation

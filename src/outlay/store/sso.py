@@ -39,7 +39,8 @@ class SsoStore:
 
     def take_pending(self, state_hash: str) -> PendingSignIn | None:
         """The pending sign-in of that state, removed in the same transaction: a state is
-        good for one callback only, so a replayed one finds nothing."""
+        good for one callback only. Of two callbacks racing with one state, only the one
+        whose DELETE removed the row gets it."""
         with self._meta.session() as s:
             row = s.get(SsoPendingRow, state_hash)
             if row is None:
@@ -47,8 +48,9 @@ class SsoStore:
             found = PendingSignIn(
                 row.browser_hash, row.nonce, row.code_verifier, row.next_path, row.created_at
             )
-            s.delete(row)
-            return found
+            s.expunge(row)
+            gone = s.execute(delete(SsoPendingRow).where(SsoPendingRow.state_hash == state_hash))
+            return found if getattr(gone, "rowcount", 0) == 1 else None
 
     def drop_pending_before(self, cutoff: datetime) -> None:
         """Forget sign-ins abandoned at the provider."""
