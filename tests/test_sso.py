@@ -20,8 +20,9 @@ from typer.testing import CliRunner
 from outlay.auth.mapping import Rule, dump_rules, grant_for, parse_rules
 from outlay.cli.app import app as cli_app
 from outlay.config import Settings
-from outlay.errors import ConfigError, InputError
+from outlay.errors import ConfigError, InputError, SignInRefused
 from outlay.service import Outlay
+from outlay.service.sso import claim_groups, verified_email
 from outlay.web.app import create_app
 from tests.oidc_provider import IdpUser, TestIdp, running_idp
 
@@ -424,3 +425,37 @@ def test_sso_mapping_import_then_show(
 def test_an_oversized_mapping_document_is_refused_before_parsing() -> None:
     with pytest.raises(InputError, match="over 200,000 characters"):
         parse_rules("#" * 200_001, "m")
+
+
+def test_the_last_owner_is_never_demoted_or_stripped_by_sso(
+    client: TestClient, idp: TestIdp, outlay: Outlay
+) -> None:
+    sign_in(client, idp, OWNER, ["outlay-finance"])
+    assert outlay.access.user_by_email(OWNER).role == "owner"  # type: ignore[union-attr]
+    refusal(sign_in(client, idp, OWNER, ["nothing-mapped"]))
+    owner = outlay.access.user_by_email(OWNER)
+    assert owner is not None and owner.role == "owner"
+    client.get("/login")
+    csrf = client.cookies["outlay_login_csrf"]
+    answer = client.post(
+        "/login", data={"email": OWNER, "password": PASSWORD, "csrf": csrf}, follow_redirects=False
+    )
+    assert answer.status_code == 303  # the break-glass password still works
+
+
+def test_entra_id_tokens_without_email_verified_are_taken_as_verified() -> None:
+    claims = {"email": "Lee@Contoso.example", "groups": ["9f1c…"]}
+    assert (
+        verified_email(claims, "https://login.microsoftonline.com/tid/v2.0")
+        == "lee@contoso.example"
+    )
+    with pytest.raises(SignInRefused, match="email_verified is not true"):
+        verified_email(claims, "https://idp.example")
+
+
+def test_group_claims_a_string_a_nested_claim_and_the_entra_overage() -> None:
+    assert claim_groups({"groups": "solo"}, "groups") == {"solo"}
+    assert claim_groups({"realm": {"groups": ["a", "b"]}}, "realm.groups") == {"a", "b"}
+    assert claim_groups({}, "groups") == frozenset()
+    with pytest.raises(SignInRefused, match="too many groups"):
+        claim_groups({"_claim_names": {"groups": "src1"}}, "groups")
