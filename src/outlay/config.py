@@ -58,6 +58,14 @@ class Settings:
     #: Base URLs besides Cursor's own that accounts may use (a proxy, a local fake); http is
     #: accepted only for loopback addresses. From ``OUTLAY_ALLOWED_BASE_URLS``, comma-separated.
     allowed_base_urls: tuple[str, ...] = ()
+    #: Where e-mail channels send: ``smtp://user:pass@host:587`` (STARTTLS when the server
+    #: offers it, required with a password), ``smtps://`` (implicit TLS), ``smtp://host:25``
+    #: (no auth, for a local relay). From ``OUTLAY_SMTP_URL``; a credential, never shown.
+    smtp_url: str | None = None
+    #: The From address of e-mail channels (``OUTLAY_SMTP_FROM``).
+    smtp_from: str | None = None
+    #: The web app's address as people reach it (``OUTLAY_PUBLIC_URL``): alerts link to it.
+    public_url: str | None = None
 
     @classmethod
     def from_env(
@@ -81,6 +89,7 @@ class Settings:
                 for u in env.get(ENV_PREFIX + "ALLOWED_BASE_URLS", "").split(",")
                 if u.strip()
             ),
+            **_notify_settings(env),
         }
         if chosen is not None:
             kwargs["data_dir"] = chosen.expanduser()
@@ -113,6 +122,35 @@ class Settings:
         if existed:
             _warn_if_shared(self.data_dir, stat.S_IMODE(self.data_dir.stat().st_mode))
         return self.data_dir
+
+
+def _notify_settings(env: Mapping[str, str]) -> dict[str, str | None]:
+    """``OUTLAY_SMTP_URL``, ``OUTLAY_SMTP_FROM`` and ``OUTLAY_PUBLIC_URL``, checked now so a
+    typo stops the server at start, not at the first alert. Messages never repeat the SMTP
+    URL: it may hold a password."""
+    smtp = env.get(ENV_PREFIX + "SMTP_URL", "").strip() or None
+    if smtp is not None:
+        scheme, _, rest = smtp.partition("://")
+        host = rest.rpartition("@")[2].split("/")[0].split(":")[0]
+        if scheme not in ("smtp", "smtps") or not host:
+            raise ConfigError(
+                f"{ENV_PREFIX}SMTP_URL is not an SMTP URL; use smtp://user:pass@host:587, "
+                "smtps://user:pass@host:465 or smtp://host:25"
+            )
+    sender = env.get(ENV_PREFIX + "SMTP_FROM", "").strip() or None
+    if sender is not None and ("@" not in sender or any(c in sender for c in "\r\n")):
+        raise ConfigError(
+            f"{ENV_PREFIX}SMTP_FROM={sender!r} is not an e-mail address; e.g. outlay@example.com"
+        )
+    public = env.get(ENV_PREFIX + "PUBLIC_URL", "").strip().rstrip("/") or None
+    if public is not None:
+        scheme, _, rest = public.partition("://")
+        if scheme not in ("http", "https") or not rest or any(c in rest for c in "?#"):
+            raise ConfigError(
+                f"{ENV_PREFIX}PUBLIC_URL={public!r} is not an http(s) base URL; "
+                "e.g. https://outlay.example.com"
+            )
+    return {"smtp_url": smtp, "smtp_from": sender, "public_url": public}
 
 
 @cache  # once per folder and mode in a process: the data dir is looked up on every operation
