@@ -30,7 +30,7 @@ from cryptography.x509.oid import NameOID
 from outlay.alerts.event import AlertEvent, EventKind, event_id
 
 SMTP_USER = "mailer"
-SMTP_PASSWORD = "s3cret-smtp-pass"  # noqa: S105 (a test server's)
+SMTP_PASSWORD = "s3cret-smtp-pass"
 
 
 @dataclass
@@ -74,7 +74,7 @@ def http_receiver() -> Iterator[Receiver]:
             self.end_headers()
             self.wfile.write(text)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
