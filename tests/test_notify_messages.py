@@ -52,7 +52,7 @@ def kinds() -> list[Any]:
             threshold=None,
             expected=Decimal("12"),
             group={"resource": "ada@example.com", "service": "claude-4-opus"},
-        ),  # fmt: skip
+        ),
         digest_event(),
     ]
 
@@ -156,7 +156,7 @@ def test_the_test_message_says_which_channel_works() -> None:
     notice = trial_notice("test-1", "ops", "Default", PUBLIC)
     assert notice.kind == "test" and notice.body["kind"] == "test"
     assert notice.body["message"] == "Test from outlay: channel ops of workspace Default works."
-    body, headers = webhook_request(notice, "k")
+    _, headers = webhook_request(notice, "k")
     assert headers["X-Outlay-Event"] == "test" and headers["X-Outlay-Delivery"] == "test-1"
 
 
