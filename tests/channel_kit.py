@@ -178,6 +178,18 @@ def smtp_server(cert: tuple[Path, Path], *, implicit_tls: bool = False) -> Itera
         controller.stop()
 
 
+@contextmanager
+def plain_smtp_server() -> Iterator[Inbox]:
+    """A local relay: no TLS, no login."""
+    inbox = Inbox(port=_free_port())
+    controller = Controller(inbox, hostname="127.0.0.1", port=inbox.port)
+    controller.start()
+    try:
+        yield inbox
+    finally:
+        controller.stop()
+
+
 def make_event(
     kind: EventKind = "budget",
     *,

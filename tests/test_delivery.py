@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from outlay.errors import DeliveryError
+from outlay.errors import DeliveryError, InputError
 from outlay.notify.retry import RETRY_FOR
 from outlay.service import Outlay
 from tests.channel_kit import (
@@ -29,6 +29,7 @@ from tests.channel_kit import (
     http_receiver,
     make_cert,
     make_event,
+    plain_smtp_server,
     smtp_server,
 )
 from tests.fakes import Clock, fake_settings
@@ -231,7 +232,9 @@ def test_a_delivery_to_a_removed_channel_fails_saying_so(
     outlay._fire([event])
     outlay.remove_channel("ops")
     report = outlay.deliver_due()
-    assert report.failed == 1 and report.results[0].error == "channel 'ops' was removed"
+    assert report.failed == 1 and report.results[0].error == (
+        "channel 'ops' does not exist (removed, or never added)"
+    )
     assert receiver.received == []
 
 
@@ -303,6 +306,35 @@ def test_an_email_arrives_over_tls_after_login_with_subject_body_and_recipients(
     assert "Threshold: 80%" in text.get_content()
     assert f"{PUBLIC}/reports?workspace=Default&amp;filter=x" in html.get_content()
     assert deliveries(outlay, event.id) == [("finance", "delivered", 1, None)]
+
+
+def test_a_local_relay_takes_mail_without_tls_or_login(tmp_path: Path, clock: Clock) -> None:
+    with plain_smtp_server() as inbox:
+        url = f"smtp://127.0.0.1:{inbox.port}"
+        outlay = open_outlay(tmp_path, clock, smtp_url=url, smtp_from="outlay@example.com")
+        outlay.add_channel("email", "finance", "cfo@example.com")
+        outlay.test_channel("finance")
+    [(_, recipients, mail)] = inbox.mails
+    assert (
+        recipients == ["cfo@example.com"] and mail["Subject"] == "[outlay] Test of channel finance"
+    )
+
+
+def test_without_smtp_settings_mail_waits_and_says_what_to_set(
+    tmp_path: Path, clock: Clock
+) -> None:
+    configured = open_outlay(tmp_path, clock, smtp_url="smtp://127.0.0.1:9", smtp_from="o@x.io")
+    configured.add_channel("email", "finance", "cfo@example.com")
+    outlay = open_outlay(tmp_path, clock)  # a process started without the settings
+    outlay._fire([make_event(channels=("finance",))])
+    [result] = outlay.deliver_due().results
+    assert result.status == "pending"
+    assert (
+        result.error
+        == "e-mail is not set up on this server: set OUTLAY_SMTP_URL and OUTLAY_SMTP_FROM"
+    )
+    with pytest.raises(InputError, match="OUTLAY_SMTP_URL"):
+        outlay.add_channel("email", "more", "cfo@example.com")
 
 
 def test_a_refused_smtp_login_fails_without_showing_the_password(

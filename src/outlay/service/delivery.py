@@ -97,7 +97,8 @@ class Delivery(Guardrails):
         delivery, event = item.delivery, item.event
         channel = self.alert_store.channel(event.workspace_id, delivery.channel)
         if channel is None:
-            attempt = Attempt(False, False, None, f"channel {delivery.channel!r} was removed")
+            gone = f"channel {delivery.channel!r} does not exist (removed, or never added)"
+            attempt = Attempt(False, False, None, gone)
         else:
             notice = notice_of(event, workspace, self.settings.public_url)
             attempt = self._send(channel, notice, now)
