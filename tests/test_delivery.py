@@ -22,6 +22,7 @@ import pytest
 from outlay.errors import DeliveryError, InputError
 from outlay.notify.retry import RETRY_FOR
 from outlay.service import Outlay
+from outlay.service.delivery import LEASE
 from tests.channel_kit import (
     SMTP_PASSWORD,
     SMTP_USER,
@@ -376,3 +377,21 @@ def test_credentials_never_show_in_lists_logs_errors_or_the_database_file(
         assert token not in text and SECRET not in text
     stored = outlay.settings.meta_path.read_bytes()
     assert token.encode() not in stored and SECRET.encode() not in stored
+
+
+def test_a_delivery_claimed_by_a_process_that_died_is_sent_when_its_lease_ends(
+    tmp_path: Path, clock: Clock, receiver: Receiver
+) -> None:
+    outlay = open_outlay(tmp_path, clock)
+    outlay.add_channel("webhook", "ops", receiver.url)
+    outlay._fire([make_event()])
+    now = clock.now()
+    [claimed] = outlay.alert_store.claim_due(now=now, lease_until=now + LEASE, limit=5)
+    # That process stops here, before sending. Others leave the row alone while it is leased.
+    assert outlay.alert_store.claim_due(now=now, lease_until=now + LEASE, limit=5) == []
+    clock.advance(LEASE - timedelta(seconds=1))
+    assert open_outlay(tmp_path, clock).deliver_due().results == ()
+    clock.advance(timedelta(seconds=1))
+    assert open_outlay(tmp_path, clock).deliver_due().delivered == 1
+    assert len(receiver.received) == 1
+    assert deliveries(outlay, claimed.event.id) == [("ops", "delivered", 1, 200)]

@@ -203,3 +203,12 @@ def test_names_and_recipients_are_checked() -> None:
     for bad in ("", "nobody", "a@b.co,<x@y.z>", ",".join(f"u{i}@x.io" for i in range(51))):
         with pytest.raises(InputError):
             check_recipients(bad)
+
+
+def test_a_long_recipient_list_is_masked_to_what_the_table_keeps() -> None:
+    addresses = ",".join(f"someone.with.a.long.name{i}@example.com" for i in range(50))
+    masked = mask_target("email", ",".join(check_recipients(addresses)))
+    assert len(masked) <= 200 and masked.endswith(" more")
+    assert masked.startswith("someone.with.a.long.name0@example.com,")
+    with pytest.raises(InputError, match="longer than 2048"):
+        check_url("webhook", "https://e.io/" + "x" * 2048)

@@ -15,6 +15,9 @@ CHANNEL_KINDS = ("email", "slack", "teams", "webhook")
 URL_KINDS = ("slack", "teams", "webhook")
 MAX_RECIPIENTS = 50
 MAX_NAME = 100
+MAX_URL = 2048
+#: What the channels table keeps of a masked target.
+MAX_MASKED = 200
 _ADDRESS = re.compile(r"[^@\s,;<>\"']+@[^@\s,;<>\"']+\.[^@\s,;<>\"']+")
 
 
@@ -41,6 +44,8 @@ def check_url(kind: str, url: str) -> str:
     """An https URL, or http to this machine (a local receiver); the message never shows it."""
     url = url.strip()
     what = f"the {kind} URL"
+    if len(url) > MAX_URL:
+        raise InputError(f"{what} is longer than {MAX_URL} characters", field="url")
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
@@ -81,7 +86,17 @@ def mask_target(kind: str, target: str) -> str:
     """E-mail recipients as they are (they are not secrets); a URL as its scheme, host and
     last four characters, like a masked API key: ``https://hooks.slack.com/…x9Qa``."""
     if kind == "email":
-        return target
+        return _first_recipients(target.split(","))
     parts = urlsplit(target)
     tail = target[-4:] if len(target) - len(f"{parts.scheme}://{parts.netloc}") >= 16 else ""
-    return f"{parts.scheme}://{parts.netloc}/…{tail}"
+    return f"{parts.scheme}://{parts.netloc}"[: MAX_MASKED - 8] + f"/…{tail}"
+
+
+def _first_recipients(addresses: list[str]) -> str:
+    """As many addresses as fit, then how many more: ``a@x.io,b@x.io +48 more``."""
+    for shown in range(len(addresses), 0, -1):
+        more = f" +{len(addresses) - shown} more" if shown < len(addresses) else ""
+        text = ",".join(addresses[:shown]) + more
+        if len(text) <= MAX_MASKED:
+            return text
+    return f"{len(addresses)} recipients"

@@ -86,6 +86,13 @@ class Channels(Delivery):
         space = self.workspace(workspace, principal)
         return [public_channel(c) for c in self.alert_store.channels(space.id)]
 
+    @requires(Action.READ)
+    def channel(
+        self, name: str, principal: Principal = LOCAL_OWNER, workspace: str | None = None
+    ) -> dict[str, Any]:
+        """One channel of the workspace, as ``channels`` lists it."""
+        return public_channel(self._channel(self.workspace(workspace, principal), name))
+
     def _channel(self, space: Workspace, name: str) -> Channel:
         found = self.alert_store.channel(space.id, name)
         if found is None:

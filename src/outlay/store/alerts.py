@@ -18,6 +18,8 @@ from outlay.store.meta import MetaStore
 from outlay.store.schema import AlertEventRow, ChannelRow, DeliveryRow
 
 PENDING = "pending"
+#: Due rows read beyond the number wanted, for those another process claims first.
+CLAIM_SLACK = 20
 DELIVERED = "delivered"
 FAILED = "failed"
 
@@ -205,42 +207,51 @@ class AlertStore:
     def claim_due(self, *, now: datetime, lease_until: datetime, limit: int) -> list[Claimed]:
         """Take up to ``limit`` pending deliveries due by ``now``. Each is taken by one UPDATE
         that also checks it is still pending and due, and moves its next attempt to
-        ``lease_until``: a process that read the same row a moment earlier claims nothing, and
-        one that dies while sending leaves a row that is due again when the lease ends."""
+        ``lease_until``: a process that read the same row a moment earlier claims nothing (and
+        tries the next one), and one that dies while sending leaves a row that is due again
+        when the lease ends."""
         with self._meta.session() as s:
             keys = s.execute(
                 select(DeliveryRow.event_id, DeliveryRow.channel)
                 .where(DeliveryRow.status == PENDING, DeliveryRow.next_attempt_at <= now)
                 .order_by(DeliveryRow.next_attempt_at, DeliveryRow.event_id)
-                .limit(limit)
+                .limit(limit + CLAIM_SLACK)
             ).all()
         claimed: list[Claimed] = []
         for event_id, channel in keys:
-            with self._meta.session() as s:
-                taken = s.execute(
-                    update(DeliveryRow)
-                    .where(
-                        DeliveryRow.event_id == event_id,
-                        DeliveryRow.channel == channel,
-                        DeliveryRow.status == PENDING,
-                        DeliveryRow.next_attempt_at <= now,
-                    )
-                    .values(
-                        next_attempt_at=lease_until,
-                        first_attempt_at=func.coalesce(DeliveryRow.first_attempt_at, now),
-                        updated_at=now,
-                    )
-                    .execution_options(synchronize_session=False)
-                )
-                if taken.rowcount != 1:  # type: ignore[attr-defined]
-                    continue
-                row = s.get(DeliveryRow, (event_id, channel))
-                event = s.get(AlertEventRow, event_id)
-                assert row is not None and event is not None
-                s.refresh(row)
-                body = AlertEvent.from_data(event.workspace_id, json.loads(event.body))
-                claimed.append(Claimed(_delivery(row), body))
+            if len(claimed) == limit:
+                break
+            taken = self._claim(event_id, channel, now=now, lease_until=lease_until)
+            if taken is not None:
+                claimed.append(taken)
         return claimed
+
+    def _claim(
+        self, event_id: str, channel: str, *, now: datetime, lease_until: datetime
+    ) -> Claimed | None:
+        with self._meta.session() as s:
+            taken = s.execute(
+                update(DeliveryRow)
+                .where(
+                    DeliveryRow.event_id == event_id,
+                    DeliveryRow.channel == channel,
+                    DeliveryRow.status == PENDING,
+                    DeliveryRow.next_attempt_at <= now,
+                )
+                .values(
+                    next_attempt_at=lease_until,
+                    first_attempt_at=func.coalesce(DeliveryRow.first_attempt_at, now),
+                    updated_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if taken.rowcount != 1:  # type: ignore[attr-defined]
+                return None  # another process took it first
+            row = s.get(DeliveryRow, (event_id, channel))
+            event = s.get(AlertEventRow, event_id)
+            assert row is not None and event is not None
+            body = AlertEvent.from_data(event.workspace_id, json.loads(event.body))
+            return Claimed(_delivery(row), body)
 
     def settle(self, claimed: Claimed, outcome: Outcome, *, now: datetime) -> None:
         """Write what the send did to the delivery (one more attempt) and to its channel."""

@@ -123,9 +123,7 @@ def remove_form(
     """Removing asks first: this page, whose button posts the confirmed removal."""
     session.principal.require(Action.ADMIN)
     space = workspace_name(outlay, session.principal, workspace)
-    found = next((c for c in outlay.channels(session.principal, space) if c["name"] == name), None)
-    if found is None:
-        outlay.remove_channel(name, session.principal, space)  # answers "no channel named …"
+    found = outlay.channel(name, session.principal, space)
     return render(request, "channel_remove.html", session, workspace=space, channel=found)
 
 
