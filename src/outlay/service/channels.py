@@ -18,7 +18,7 @@ from outlay.notify.targets import (
     mask_target,
 )
 from outlay.service.core import requires
-from outlay.service.delivery import NO_MAIL, Delivery
+from outlay.service.delivery import NO_MAIL, Delivery, SharedHttp
 from outlay.store.access import Workspace
 from outlay.store.alerts import Channel
 from outlay.store.alerts import Delivery as DeliveryState
@@ -122,7 +122,11 @@ class Channels(Delivery):
         notice = trial_notice(
             "test-" + secrets.token_hex(8), channel.name, space.name, self.settings.public_url
         )
-        attempt = self._send(channel, notice, now)
+        http = SharedHttp(self._http)
+        try:
+            attempt = self._send(channel, notice, http, now)
+        finally:
+            http.close()
         self.alert_store.note_channel(space.id, channel.name, now=now, error=attempt.error)
         if not attempt.ok:
             raise DeliveryError(f"the test message to channel {name!r} failed: {attempt.error}")

@@ -10,9 +10,10 @@ that rare repeat by its ``X-Outlay-Delivery`` id.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from outlay.access import LOCAL_OWNER, Action, Principal
 from outlay.errors import ConfigError
@@ -26,6 +27,9 @@ from outlay.notify.webhook import encode, webhook_request
 from outlay.service.core import requires
 from outlay.service.guardrails import Guardrails
 from outlay.store.alerts import DELIVERED, FAILED, PENDING, Channel, Claimed, Outcome
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 #: How long a claimed delivery is this process's: far longer than one send can take
@@ -74,6 +78,24 @@ class DeliveryReport:
         return self.count(FAILED)
 
 
+class SharedHttp:
+    """One HTTP client for a whole run, opened at the first send: building a client (its TLS
+    context) costs more than a delivery to a nearby receiver."""
+
+    def __init__(self, factory: Callable[[], httpx.Client]) -> None:
+        self._factory = factory
+        self._client: httpx.Client | None = None
+
+    def __call__(self) -> httpx.Client:
+        if self._client is None:
+            self._client = self._factory()
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
+
 class Delivery(Guardrails):
     @requires(Action.ADMIN)
     def deliver_due(
@@ -84,24 +106,33 @@ class Delivery(Guardrails):
         now = now or self.clock.now()
         names = {w.id: w.name for w in self.access.workspaces()}
         results: list[DeliveryResult] = []
-        store = self.alert_store
-        while claimed := store.claim_due(now=now, lease_until=now + LEASE, limit=1):
-            for item in claimed:
-                workspace = names.get(item.event.workspace_id, "")
-                result = self._deliver(item, workspace, now)
-                store.settle(item, result, now=now)
-                results.append(_result(item, workspace, result))
+        store, http = self.alert_store, SharedHttp(self._http)
+        channels: dict[tuple[int, str], Channel | None] = {}
+        try:
+            while claimed := store.claim_due(now=now, lease_until=now + LEASE, limit=1):
+                for item in claimed:
+                    key = (item.event.workspace_id, item.delivery.channel)
+                    if key not in channels:
+                        channels[key] = store.channel(*key)
+                    workspace = names.get(item.event.workspace_id, "")
+                    result = self._deliver(item, channels[key], workspace, http, now)
+                    store.settle(item, result, now=now)
+                    results.append(_result(item, workspace, result))
+        finally:
+            http.close()
         return DeliveryReport(tuple(results))
 
-    def _deliver(self, item: Claimed, workspace: str, now: datetime) -> Outcome:
+    def _deliver(
+        self, item: Claimed, channel: Channel | None, workspace: str, http: SharedHttp,
+        now: datetime,
+    ) -> Outcome:  # fmt: skip
         delivery, event = item.delivery, item.event
-        channel = self.alert_store.channel(event.workspace_id, delivery.channel)
         if channel is None:
             gone = f"channel {delivery.channel!r} does not exist (removed, or never added)"
             attempt = Attempt(False, False, None, gone)
         else:
             notice = notice_of(event, workspace, self.settings.public_url)
-            attempt = self._send(channel, notice, now)
+            attempt = self._send(channel, notice, http, now)
         result = outcome(
             attempt, attempts=delivery.attempts,
             first_attempt_at=delivery.first_attempt_at or now, now=now,
@@ -111,7 +142,9 @@ class Delivery(Guardrails):
                 result.status, f" ({result.error})" if result.error else "")  # fmt: skip
         return result
 
-    def _send(self, channel: Channel, notice: Notice, now: datetime) -> Attempt:
+    def _send(
+        self, channel: Channel, notice: Notice, http: Callable[[], httpx.Client], now: datetime
+    ) -> Attempt:
         """One send of ``notice`` to ``channel``; never raises for the receiver's sake."""
         try:
             target = self.keybox.open(channel.sealed_target)
@@ -126,8 +159,7 @@ class Delivery(Guardrails):
         else:
             payload = slack_payload(notice) if channel.kind == "slack" else teams_payload(notice)
             body, headers = encode(payload), {"Content-Type": "application/json"}
-        with self._http() as client:
-            return post(client, target, body, headers, secrets=[secret or ""], now=now)
+        return post(http(), target, body, headers, secrets=[secret or ""], now=now)
 
     def _send_mail(self, recipients: list[str], notice: Notice) -> Attempt:
         url, sender = self.settings.smtp_url, self.settings.smtp_from
