@@ -47,6 +47,8 @@ ANSWERS = {
     errors.PagingShiftedError: (502, "provider_error"),
     errors.StoreError: (500, "error"),
     errors.ConfigError: (500, "error"),
+    errors.ChannelNotFound: (404, "not_found"),
+    errors.DeliveryError: (502, "delivery_failed"),
 }
 
 

@@ -74,6 +74,8 @@ READ_DIRECTLY: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/tags/preview"): ("workspace", "original", "key", "op", "v_label", "v_filter",
                                 "v_start", "v_end"),
     ("POST", "/tags/import"): ("yaml",),
+    ("GET", "/channels"): ("workspace", "notice", "name"),
+    ("GET", "/alerts/events"): ("workspace", "since"),
 }  # fmt: skip
 #: Report parameters fuzzed with a valid period beside them, so the value itself is checked.
 PERIOD = {"start_date": {"end_date": "2026-12-31"}, "end_date": {"start_date": "2026-01-01"}}

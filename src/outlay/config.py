@@ -65,8 +65,6 @@ class Settings:
     oidc_client_id: str | None = None
     #: None for a public client (PKCE alone protects the code exchange).
     oidc_client_secret: str | None = None
-    #: The address people reach outlay at; the redirect URI is ``<public_url>/auth/oidc/callback``.
-    public_url: str | None = None
     oidc_groups_claim: str = "groups"
     oidc_scopes: str = "openid email profile"
     #: Create users at their first sign-in; None: on when group mapping rules exist.
@@ -80,6 +78,16 @@ class Settings:
     @property
     def sso_enabled(self) -> bool:
         return self.oidc_issuer is not None
+
+    #: Where e-mail channels send: ``smtp://user:pass@host:587`` (STARTTLS when the server
+    #: offers it, required with a password), ``smtps://`` (implicit TLS), ``smtp://host:25``
+    #: (no auth, for a local relay). From ``OUTLAY_SMTP_URL``; a credential, never shown.
+    smtp_url: str | None = None
+    #: The From address of e-mail channels (``OUTLAY_SMTP_FROM``).
+    smtp_from: str | None = None
+    #: The web app's address as people reach it (``OUTLAY_PUBLIC_URL``): alerts link to it, and
+    #: the SSO redirect URI is ``<public_url>/auth/oidc/callback``.
+    public_url: str | None = None
 
     @classmethod
     def from_env(
@@ -104,6 +112,7 @@ class Settings:
                 if u.strip()
             ),
             **sso_settings(env),
+            **_notify_settings(env),
         }
         if chosen is not None:
             kwargs["data_dir"] = chosen.expanduser()
@@ -164,7 +173,6 @@ def sso_settings(env: Mapping[str, str]) -> dict[str, object]:
         "oidc_issuer": get("OIDC_ISSUER"),
         "oidc_client_id": get("OIDC_CLIENT_ID"),
         "oidc_client_secret": get("OIDC_CLIENT_SECRET"),
-        "public_url": (get("PUBLIC_URL") or "").rstrip("/") or None,
         "oidc_groups_claim": get("OIDC_GROUPS_CLAIM") or "groups",
         "oidc_scopes": get("OIDC_SCOPES") or "openid email profile",
         "oidc_jit": _BOOLS[jit_raw.lower()] if jit_raw else None,
@@ -199,6 +207,35 @@ def _check_sso_complete(get: Callable[[str], str | None]) -> None:
                 f"{ENV_PREFIX}{name}={get(name)!r} is not an https URL (http only on loopback); "
                 "fix it"
             )
+
+
+def _notify_settings(env: Mapping[str, str]) -> dict[str, str | None]:
+    """``OUTLAY_SMTP_URL``, ``OUTLAY_SMTP_FROM`` and ``OUTLAY_PUBLIC_URL``, checked now so a
+    typo stops the server at start, not at the first alert. Messages never repeat the SMTP
+    URL: it may hold a password."""
+    smtp = env.get(ENV_PREFIX + "SMTP_URL", "").strip() or None
+    if smtp is not None:
+        scheme, _, rest = smtp.partition("://")
+        host = rest.rpartition("@")[2].split("/")[0].split(":")[0]
+        if scheme not in ("smtp", "smtps") or not host:
+            raise ConfigError(
+                f"{ENV_PREFIX}SMTP_URL is not an SMTP URL; use smtp://user:pass@host:587, "
+                "smtps://user:pass@host:465 or smtp://host:25"
+            )
+    sender = env.get(ENV_PREFIX + "SMTP_FROM", "").strip() or None
+    if sender is not None and ("@" not in sender or any(c in sender for c in "\r\n")):
+        raise ConfigError(
+            f"{ENV_PREFIX}SMTP_FROM={sender!r} is not an e-mail address; e.g. outlay@example.com"
+        )
+    public = env.get(ENV_PREFIX + "PUBLIC_URL", "").strip().rstrip("/") or None
+    if public is not None:
+        scheme, _, rest = public.partition("://")
+        if scheme not in ("http", "https") or not rest or any(c in rest for c in "?#"):
+            raise ConfigError(
+                f"{ENV_PREFIX}PUBLIC_URL={public!r} is not an http(s) base URL; "
+                "e.g. https://outlay.example.com"
+            )
+    return {"smtp_url": smtp, "smtp_from": sender, "public_url": public}
 
 
 @cache  # once per folder and mode in a process: the data dir is looked up on every operation

@@ -15,7 +15,7 @@ and code the web app and API answer with; nothing picks a status from the messag
     ├── ForbiddenError             403  the role does not allow the action
     ├── NotFoundError              404  (one subclass per kind of thing)
     │   ├── AccountNotFound, WorkspaceNotFound, UserNotFound, TokenNotFound
-    │   └── ReportNotFound, TagNotFound
+    │   └── ReportNotFound, TagNotFound, ChannelNotFound
     ├── ConflictError              409  a name that is taken, a thing removed meanwhile
     │   └── SyncBusyError          409  a sync of this account is already running
     ├── ProviderError              502  talking to a provider's API
@@ -26,6 +26,7 @@ and code the web app and API answer with; nothing picks a status from the messag
     │   ├── RateLimitedError            still 429 after the bounded retries
     │   └── UnavailableError            5xx, timeouts, connection errors, retried
     │       └── PagingShiftedError      the window's event count moved between pages
+    ├── DeliveryError              502  a channel's receiver or mail server refused a test
     └── StoreError                 500  the fact or metadata store failed
         └── StoreBusyError         503  another process holds the database
 """
@@ -116,6 +117,10 @@ class TagNotFound(NotFoundError):
     pass
 
 
+class ChannelNotFound(NotFoundError):
+    pass
+
+
 class ConflictError(OutlayError):
     status = 409
     code = "conflict"
@@ -156,6 +161,11 @@ class UnavailableError(ProviderError):
 
 class PagingShiftedError(UnavailableError):
     """The window's event count changed between pages, so page boundaries moved."""
+
+
+class DeliveryError(OutlayError):
+    status = 502
+    code = "delivery_failed"
 
 
 class StoreError(OutlayError):

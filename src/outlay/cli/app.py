@@ -69,6 +69,8 @@ def _register() -> None:
     # command needs inside it: ``outlay --help`` and a report load no web framework.
     from outlay.cli.accounts import app as accounts_app
     from outlay.cli.admin import tokens, users, workspaces
+    from outlay.cli.channels import alerts_app
+    from outlay.cli.channels import app as channels_app
     from outlay.cli.costs import costs
     from outlay.cli.demo import demo
     from outlay.cli.export import app as export_app
@@ -89,6 +91,8 @@ def _register() -> None:
     app.add_typer(fake_cursor_app, name="fake-cursor")
     app.add_typer(export_app, name="export")
     app.add_typer(sso_app, name="sso")
+    app.add_typer(channels_app, name="channels")
+    app.add_typer(alerts_app, name="alerts")
     app.command("sync")(sync)
     app.command("costs")(costs)
     app.command("demo")(demo)

@@ -9,6 +9,7 @@ import os
 
 from outlay.errors import (
     AccountNotFound,
+    ChannelNotFound,
     ConflictError,
     OutlayError,
     UserNotFound,
@@ -28,6 +29,10 @@ FLAGS = {
     **{option.field: option.flag for option in OPTIONS},
     "period": "--start/--end or --interval",
     "output": "--output",
+    # Channels.
+    "url": "--url/--url-env",
+    "to": "--to",
+    "secret": "--secret-env",
 }
 #: The command that does what an input cannot, by the error's ``field``.
 COMMANDS = {"tags_document": "to delete every tag use `outlay tags delete --all`"}
@@ -36,6 +41,7 @@ HINTS: tuple[tuple[type[OutlayError], str], ...] = (
     (AccountNotFound, "see `outlay accounts list`"),
     (WorkspaceNotFound, "see `outlay workspaces list`"),
     (UserNotFound, "add one with `outlay users add`"),
+    (ChannelNotFound, "see `outlay channels list`"),
 )
 
 

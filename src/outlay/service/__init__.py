@@ -12,12 +12,14 @@ principal it is given (the local command line is an owner):
 - ``identity``: workspaces, users, API tokens, sign-in and sessions;
 - ``trust``: reconciliation with the provider's spend, and completeness per day;
 - ``guardrails``: guardrail events, recorded once each with their deliveries queued;
+- ``channels``, ``delivery``: notification channels, and the queue that sends to them;
 - ``sso``: OIDC single sign-on and group mapping.
 """
 
 from __future__ import annotations
 
 from outlay.service.accounts import PROVIDERS, Accounts
+from outlay.service.channels import Channels
 from outlay.service.core import HttpFactory, default_http, requires
 from outlay.service.exports import Exports
 from outlay.service.guardrails import Guardrails
@@ -29,7 +31,7 @@ from outlay.service.sync_queue import SyncQueue
 from outlay.service.trust import Trust
 
 
-class Outlay(Seats, Accounts, Exports, Reports, Sso, Identity, Trust, Guardrails):
+class Outlay(Seats, Accounts, Exports, Reports, Sso, Identity, Trust, Channels, Guardrails):
     """The one service object; see the package docstring for where each method lives."""
 
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from outlay.alerts.event import AlertEvent
 from outlay.errors import ConflictError
@@ -18,6 +18,8 @@ from outlay.store.meta import MetaStore
 from outlay.store.schema import AlertEventRow, ChannelRow, DeliveryRow
 
 PENDING = "pending"
+#: Due rows read beyond the number wanted, for those another process claims first.
+CLAIM_SLACK = 20
 DELIVERED = "delivered"
 FAILED = "failed"
 
@@ -45,6 +47,25 @@ class Delivery:
     last_http_status: int | None
     last_error: str | None
     updated_at: datetime
+    first_attempt_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A delivery this process took to send, with the event it carries."""
+
+    delivery: Delivery
+    event: AlertEvent
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one send: the delivery's new state."""
+
+    status: str  # PENDING (retry at next_attempt_at), DELIVERED or FAILED
+    next_attempt_at: datetime
+    http_status: int | None = None
+    error: str | None = None
 
 
 def _channel(row: ChannelRow) -> Channel:
@@ -57,7 +78,7 @@ def _channel(row: ChannelRow) -> Channel:
 def _delivery(row: DeliveryRow) -> Delivery:
     return Delivery(
         row.event_id, row.channel, row.status, row.attempts, row.next_attempt_at,
-        row.last_http_status, row.last_error, row.updated_at,
+        row.last_http_status, row.last_error, row.updated_at, row.first_attempt_at,
     )  # fmt: skip
 
 
@@ -95,6 +116,18 @@ class AlertStore:
                 .order_by(ChannelRow.name)
             )
             return [_channel(r) for r in rows]
+
+    def channel(self, workspace_id: int, name: str) -> Channel | None:
+        with self._meta.session() as s:
+            row = s.get(ChannelRow, (workspace_id, name))
+            return None if row is None else _channel(row)
+
+    def note_channel(
+        self, workspace_id: int, name: str, *, now: datetime, error: str | None
+    ) -> None:
+        """A send to the channel worked (``error`` None: clears its error) or failed."""
+        with self._meta.session() as s:
+            _note(s.get(ChannelRow, (workspace_id, name)), now, error)
 
     def remove_channel(self, workspace_id: int, name: str) -> bool:
         with self._meta.session() as s:
@@ -168,3 +201,77 @@ class AlertStore:
             for row in rows:
                 found[row.event_id].append(_delivery(row))
         return found
+
+    # -- the delivery queue -------------------------------------------------------------------
+
+    def claim_due(self, *, now: datetime, lease_until: datetime, limit: int) -> list[Claimed]:
+        """Take up to ``limit`` pending deliveries due by ``now``. Each is taken by one UPDATE
+        that also checks it is still pending and due, and moves its next attempt to
+        ``lease_until``: a process that read the same row a moment earlier claims nothing (and
+        tries the next one), and one that dies while sending leaves a row that is due again
+        when the lease ends."""
+        with self._meta.session() as s:
+            keys = s.execute(
+                select(DeliveryRow.event_id, DeliveryRow.channel)
+                .where(DeliveryRow.status == PENDING, DeliveryRow.next_attempt_at <= now)
+                .order_by(DeliveryRow.next_attempt_at, DeliveryRow.event_id)
+                .limit(limit + CLAIM_SLACK)
+            ).all()
+        claimed: list[Claimed] = []
+        for event_id, channel in keys:
+            if len(claimed) == limit:
+                break
+            taken = self._claim(event_id, channel, now=now, lease_until=lease_until)
+            if taken is not None:
+                claimed.append(taken)
+        return claimed
+
+    def _claim(
+        self, event_id: str, channel: str, *, now: datetime, lease_until: datetime
+    ) -> Claimed | None:
+        with self._meta.session() as s:
+            taken = s.execute(
+                update(DeliveryRow)
+                .where(
+                    DeliveryRow.event_id == event_id,
+                    DeliveryRow.channel == channel,
+                    DeliveryRow.status == PENDING,
+                    DeliveryRow.next_attempt_at <= now,
+                )
+                .values(
+                    next_attempt_at=lease_until,
+                    first_attempt_at=func.coalesce(DeliveryRow.first_attempt_at, now),
+                    updated_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if taken.rowcount != 1:  # type: ignore[attr-defined]
+                return None  # another process took it first
+            row = s.get(DeliveryRow, (event_id, channel))
+            event = s.get(AlertEventRow, event_id)
+            assert row is not None and event is not None
+            body = AlertEvent.from_data(event.workspace_id, json.loads(event.body))
+            return Claimed(_delivery(row), body)
+
+    def settle(self, claimed: Claimed, outcome: Outcome, *, now: datetime) -> None:
+        """Write what the send did to the delivery (one more attempt) and to its channel."""
+        delivery, event = claimed.delivery, claimed.event
+        with self._meta.session() as s:
+            row = s.get(DeliveryRow, (delivery.event_id, delivery.channel))
+            if row is None:  # the event was deleted meanwhile (its workspace removed)
+                return
+            row.status = outcome.status
+            row.attempts = row.attempts + 1
+            row.next_attempt_at = outcome.next_attempt_at
+            row.last_http_status = outcome.http_status
+            row.last_error = outcome.error
+            row.updated_at = now
+            _note(s.get(ChannelRow, (event.workspace_id, delivery.channel)), now, outcome.error)
+
+
+def _note(row: ChannelRow | None, now: datetime, error: str | None) -> None:
+    if row is None:
+        return
+    if error is None:
+        row.last_delivery_at = now
+    row.last_error = error

@@ -268,6 +268,8 @@ class DeliveryRow(Base):
     last_http_status: Mapped[int | None] = mapped_column(Integer, default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+    #: When the first send was tried: retries go on for a day from here, not from the firing.
+    first_attempt_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
 
 
 class SsoPendingRow(Base):

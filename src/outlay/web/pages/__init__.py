@@ -10,8 +10,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from outlay.web.pages import admin, auth, integrations, reports, sso, tag_import, tags, trust
+from outlay.web.pages import (
+    admin,
+    auth,
+    channels,
+    integrations,
+    reports,
+    sso,
+    tag_import,
+    tags,
+    trust,
+)
 
 router = APIRouter(include_in_schema=False)
-for module in (auth, integrations, reports, tags, tag_import, admin, trust, sso):
+for module in (auth, integrations, reports, tags, tag_import, admin, trust, sso, channels):
     router.include_router(module.router)
