@@ -11,13 +11,16 @@ principal it is given (the local command line is an owner):
 - ``seats``: an account's seat price and the seat cost rows it turns on;
 - ``identity``: workspaces, users, API tokens, sign-in and sessions;
 - ``trust``: reconciliation with the provider's spend, and completeness per day;
-- ``guardrails``: guardrail events, recorded once each with their deliveries queued.
+- ``guardrails``: guardrail events, recorded once each with their deliveries queued;
+- ``budgets``, ``digests``: budgets, Cursor member limits and report digests (first in the
+  bases: they build on ``Reports`` and ``Guardrails``).
 """
 
 from __future__ import annotations
 
 from outlay.service.accounts import PROVIDERS, Accounts
 from outlay.service.core import HttpFactory, default_http, requires
+from outlay.service.digests import Digests
 from outlay.service.exports import Exports
 from outlay.service.guardrails import Guardrails
 from outlay.service.identity import SESSION_LIFETIME, TOKEN_DAYS, TOKEN_PREFIX, Identity
@@ -27,7 +30,7 @@ from outlay.service.sync_queue import SyncQueue
 from outlay.service.trust import Trust
 
 
-class Outlay(Seats, Accounts, Exports, Reports, Identity, Trust, Guardrails):
+class Outlay(Digests, Seats, Accounts, Exports, Reports, Identity, Trust, Guardrails):
     """The one service object; see the package docstring for where each method lives."""
 
 
