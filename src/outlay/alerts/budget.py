@@ -310,11 +310,9 @@ def evaluate(
             whole_daily[day] = whole_daily.get(day, Decimal(0)) + cost
     groups: tuple[Figures, ...] = ()
     if budget.per:
-        groups = tuple(
-            figures(amount, days, today, period, {budget.per: key[0]})
-            for key, days in sorted(daily.items())
-        )
-        groups = tuple(sorted(groups, key=lambda f: (-f.actual, f.group[budget.per])))
+        per = budget.per
+        found = [figures(amount, days, today, period, {per: key[0]}) for key, days in daily.items()]
+        groups = tuple(sorted(found, key=lambda f: (-f.actual, f.group[per])))
     return BudgetStatus(budget, *period, figures(amount, whole_daily, today, period), groups)
 
 

@@ -102,6 +102,16 @@ class Budgets(Reports, Guardrails):
     ) -> list[Budget]:
         return self._budgets_of(self.workspace(workspace, principal))
 
+    @requires(Action.READ)
+    def budget(
+        self, name: str, *, principal: Principal = LOCAL_OWNER, workspace: str | None = None
+    ) -> Budget:
+        space = self.workspace(workspace, principal)
+        for budget in self._budgets_of(space):
+            if budget.name == name:
+                return budget
+        raise self._not_found(space, name)
+
     def _budgets_of(self, space: Workspace) -> list[Budget]:
         return [Budget.from_data(b.body) for b in self.budget_store.budgets(space.id)]
 
