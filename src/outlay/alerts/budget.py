@@ -22,7 +22,7 @@ from typing import Any
 from outlay.alerts.event import AlertEvent, event_id
 from outlay.errors import FilterError, InputError
 from outlay.report.dimensions import TAG_PREFIX, check_dimension
-from outlay.report.forecast import Forecast, forecast_period
+from outlay.report.forecast import Projection, project_period
 from outlay.report.intervals import months_before, resolve_interval
 from outlay.report.vql import parse_vql
 
@@ -188,7 +188,7 @@ class Figures:
     forecast: Decimal
     crosses_on: date | None
     #: The forecast with its expected days, and the actual days it came from.
-    projected: Forecast = field(compare=False, repr=False)
+    projected: Projection = field(compare=False, repr=False)
     daily: Mapping[date, Decimal] = field(default_factory=dict, compare=False, repr=False)
     start: date = field(default=date.min, compare=False, repr=False)
     today: date = field(default=date.min, compare=False, repr=False)
@@ -230,17 +230,17 @@ def figures(
 ) -> Figures:  # fmt: skip
     """``daily``: cost per UTC day, covering the period so far and the 28 days before today."""
     start, end = period
-    projected = forecast_period(daily, today, start, end)
+    projected = project_period(daily, today, start, end)
     elapsed = (today - start).days + 1
     mtd = (amount * elapsed / ((end - start).days + 1)).quantize(_CENT)
     return Figures(
-        group or {}, amount, projected.actual_to_date, mtd, projected.forecast,
+        group or {}, amount, projected.forecast.actual_to_date, mtd, projected.forecast.forecast,
         reach_day(daily, projected, start, today, amount), projected, daily, start, today,
     )  # fmt: skip
 
 
 def reach_day(
-    daily: Mapping[date, Decimal], projected: Forecast, start: date, today: date, level: Decimal
+    daily: Mapping[date, Decimal], projected: Projection, start: date, today: date, level: Decimal
 ) -> date | None:
     """The first day of the period the cumulative cost reaches ``level``: from the actual days
     before today, then from the forecast's expected days; None if not within the period."""

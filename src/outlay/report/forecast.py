@@ -13,7 +13,7 @@ from __future__ import annotations
 import calendar
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -30,18 +30,27 @@ class Forecast:
     low: Decimal
     high: Decimal
     method: str = "weekday means of the last 28 days; band ±1.96σ√(days left)"
-    #: What each day from today to the period's end is expected to cost (today: the larger of
-    #: its cost so far and its expectation), so callers can find the day a level is reached.
-    days: tuple[tuple[date, Decimal], ...] = field(default=(), compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Projection:
+    """A period's forecast and what each day from today to the period's end is expected to
+    cost (today: the larger of its cost so far and its expectation), so that a caller can find
+    the day a level is reached."""
+
+    forecast: Forecast
+    days: tuple[tuple[date, Decimal], ...]
 
 
 def forecast_month(daily: Mapping[date, Decimal], today: date) -> Forecast:
     """``daily``: total per UTC day, covering at least this month and the 28 days before today."""
     month_end = today.replace(day=calendar.monthrange(today.year, today.month)[1])
-    return forecast_period(daily, today, today.replace(day=1), month_end)
+    return project_period(daily, today, today.replace(day=1), month_end).forecast
 
 
-def forecast_period(daily: Mapping[date, Decimal], today: date, start: date, end: date) -> Forecast:
+def project_period(
+    daily: Mapping[date, Decimal], today: date, start: date, end: date
+) -> Projection:
     """The total of ``start``..``end`` (a period containing ``today``), by the module's method;
     ``daily`` covers at least ``start`` and the 28 days before today."""
     actual = sum((v for d, v in daily.items() if start <= d <= today), Decimal(0))
@@ -53,7 +62,7 @@ def forecast_period(daily: Mapping[date, Decimal], today: date, start: date, end
     if not known:
         # Nothing to expect from: today is what it cost so far, and nothing more is expected.
         today_only = ((today, daily.get(today, Decimal(0))),)
-        return Forecast(label, actual, actual, actual, actual, days=today_only)
+        return Projection(Forecast(label, actual, actual, actual, actual), today_only)
     overall = sum((v for _, v in known), Decimal(0)) / len(known)
     by_weekday: dict[int, list[Decimal]] = {}
     for d, v in known:
@@ -72,11 +81,11 @@ def forecast_period(daily: Mapping[date, Decimal], today: date, start: date, end
     freedom = max(len(residuals) - (7 if use_weekdays else 1), 1)
     sigma = Decimal(math.sqrt(sum(r * r for r in residuals) / freedom))
     spread = Z_95 * sigma * Decimal(math.sqrt(len(rest) + 1))
-    return Forecast(
+    forecast = Forecast(
         label,
         actual,
         projected.quantize(_CENT),
         max(actual, projected - spread).quantize(_CENT),
         (projected + spread).quantize(_CENT),
-        days=path,
     )
+    return Projection(forecast, path)
