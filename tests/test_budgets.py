@@ -106,7 +106,7 @@ def test_a_budget_under_its_thresholds_fires_nothing(outlay: Outlay) -> None:
     assert outlay.evaluate_budgets() == []
 
 
-def test_evaluating_in_the_next_period_fires_again(outlay: Outlay) -> None:
+def test_the_next_period_starts_from_nothing(outlay: Outlay) -> None:
     outlay.add_budget(Budget("Tiny", D(1), alert_at=(D(1),)))
     assert len(outlay.evaluate_budgets()) == 1
     # December has no cost yet: nothing crosses; the November event stays recorded once.
@@ -270,3 +270,13 @@ def test_a_usage_report_cannot_be_a_digest(with_report: Outlay) -> None:
     with pytest.raises(InputError, match="a digest reports money"):
         with_report.set_digest("Tokens", "day", ("ops",))
     assert date(2026, 11, 20).weekday() == 4  # the fixed clock is a Friday
+
+
+def test_a_zoned_moment_is_read_in_utc(with_report: Outlay) -> None:
+    from datetime import timedelta, timezone
+
+    with_report.set_digest("Weekly team", "week", ("ops",))
+    berlin = timezone(timedelta(hours=2))
+    # 00:30 on Monday in UTC+2 is still Sunday in UTC: not due yet.
+    assert with_report.evaluate_digests(datetime(2026, 11, 23, 0, 30, tzinfo=berlin)) == []
+    assert len(with_report.evaluate_digests(datetime(2026, 11, 23, 2, 30, tzinfo=berlin))) == 1

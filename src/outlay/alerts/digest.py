@@ -82,6 +82,10 @@ def digest_detail(name: str, result: ReportResult) -> dict[str, Any]:
     }
 
 
+def digest_id(workspace_id: int, name: str, every: str, due: date) -> str:
+    return event_id("digest", workspace_id, name, {}, due, every)
+
+
 def digest_event(
     workspace_id: int, name: str, every: str, channels: tuple[str, ...], due: date,
     result: ReportResult,
@@ -105,7 +109,7 @@ def digest_event(
         else ""
     )
     return AlertEvent(
-        id=event_id("digest", workspace_id, name, {}, due, every),
+        id=digest_id(workspace_id, name, every, due),
         kind="digest",
         workspace_id=workspace_id,
         rule=name,

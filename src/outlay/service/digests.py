@@ -6,12 +6,12 @@ from dataclasses import replace
 from datetime import datetime
 
 from outlay.access import LOCAL_OWNER, Action, Principal
-from outlay.alerts.digest import check_every, digest_event, due_day
+from outlay.alerts.digest import check_every, digest_event, digest_id, due_day
 from outlay.alerts.event import AlertEvent
 from outlay.errors import InputError, ReportNotFound
 from outlay.report.run import run_report
 from outlay.report.spec import MONEY_MEASURES, ReportSpec
-from outlay.service.budgets import Budgets
+from outlay.service.budgets import Budgets, utc_naive
 from outlay.service.core import requires
 from outlay.store.access import Workspace
 from outlay.store.budgets import Digest
@@ -60,7 +60,7 @@ class Digests(Budgets):
     ) -> list[AlertEvent]:
         """Fire every digest due as of ``now`` (default: the clock) and not sent for its
         period yet; return the new events."""
-        moment = now or self.clock.now()
+        moment = utc_naive(now) if now else self.clock.now()
         events = []
         for space in self.workspaces(principal):
             for digest in self.budget_store.digests(space.id):
@@ -74,6 +74,8 @@ class Digests(Budgets):
         due = due_day(digest.every, today)
         if digest.created_at.date() > due:
             return None  # set up after this period's day: the first one goes out next time
+        if self.budget_store.recorded([digest_id(space.id, digest.report, digest.every, due)]):
+            return None  # sent for this period already
         known = {r.name: r for r in self.meta.reports(space.id)}
         if digest.report not in known:
             return None  # the report was deleted; its digest stays off until it is saved again

@@ -7,6 +7,7 @@ A budget is kept as its definition's JSON, so a new optional field needs no new 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,7 +16,7 @@ from sqlalchemy import select
 
 from outlay.errors import ConflictError
 from outlay.store.meta import MetaStore
-from outlay.store.schema import BudgetRow, DigestRow
+from outlay.store.schema import AlertEventRow, BudgetRow, DigestRow
 
 
 @dataclass(frozen=True)
@@ -123,3 +124,10 @@ class BudgetStore:
                 return False
             s.delete(row)
             return True
+
+    def recorded(self, event_ids: Sequence[str]) -> set[str]:
+        """Which of these events are recorded already: a digest sent for its period is not
+        worth running its report again."""
+        with self._meta.session() as s:
+            found = s.scalars(select(AlertEventRow.id).where(AlertEventRow.id.in_(event_ids)))
+            return set(found)
