@@ -246,11 +246,14 @@ def test_member_limits_and_digests_over_the_api(clean: World) -> None:
 def test_the_budgets_page_shows_bars_groups_and_limits(clean: World) -> None:
     clean.outlay.add_budget(Budget("Team", Decimal(50)), workspace="A")
     clean.outlay.add_budget(Budget("Devs", Decimal(5), per="resource"), workspace="A")
+    limits = Budget("Limits", None, cursor_limit=True, alert_at=(Decimal(1),))
+    clean.outlay.add_budget(limits, workspace="A")
     viewer, _ = clean.page_client("viewer")
     page = viewer.get("/budgets")
     assert page.status_code == 200
     html = page.text
     assert 'data-budget="Team"' in html and 'data-budget="Devs"' in html
+    assert 'data-budget="Limits"' in html
     assert html.count("<meter") > 4 and 'id="member-limits"' in html and "data-member=" in html
     assert "<script>" not in html and "Hidden" not in html
     assert 'action="/budgets/save"' not in html  # a viewer gets no form

@@ -39,8 +39,8 @@ BUDGET_NOTICES = {
 def _bars(row: dict[str, Any]) -> dict[str, Any]:
     """What the page's meters need: one scale for actual and forecast, the amount marked."""
     amount = Decimal(row["amount"]) if row.get("amount") else None
-    actual = Decimal(row["actual"] or 0)
-    forecast = Decimal(row["forecast"] or 0)
+    actual = Decimal(row.get("actual") or 0)
+    forecast = Decimal(row.get("forecast") or 0)
     scale = max(amount or 0, actual, forecast) or Decimal(1)
     return {**row, "scale": str(scale), "warn": str((amount or scale) * Decimal("0.8"))}
 
