@@ -18,11 +18,10 @@ from outlay.alerts.budget import (
     parse_amount,
     parse_months,
     parse_percents,
-    report_path,
-    usd,
 )
 from outlay.alerts.event import event_id
 from outlay.alerts.limits import MemberLimit, limit_events, on_demand_usd
+from outlay.alerts.text import report_path, usd
 from outlay.errors import InputError
 
 TODAY = date(2026, 11, 10)
@@ -228,10 +227,10 @@ def test_a_bad_budget_names_the_field(values: dict[str, object], field: str) -> 
 
 def test_report_paths_drill_to_a_tag_value_and_keep_the_scope() -> None:
     budget = Budget("t", D(1), per="tag:team", filter="costs.service LIKE 'claude%'")
-    path = report_path(budget, {"tag:team": "Pla'tform"}, *NOVEMBER)
+    path = report_path(budget.filter, budget.per, {"tag:team": "Pla'tform"}, *NOVEMBER)
     assert "tags.name+%3D+%27team%27+AND+tags.value+%3D+%27Pla%27%27tform%27" in path
     assert "%28costs.service+LIKE+%27claude%25%27%29" in path
-    assert "groupings=tag%3Ateam" in report_path(budget, {}, *NOVEMBER)
+    assert "groupings=tag%3Ateam" in report_path(budget.filter, budget.per, {}, *NOVEMBER)
 
 
 def test_usd_drops_cents_only_when_there_are_none() -> None:

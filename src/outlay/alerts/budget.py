@@ -20,8 +20,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from outlay.alerts.event import AlertEvent, event_id
+from outlay.alerts.text import report_path, usd
 from outlay.errors import FilterError, InputError
-from outlay.report.dimensions import TAG_PREFIX, check_dimension
+from outlay.report.dimensions import check_dimension
 from outlay.report.forecast import Projection, project_period
 from outlay.report.intervals import months_before, resolve_interval
 from outlay.report.vql import parse_vql
@@ -353,7 +354,7 @@ def _event(
         channels=budget.channels,
         threshold=threshold,
         forecast=forecast,
-        report_path=report_path(budget, fig.group, status.start, status.end),
+        report_path=report_path(budget.filter, budget.per, fig.group, status.start, status.end),
     )
 
 
@@ -362,13 +363,6 @@ def _who(budget: Budget, group: dict[str, str]) -> str:
         return budget.name
     value = next(iter(group.values())) or "(none)"
     return f"{value} in {budget.name}"
-
-
-def usd(amount: Decimal) -> str:
-    """Whole dollars without cents (``$4,000``), otherwise to the cent (``$3,210.12``)."""
-    cents = amount.quantize(_CENT)
-    text = f"{int(cents):,}" if cents == cents.to_integral_value() else f"{cents:,.2f}"
-    return f"-${text.lstrip('-')}" if cents < 0 else f"${text}"
 
 
 def _day(day: date) -> str:
@@ -392,25 +386,3 @@ def _message(
         f"{who} has spent {usd(fig.actual)} of its {budget} budget for {period} "
         f"({fig.percent_actual}%, alert at {threshold}%); forecast {usd(fig.forecast)}"
     )
-
-
-def report_path(budget: Budget, group: dict[str, str], start: date, end: date) -> str:
-    """The cost report of the budget's scope and period, drilled to the group when it can be."""
-    from urllib.parse import urlencode
-
-    clauses = [f"({budget.filter})"] if budget.filter and budget.filter.strip() else []
-    for dim, value in group.items():
-        if not value:
-            continue
-        quoted = "'" + value.replace("'", "''") + "'"
-        if dim.startswith(TAG_PREFIX):
-            name = "'" + dim[len(TAG_PREFIX) :].replace("'", "''") + "'"
-            clauses.append(f"tags.name = {name} AND tags.value = {quoted}")
-        else:
-            clauses.append(f"costs.{dim} = {quoted}")
-    params = {"start_date": start.isoformat(), "end_date": end.isoformat()}
-    if clauses:
-        params["filter"] = " AND ".join(clauses)
-    if budget.per and not group:
-        params["groupings"] = budget.per
-    return "/reports?" + urlencode(params)

@@ -12,8 +12,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from outlay.alerts.budget import usd
 from outlay.alerts.event import AlertEvent, event_id
+from outlay.alerts.text import usd
 from outlay.errors import InputError
 from outlay.report.intervals import months_before
 from outlay.report.run import ReportResult
