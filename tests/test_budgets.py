@@ -260,9 +260,12 @@ def test_a_bad_digest_saves_nothing(
 
 
 def test_a_deleted_reports_digest_stays_quiet(with_report: Outlay) -> None:
-    with_report.set_digest("Weekly team", "day", ("ops",))
-    with_report.delete_report("Weekly team")
-    assert with_report.evaluate_digests(datetime(2026, 11, 21, 1)) == []
+    with_report.save_report("Gone", ReportSpec(interval="last_7_days", date_bin="cumulative"))
+    with_report.set_digest("Gone", "day", ("ops",))
+    with_report.delete_report("Gone")
+    assert with_report.evaluate_digests(datetime(2026, 11, 24, 1)) == []
+    with_report.save_report("Gone", ReportSpec(interval="last_7_days", date_bin="cumulative"))
+    assert len(with_report.evaluate_digests(datetime(2026, 11, 24, 1))) == 1
 
 
 def test_a_usage_report_cannot_be_a_digest(with_report: Outlay) -> None:
@@ -275,7 +278,9 @@ def test_a_usage_report_cannot_be_a_digest(with_report: Outlay) -> None:
 def test_a_zoned_moment_is_read_in_utc(with_report: Outlay) -> None:
     from datetime import timedelta, timezone
 
-    with_report.set_digest("Weekly team", "week", ("ops",))
+    # A report of its own: the module's data (and its recorded events) is shared.
+    with_report.save_report("Zoned", ReportSpec(interval="last_7_days", date_bin="cumulative"))
+    with_report.set_digest("Zoned", "week", ("ops",))
     berlin = timezone(timedelta(hours=2))
     # 00:30 on Monday in UTC+2 is still Sunday in UTC: not due yet.
     assert with_report.evaluate_digests(datetime(2026, 11, 23, 0, 30, tzinfo=berlin)) == []
