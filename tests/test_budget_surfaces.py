@@ -297,3 +297,50 @@ def test_viewers_cannot_change_budgets_on_the_page(clean: World) -> None:
                                                  "workspace": "B"})  # fmt: skip
     assert answer.status_code == 404
     assert [b.name for b in clean.outlay.budgets(workspace="B")] == ["Hidden"]
+
+
+WRITES = [
+    ("POST", "/api/v1/budgets", {"json": NEW}),
+    ("PUT", "/api/v1/budgets/Hidden", {"json": NEW}),
+    ("DELETE", "/api/v1/budgets/Hidden", {}),
+    ("PUT", "/api/v1/reports/Saved B/digest", {"json": {"every": "day", "channels": ["ops"]}}),
+    ("DELETE", "/api/v1/reports/Saved B/digest", {}),
+]
+READS = [
+    ("GET", "/api/v1/budgets", {}),
+    ("GET", "/api/v1/budgets/member-limits", {}),
+    ("GET", "/api/v1/digests", {}),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "kwargs"), WRITES)
+def test_every_write_route_is_for_editors_of_the_workspace(
+    clean: World, method: str, path: str, kwargs: dict[str, Any]
+) -> None:
+    clean.outlay.save_report("Saved B", ReportSpec(interval="last_7_days"), workspace="B")
+    before = (clean.outlay.budgets(workspace="B"), clean.outlay.digests(workspace="B"))
+    # A viewer may not write, here or there; an editor of A does not see B at all.
+    for workspace in ("A", "B"):
+        answer = clean.api("viewer", method, path, params={"workspace": workspace}, **kwargs)
+        assert answer.status_code == 403, (workspace, answer.text)
+    answer = clean.api("editor", method, path, params={"workspace": "B"}, **kwargs)
+    assert answer.status_code == 404 and "Hidden" not in answer.text
+    assert (clean.outlay.budgets(workspace="B"), clean.outlay.digests(workspace="B")) == before
+
+
+@pytest.mark.parametrize(("method", "path", "kwargs"), READS)
+def test_every_read_route_is_for_viewers_of_the_workspace(
+    clean: World, method: str, path: str, kwargs: dict[str, Any]
+) -> None:
+    assert clean.api("viewer", method, path, **kwargs).status_code == 200
+    assert clean.api("viewer", method, path, params={"workspace": "B"}).status_code == 404
+    assert clean.api("", method, path).status_code == 401
+    assert clean.api("owner", method, path, params={"workspace": "B"}).status_code == 200
+
+
+def test_viewers_cannot_remove_on_the_page(clean: World) -> None:
+    clean.outlay.add_budget(Budget("Keep", Decimal(1)), workspace="A")
+    viewer, csrf = clean.page_client("viewer")
+    answer = viewer.post("/budgets/remove", data={"csrf": csrf, "name": "Keep", "workspace": "A"})
+    assert answer.status_code == 403
+    assert [b.name for b in clean.outlay.budgets(workspace="A")] == ["Keep"]
