@@ -30,6 +30,7 @@ ANSWERS = {
     errors.WorkspaceNotFound: (404, "not_found"),
     errors.ReportNotFound: (404, "not_found"),
     errors.TagNotFound: (404, "not_found"),
+    errors.BudgetNotFound: (404, "not_found"),
     errors.UserNotFound: (404, "not_found"),
     errors.TokenNotFound: (404, "not_found"),
     errors.ConflictError: (409, "conflict"),

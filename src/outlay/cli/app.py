@@ -69,10 +69,12 @@ def _register() -> None:
     # command needs inside it: ``outlay --help`` and a report load no web framework.
     from outlay.cli.accounts import app as accounts_app
     from outlay.cli.admin import tokens, users, workspaces
+    from outlay.cli.budgets import app as budgets_app
     from outlay.cli.channels import alerts_app
     from outlay.cli.channels import app as channels_app
     from outlay.cli.costs import costs
     from outlay.cli.demo import demo
+    from outlay.cli.digests import digest, digests
     from outlay.cli.export import app as export_app
     from outlay.cli.fake_cursor import app as fake_cursor_app
     from outlay.cli.reports import app as reports_app
@@ -81,6 +83,10 @@ def _register() -> None:
     from outlay.cli.sync import sync
     from outlay.cli.tags import app as tags_app
     from outlay.cli.trust import completeness, reconcile
+
+    app.add_typer(budgets_app, name="budgets")
+    reports_app.command("digest")(digest)
+    reports_app.command("digests")(digests)
 
     app.add_typer(accounts_app, name="accounts")
     app.add_typer(tags_app, name="tags")

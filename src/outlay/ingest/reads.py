@@ -54,6 +54,9 @@ def snapshot_spend(account: Account, client: CursorClient, trust: TrustStore, no
             row.spendCents,
             row.overallSpendCents,
             row.includedSpendCents,
+            row.hardLimitOverrideDollars,
+            row.monthlyLimitDollars,
+            row.effectivePerUserLimitDollars,
         )
         for row in rows
     )

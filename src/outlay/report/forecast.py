@@ -32,17 +32,37 @@ class Forecast:
     method: str = "weekday means of the last 28 days; band ±1.96σ√(days left)"
 
 
+@dataclass(frozen=True)
+class Projection:
+    """A period's forecast and what each day from today to the period's end is expected to
+    cost (today: the larger of its cost so far and its expectation), so that a caller can find
+    the day a level is reached."""
+
+    forecast: Forecast
+    days: tuple[tuple[date, Decimal], ...]
+
+
 def forecast_month(daily: Mapping[date, Decimal], today: date) -> Forecast:
     """``daily``: total per UTC day, covering at least this month and the 28 days before today."""
-    month_start = today.replace(day=1)
     month_end = today.replace(day=calendar.monthrange(today.year, today.month)[1])
-    actual = sum((v for d, v in daily.items() if month_start <= d <= today), Decimal(0))
+    return project_period(daily, today, today.replace(day=1), month_end).forecast
+
+
+def project_period(
+    daily: Mapping[date, Decimal], today: date, start: date, end: date
+) -> Projection:
+    """The total of ``start``..``end`` (a period containing ``today``), by the module's method;
+    ``daily`` covers at least ``start`` and the 28 days before today."""
+    actual = sum((v for d, v in daily.items() if start <= d <= today), Decimal(0))
     history = [
         (d, daily.get(d, Decimal(0))) for d in (today - timedelta(days=n) for n in range(1, 29))
     ]
     known = [(d, v) for d, v in history if d >= min(daily, default=today)]
+    label = start.strftime("%Y-%m")
     if not known:
-        return Forecast(month_start.strftime("%Y-%m"), actual, actual, actual, actual)
+        # Nothing to expect from: today is what it cost so far, and nothing more is expected.
+        today_only = ((today, daily.get(today, Decimal(0))),)
+        return Projection(Forecast(label, actual, actual, actual, actual), today_only)
     overall = sum((v for _, v in known), Decimal(0)) / len(known)
     by_weekday: dict[int, list[Decimal]] = {}
     for d, v in known:
@@ -54,17 +74,18 @@ def forecast_month(daily: Mapping[date, Decimal], today: date) -> Forecast:
         return sum(values, Decimal(0)) / len(values) if values else overall
 
     today_actual = daily.get(today, Decimal(0))
-    rest = [today + timedelta(days=n) for n in range(1, (month_end - today).days + 1)]
-    projected = actual - today_actual + max(today_actual, expected(today))
-    projected += sum((expected(d) for d in rest), Decimal(0))
+    rest = [today + timedelta(days=n) for n in range(1, (end - today).days + 1)]
+    path = ((today, max(today_actual, expected(today))), *((d, expected(d)) for d in rest))
+    projected = actual - today_actual + sum((v for _, v in path), Decimal(0))
     residuals = [float(v - expected(d)) for d, v in known]
     freedom = max(len(residuals) - (7 if use_weekdays else 1), 1)
     sigma = Decimal(math.sqrt(sum(r * r for r in residuals) / freedom))
     spread = Z_95 * sigma * Decimal(math.sqrt(len(rest) + 1))
-    return Forecast(
-        month_start.strftime("%Y-%m"),
+    forecast = Forecast(
+        label,
         actual,
         projected.quantize(_CENT),
         max(actual, projected - spread).quantize(_CENT),
         (projected + spread).quantize(_CENT),
     )
+    return Projection(forecast, path)

@@ -13,7 +13,9 @@ principal it is given (the local command line is an owner):
 - ``trust``: reconciliation with the provider's spend, and completeness per day;
 - ``guardrails``: guardrail events, recorded once each with their deliveries queued;
 - ``channels``, ``delivery``: notification channels, and the queue that sends to them;
-- ``sso``: OIDC single sign-on and group mapping.
+- ``sso``: OIDC single sign-on and group mapping;
+- ``budgets``, ``digests``: budgets, Cursor member limits and report digests (first in the
+  bases: they build on ``Reports`` and ``Guardrails``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 from outlay.service.accounts import PROVIDERS, Accounts
 from outlay.service.channels import Channels
 from outlay.service.core import HttpFactory, default_http, requires
+from outlay.service.digests import Digests
 from outlay.service.exports import Exports
 from outlay.service.guardrails import Guardrails
 from outlay.service.identity import SESSION_LIFETIME, TOKEN_DAYS, TOKEN_PREFIX, Identity
@@ -31,7 +34,9 @@ from outlay.service.sync_queue import SyncQueue
 from outlay.service.trust import Trust
 
 
-class Outlay(Seats, Accounts, Exports, Reports, Sso, Identity, Trust, Channels, Guardrails):
+class Outlay(
+    Digests, Seats, Accounts, Exports, Reports, Sso, Identity, Trust, Channels, Guardrails
+):
     """The one service object; see the package docstring for where each method lives."""
 
 

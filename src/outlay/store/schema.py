@@ -186,6 +186,10 @@ class SpendMemberRow(Base):
     spend_cents: Mapped[str | None] = mapped_column(String(40), default=None)
     overall_spend_cents: Mapped[str | None] = mapped_column(String(40), default=None)
     included_spend_cents: Mapped[str | None] = mapped_column(String(40), default=None)
+    #: The member's Cursor limits in USD as sent (decimal text; None: field absent or null).
+    hard_limit_override_dollars: Mapped[str | None] = mapped_column(String(40), default=None)
+    monthly_limit_dollars: Mapped[str | None] = mapped_column(String(40), default=None)
+    effective_limit_dollars: Mapped[str | None] = mapped_column(String(40), default=None)
 
 
 class DayReadRow(Base):
@@ -284,3 +288,34 @@ class SsoPendingRow(Base):
     code_verifier: Mapped[str] = mapped_column(String(128))
     next_path: Mapped[str] = mapped_column(String(2000), default="/")
     created_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+# -- budgets and report digests (``store/budgets.py``) -------------------------------------------
+
+
+class BudgetRow(Base):
+    """A budget of a workspace; its definition is ``alerts.budget.Budget.to_data()`` as JSON."""
+
+    __tablename__ = "budgets"
+
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class DigestRow(Base):
+    """A saved report delivered every day, week or month to channels."""
+
+    __tablename__ = "report_digests"
+
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    report: Mapped[str] = mapped_column(String(200), primary_key=True)
+    every: Mapped[str] = mapped_column(String(10))  # day | week | month
+    channels: Mapped[str] = mapped_column(Text)  # JSON list of channel names
+    created_at: Mapped[datetime] = mapped_column(DateTime)

@@ -34,6 +34,11 @@ class SpendMember:
     spend_cents: Decimal | None = None
     overall_spend_cents: Decimal | None = None
     included_spend_cents: Decimal | None = None
+    #: Cursor's limits in USD: the override (0: none), the monthly limit (None: none) and the
+    #: limit Cursor enforces, derived from the two.
+    hard_limit_override_dollars: Decimal | None = None
+    monthly_limit_dollars: Decimal | None = None
+    effective_limit_dollars: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +118,9 @@ class TrustStore:
                         spend_cents=_text(m.spend_cents),
                         overall_spend_cents=_text(m.overall_spend_cents),
                         included_spend_cents=_text(m.included_spend_cents),
+                        hard_limit_override_dollars=_text(m.hard_limit_override_dollars),
+                        monthly_limit_dollars=_text(m.monthly_limit_dollars),
+                        effective_limit_dollars=_text(m.effective_limit_dollars),
                     )
                 )
             self._prune(s, snapshot.account_id, snapshot.read_at - KEEP_EVERY_READ)
@@ -166,6 +174,9 @@ class TrustStore:
                 _decimal(r.spend_cents),
                 _decimal(r.overall_spend_cents),
                 _decimal(r.included_spend_cents),
+                _decimal(r.hard_limit_override_dollars),
+                _decimal(r.monthly_limit_dollars),
+                _decimal(r.effective_limit_dollars),
             )
             for r in rows
         )

@@ -121,6 +121,9 @@ class MemberSpend(Payload):
     overallSpendCents: Decimal | None = None
     includedSpendCents: Decimal | None = None
     fastPremiumRequests: Decimal | None = None
+    hardLimitOverrideDollars: Decimal | None = None
+    monthlyLimitDollars: Decimal | None = None
+    effectivePerUserLimitDollars: Decimal | None = None
 
 
 class SpendPage(Payload):

@@ -13,6 +13,7 @@ from fastapi import APIRouter
 from outlay.web.pages import (
     admin,
     auth,
+    budgets,
     channels,
     integrations,
     reports,
@@ -23,5 +24,5 @@ from outlay.web.pages import (
 )
 
 router = APIRouter(include_in_schema=False)
-for module in (auth, integrations, reports, tags, tag_import, admin, trust, sso, channels):
+for module in (auth, integrations, reports, tags, tag_import, admin, trust, sso, channels, budgets):
     router.include_router(module.router)

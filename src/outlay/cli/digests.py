@@ -1,0 +1,55 @@
+"""``outlay reports digest``: deliver a saved report to channels every day, week or month."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from outlay.cli.render import TableOrJson, TableOrJsonOption, console, print_json, table
+from outlay.cli.state import outlay_of, workspace_of
+
+
+def digest(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The saved report.")],
+    every: Annotated[
+        str | None,
+        typer.Option("--every", metavar="day|week|month",
+                     help="Daily, weekly (Mondays) or monthly (the 2nd)."),
+    ] = None,
+    notify: Annotated[
+        str | None, typer.Option("--notify", metavar="CH[,CH…]", help="Channels to send it to.")
+    ] = None,
+    off: Annotated[bool, typer.Option("--off", help="Stop sending this report.")] = False,
+) -> None:  # fmt: skip
+    """Send a saved report's total, change against the previous period and top movers to
+    channels on a schedule; --off stops it."""
+    outlay, space = outlay_of(ctx), workspace_of(ctx)
+    if off:
+        if every or notify:
+            raise typer.BadParameter("--off takes no --every or --notify")
+        outlay.remove_digest(name, workspace=space)
+        console().print(f"Report {name!r} is no longer sent.")
+        return
+    if every is None:
+        raise typer.BadParameter("give --every day|week|month (or --off)")
+    channels = tuple(dict.fromkeys(c.strip() for c in (notify or "").split(",") if c.strip()))
+    outlay.set_digest(name, every, channels, workspace=space)
+    console().print(f"Report {name!r} goes to {', '.join(channels)} every {every}.")
+
+
+def digests(ctx: typer.Context, fmt: TableOrJsonOption = TableOrJson.table) -> None:
+    """The saved reports sent on a schedule."""
+    found = outlay_of(ctx).digests(workspace=workspace_of(ctx))
+    rows = [{"report": d.report, "every": d.every, "channels": list(d.channels)} for d in found]
+    if fmt == TableOrJson.json:
+        print_json(rows)
+        return
+    if not rows:
+        console().print("No digests. Add one: outlay reports digest NAME --every week --notify CH")
+        return
+    grid = table(None, ["report", "every", "channels"])
+    for d in found:
+        grid.add_row(d.report, d.every, ", ".join(d.channels))
+    console().print(grid)
