@@ -268,3 +268,40 @@ class DeliveryRow(Base):
     last_http_status: Mapped[int | None] = mapped_column(Integer, default=None)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+# -- state shared by every replica and worker (``store/shared_state.py``) -----------------------
+
+
+class LoginStrikeRow(Base):
+    """Failed sign-ins of one throttle key: an (email, address) pair, an address, or an email."""
+
+    __tablename__ = "login_strikes"
+
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)  # pair | address | email
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)  # "" for an address key
+    address: Mapped[str] = mapped_column(String(100), primary_key=True)  # "" for an email key
+    failures: Mapped[int] = mapped_column(Integer)
+    last: Mapped[datetime] = mapped_column(DateTime, index=True)
+    until: Mapped[datetime] = mapped_column(DateTime)
+
+
+class LoginStartRow(Base):
+    """A sign-in an address started: at most so many a minute, whatever their outcome."""
+
+    __tablename__ = "login_starts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    address: Mapped[str] = mapped_column(String(100), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class SyncRequestRow(Base):
+    """A "Sync now" waiting for the scheduler (``started_at`` None) or running."""
+
+    __tablename__ = "sync_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # the order asked in
+    account: Mapped[str] = mapped_column(String(200), unique=True)
+    requested_at: Mapped[datetime] = mapped_column(DateTime)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
