@@ -150,5 +150,5 @@ def test_a_database_of_other_tables_is_refused(empty_url: str) -> None:
     with engine.begin() as connection:
         connection.execute(text("CREATE TABLE invoices (id INTEGER PRIMARY KEY)"))
     engine.dispose()
-    with pytest.raises(StoreError, match="has tables but not outlay's .*empty database"):
+    with pytest.raises(StoreError, match=r"has tables but not outlay's .*empty database"):
         MetaStore(empty_url, upgrade=True)

@@ -70,6 +70,7 @@ def _register() -> None:
     from outlay.cli.accounts import app as accounts_app
     from outlay.cli.admin import tokens, users, workspaces
     from outlay.cli.costs import costs
+    from outlay.cli.db import app as db_app
     from outlay.cli.demo import demo
     from outlay.cli.export import app as export_app
     from outlay.cli.fake_cursor import app as fake_cursor_app
@@ -78,6 +79,7 @@ def _register() -> None:
     from outlay.cli.sync import sync
     from outlay.cli.tags import app as tags_app
     from outlay.cli.trust import completeness, reconcile
+    from outlay.cli.worker import worker
 
     app.add_typer(accounts_app, name="accounts")
     app.add_typer(tags_app, name="tags")
@@ -93,6 +95,8 @@ def _register() -> None:
     app.command("serve")(serve)
     app.command("reconcile")(reconcile)
     app.command("completeness")(completeness)
+    app.add_typer(db_app, name="db")
+    app.command("worker")(worker)
 
 
 _register()

@@ -102,16 +102,16 @@ class MetaStore:
             sa_event.listen(self._engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
         database = self._engine.url.database
+        #: The schema revision found when opening (before any upgrade); None: an empty database.
+        self.revision_before_open: str | None = migrations.head()
         try:
             if upgrade if upgrade is not None else sqlite:
                 with _migration_lock(database if sqlite else None):
-                    migrations.upgrade(self._engine)
+                    self.revision_before_open, _ = migrations.upgrade(self._engine)
             else:
                 migrations.check(self._engine)
         except SQLAlchemyError as exc:
-            raise StoreError(
-                f"metadata store {_safe(url)}: {exc.__class__.__name__}: {exc}"
-            ) from exc
+            raise StoreError(f"metadata store {_safe(url)}: {one_line(exc)}") from exc
         if sqlite and database and database != ":memory:":
             # SQLite creates the file with the umask, and its -wal and -shm with the file's mode.
             make_private(*(Path(database + suffix) for suffix in ("", "-wal", "-shm", ".lock")))
@@ -144,7 +144,7 @@ class MetaStore:
             database = self._engine.url.database
             if "disk is full" in str(exc) and database:
                 raise storage_error(Path(database), "database or disk is full") from exc
-            raise StoreError(f"metadata store: {exc.__class__.__name__}: {exc}") from exc
+            raise StoreError(f"metadata store: {one_line(exc)}") from exc
 
     def add_account(
         self, *, name: str, provider: str, sealed_key: bytes, masked_key: str, base_url: str,
@@ -262,6 +262,13 @@ def _report(row: ReportRow) -> SavedReport:
     return SavedReport(
         row.workspace_id, row.name, json.loads(row.spec), row.created_at, row.updated_at
     )
+
+
+def one_line(exc: SQLAlchemyError) -> str:
+    """The database's own first line about a failure, without SQLAlchemy's wrapping."""
+    cause = getattr(exc, "orig", None) or exc
+    first = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+    return f"{cause.__class__.__name__}: {first}"
 
 
 def _safe(url: str) -> str:
