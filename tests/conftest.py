@@ -11,7 +11,7 @@ from tests import fakes
 #: Test files that exercise the metadata store: ``pytest --database postgresql -m storage`` runs
 #: them on PostgreSQL. A file may also mark itself (``pytestmark = pytest.mark.storage``).
 STORAGE_TESTS = frozenset(
-    {"test_access", "test_alert_events", "test_api", "test_base_url", "test_completeness",
+    {"test_access", "test_alert_events", "test_base_url", "test_completeness",
      "test_data_permissions", "test_login_throttle", "test_reconcile", "test_scheduler",
      "test_seats", "test_sync", "test_sync_failures", "test_sync_resume", "test_trust_surfaces",
      "test_migrations", "test_shared_state", "test_worker", "test_meta_store"}
@@ -32,6 +32,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "storage: touches the metadata store (run on every backend)")
     config.addinivalue_line("markers", "postgresql: needs PostgreSQL (skipped without it)")
+    config.addinivalue_line(
+        "markers", "embedded_only: reads the SQLite file in the data dir (skipped on PostgreSQL)"
+    )
     if config.getoption("--database") == "postgresql":
         # Tests drop their Outlay without closing it: psycopg warns for each idle pooled
         # connection collected with it. The databases are dropped (with force) after each test.
@@ -47,6 +50,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.storage)
         if item.get_closest_marker("postgresql") and not on_postgres:
             item.add_marker(pytest.mark.skip(reason="needs --database postgresql"))
+        if item.get_closest_marker("embedded_only") and on_postgres:
+            item.add_marker(pytest.mark.skip(reason="reads the SQLite file in the data dir"))
 
 
 @pytest.fixture(autouse=True)

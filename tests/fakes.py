@@ -142,6 +142,12 @@ class MetadataUrls:
 metadata_urls = MetadataUrls()
 
 
+def cli_env(data_dir: Path) -> dict[str, str]:
+    """Environment for a CLI run on ``data_dir``'s metadata (empty: the SQLite file in it)."""
+    url = metadata_urls.of(data_dir)
+    return {"OUTLAY_DATABASE_URL": url} if url else {}
+
+
 def fake_settings(data_dir: Path, *also_allowed: str) -> Settings:
     """Settings on ``data_dir`` that let accounts use the fake's base URL (and ``also_allowed``)."""
     return Settings(
