@@ -139,8 +139,6 @@ def _warn_if_shared(folder: Path, mode: int) -> None:
 
 #: The metadata databases outlay runs on, as SQLAlchemy URL prefixes.
 DATABASE_URL_FORMS = ("sqlite:///", "postgresql+psycopg://")
-#: The facts engines: the embedded DuckDB file, ClickHouse in-process (chDB), a ClickHouse server.
-FACTS_URL_FORMS = ("duckdb:///", "chdb:///", "clickhouse://")
 
 
 def check_database_url(raw: str | None) -> str | None:
@@ -154,8 +152,15 @@ def check_database_url(raw: str | None) -> str | None:
 
 
 def check_facts_url(raw: str | None) -> str | None:
-    """``OUTLAY_FACTS_URL`` as given, if it is a form outlay knows (None: the default)."""
-    if raw is None or (raw.startswith(FACTS_URL_FORMS) and len(raw) > len(raw.split("//")[0]) + 2):
+    """``OUTLAY_FACTS_URL`` as given, if it is a form outlay knows (None: the default): the
+    embedded DuckDB file, ClickHouse in-process (chDB), or a ClickHouse server."""
+    if raw is None:
+        return raw
+    scheme, _, rest = raw.partition("://")
+    # A file engine needs a path after its "///"; a server, a host after "//".
+    if (scheme in ("duckdb", "chdb") and len(rest) > 1 and rest.startswith("/")) or (
+        scheme == "clickhouse" and rest and not rest.startswith("/")
+    ):
         return raw
     raise ConfigError(
         f"{ENV_PREFIX}FACTS_URL must be duckdb:///path, chdb:///path or "
