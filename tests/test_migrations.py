@@ -87,6 +87,8 @@ def test_a_first_release_database_is_recognised_and_upgraded_with_its_data(
         1234,
     )
     assert store.report(1, "Monthly").spec == {"date_bin": "month"}
+    store.update(account, events_imported=3_000_000_000)  # past 32 bits: a large team's count
+    assert store.account("acme").events_imported == 3_000_000_000
     outlay = Outlay(Settings(data_dir=tmp_path, database_url=empty_url))
     principal, _ = outlay.authenticate("session", SESSION)  # still signed in
     assert principal.email == "o@x.io"

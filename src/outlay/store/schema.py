@@ -44,7 +44,11 @@ class AccountRow(Base):
     oldest_day: Mapped[date | None] = mapped_column(Date, default=None)
     backfill_done: Mapped[bool] = mapped_column(Boolean, default=False)
     windows_done: Mapped[int] = mapped_column(Integer, default=0)
-    events_imported: Mapped[int] = mapped_column(Integer, default=0)
+    #: Counts every event ever imported: past 2**31 for a large team, so 64 bits on PostgreSQL
+    #: (SQLite's INTEGER is 64 bits already).
+    events_imported: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), default=0
+    )
 
 
 class DocumentRow(Base):

@@ -1,5 +1,5 @@
-"""Guardrail tables (channels, alert events and their deliveries), and the state every replica
-shares: sign-in strikes and starts, and the "Sync now" requests."""
+"""Guardrail tables (channels, alert events and their deliveries), the state every replica
+shares (sign-in strikes and starts, "Sync now" requests), and a 64-bit events_imported."""
 
 from __future__ import annotations
 
@@ -13,6 +13,10 @@ depends_on = None
 
 
 def upgrade() -> None:
+    if op.get_bind().dialect.name != "sqlite":  # SQLite's INTEGER holds 64 bits already
+        op.alter_column(
+            "accounts", "events_imported", type_=sa.BigInteger(), existing_type=sa.Integer()
+        )
     op.create_table(
         "login_starts",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -93,6 +97,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name != "sqlite":
+        op.alter_column(
+            "accounts", "events_imported", type_=sa.Integer(), existing_type=sa.BigInteger()
+        )
     op.drop_index(op.f("ix_alert_deliveries_status"), table_name="alert_deliveries")
     op.drop_table("alert_deliveries")
     op.drop_table("channels")
