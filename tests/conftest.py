@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import gc
 import os
+import warnings
 from collections.abc import Iterator
 from contextlib import ExitStack
 
@@ -89,6 +91,11 @@ def metadata_on_postgres(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
     finally:
         fakes.metadata_urls.disable()
+        # Collect the tests' services now, while their closed connections' warnings are muted
+        # (the ini filters no longer apply once the session ends).
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            gc.collect()
 
 
 @pytest.fixture(autouse=True)
