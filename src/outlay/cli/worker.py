@@ -31,6 +31,7 @@ def worker(
     outlay = outlay_of(ctx)
     outlay.meta  # noqa: B018 - open it now: a wrong URL or an old schema stops here, not later
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise here
     stop = threading.Event()
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, lambda *_: stop.set())
