@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 from typer.testing import CliRunner
@@ -101,9 +102,59 @@ def fake_cursor(spec: TeamSpec | None = None, **api_options: object) -> FakeCurs
     return FakeCursor(clock, team, api)
 
 
+class Databases(Protocol):
+    def fresh(self) -> str: ...
+    def drop(self, url: str) -> None: ...
+
+
+class MetadataUrls:
+    """The metadata database of each data dir: the SQLite file in it, or (``pytest --database
+    postgresql``) a fresh PostgreSQL database per data dir."""
+
+    def __init__(self) -> None:
+        self._databases: Databases | None = None
+        self._made: dict[Path, str] = {}
+
+    def enable(self, databases: Databases) -> None:
+        self._databases = databases
+
+    def disable(self) -> None:
+        self.drop_since(0)
+        self._databases = None
+
+    def of(self, data_dir: Path) -> str | None:
+        if self._databases is None:
+            return None
+        key = data_dir.resolve()
+        if key not in self._made:
+            self._made[key] = self._databases.fresh()
+        return self._made[key]
+
+    def mark(self) -> int:
+        return len(self._made)
+
+    def drop_since(self, mark: int) -> None:
+        for key in list(self._made)[mark:]:
+            assert self._databases is not None
+            self._databases.drop(self._made.pop(key))
+
+
+metadata_urls = MetadataUrls()
+
+
+def cli_env(data_dir: Path) -> dict[str, str]:
+    """Environment for a CLI run on ``data_dir``'s metadata (empty: the SQLite file in it)."""
+    url = metadata_urls.of(data_dir)
+    return {"OUTLAY_DATABASE_URL": url} if url else {}
+
+
 def fake_settings(data_dir: Path, *also_allowed: str) -> Settings:
     """Settings on ``data_dir`` that let accounts use the fake's base URL (and ``also_allowed``)."""
-    return Settings(data_dir=data_dir, allowed_base_urls=(BASE_URL, *also_allowed))
+    return Settings(
+        data_dir=data_dir,
+        allowed_base_urls=(BASE_URL, *also_allowed),
+        database_url=metadata_urls.of(data_dir),
+    )
 
 
 def make_outlay(

@@ -552,6 +552,7 @@ def test_a_token_authenticates_as_its_user_for_a_year(people: Outlay) -> None:
     assert people.authenticate("token", forever)[1].expires_at is None
 
 
+@pytest.mark.embedded_only
 def test_only_the_sha256_of_a_secret_is_written_to_disk(people: Outlay) -> None:
     token = people.create_token("viewer@x.test", "ci")
     session, csrf = people.login("viewer@x.test", PASSWORD)

@@ -19,7 +19,7 @@ from outlay.report.spec import ReportSpec
 from outlay.service import Outlay
 from outlay.testing.cursor_fake.api import DEFAULT_KEY
 from outlay.web.app import create_app
-from tests.fakes import BASE_URL, FakeCursor, fake_cursor, make_outlay, sync_two_workspaces
+from tests.fakes import BASE_URL, FakeCursor, cli_env, fake_cursor, make_outlay, sync_two_workspaces
 
 PASSWORD = "correct horse battery"
 TAGS = "- key: team\n  values:\n    - name: Core\n      filter: costs.service LIKE 'claude%'\n"
@@ -82,6 +82,7 @@ def test_costs_match_the_cli_for_the_same_spec(world: World) -> None:
         ["--data-dir", str(world.data_dir), "--workspace", "A", "costs", "--start", "2026-10-01",
          "--end", "2026-11-20", "--group-by", "service", "--date-bin", "cumulative",
          "--format", "json"],
+        env=cli_env(world.data_dir),
     )  # fmt: skip
     assert cli.exit_code == 0, cli.output
     assert api == json.loads(cli.output)

@@ -4,6 +4,7 @@ provider's answer is never quoted back."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -24,7 +25,7 @@ from outlay.service import Outlay
 from outlay.testing.cursor_fake.api import DEFAULT_KEY
 from outlay.testing.cursor_fake.team import TeamSpec
 from outlay.web.app import create_app
-from tests.fakes import BASE_URL, fake_cursor, make_outlay
+from tests.fakes import BASE_URL, fake_cursor, fake_settings, make_outlay
 
 LOCAL = "http://127.0.0.1:8123"
 INTERNAL = "internal-service-secret-body"
@@ -96,7 +97,9 @@ def test_a_stored_url_the_server_no_longer_allows_is_refused_at_sync(tmp_path: P
         sent.append(request.url)
 
     # The same data, served by a configuration that no longer lists the fake's URL.
-    narrower = Outlay(Settings(data_dir=tmp_path), http=lambda: fake.http(record))  # type: ignore[arg-type]
+    narrower = Outlay(
+        replace(fake_settings(tmp_path), allowed_base_urls=()), http=lambda: fake.http(record)
+    )  # type: ignore[arg-type]
     with pytest.raises(InputError, match="not allowed on this server"):
         narrower.sync("acme")
     assert sent == []

@@ -30,6 +30,7 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
+@pytest.mark.embedded_only
 @pytest.mark.usefixtures("usual_umask")
 def test_a_new_data_dir_and_every_file_in_it_are_owner_only(tmp_path: Path) -> None:
     data = tmp_path / "data"
@@ -48,6 +49,7 @@ def test_a_new_data_dir_and_every_file_in_it_are_owner_only(tmp_path: Path) -> N
     assert wider == {}
 
 
+@pytest.mark.embedded_only
 @pytest.mark.usefixtures("usual_umask")
 def test_files_an_older_version_left_readable_become_owner_only(tmp_path: Path) -> None:
     data = tmp_path / "data"

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from outlay.errors import ThrottledError, UnauthenticatedError
 from outlay.service import Outlay
 from outlay.service.throttle import ATTEMPTS_PER_MINUTE, EMAIL, PAIR, LoginThrottle
+from outlay.store.shared_state import StrikeStore
 from outlay.testing.cursor_fake.team import TeamSpec
 from outlay.web.app import create_app
 from tests.fakes import Clock, fake_cursor, make_outlay
@@ -22,11 +23,9 @@ VICTIM = "viewer@x.test"
 HOME = "192.0.2.7"
 
 
-def people(tmp_path: Path, throttle: LoginThrottle | None = None) -> Outlay:
+def people(tmp_path: Path) -> Outlay:
     fake = fake_cursor(TeamSpec(users=2, days=3))
     outlay = make_outlay(tmp_path, fake)
-    if throttle is not None:
-        outlay.login_throttle = throttle
     outlay.add_user(VICTIM, "viewer", PASSWORD)
     return outlay
 
@@ -114,8 +113,9 @@ def test_an_address_may_start_only_so_many_sign_ins_a_minute(tmp_path: Path) -> 
 
 
 def test_password_checks_wait_for_a_free_slot_then_give_up(tmp_path: Path) -> None:
-    throttle = LoginThrottle(hash_slots=1, slot_wait_s=0.05)
-    outlay = people(tmp_path, throttle)
+    outlay = people(tmp_path)
+    throttle = LoginThrottle(StrikeStore(outlay.meta), hash_slots=1, slot_wait_s=0.05)
+    outlay.login_throttle = throttle
     busy = pytest.raises(ThrottledError, match="busy checking other sign-ins")
     with throttle.hash_slot(), busy:  # another sign-in is being checked
         outlay.login(VICTIM, PASSWORD, HOME)

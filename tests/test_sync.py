@@ -206,6 +206,7 @@ def test_an_invalid_key_registers_nothing(tmp_path: Path) -> None:
     assert outlay.accounts() == []
 
 
+@pytest.mark.embedded_only
 def test_the_stored_key_is_encrypted_and_listed_only_masked(tmp_path: Path) -> None:
     fake = fake_cursor()
     outlay = connected(tmp_path, fake)

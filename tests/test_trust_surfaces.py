@@ -20,7 +20,7 @@ from outlay.cli.app import app as cli_app
 from outlay.service import Outlay
 from outlay.testing.cursor_fake.team import TeamSpec
 from outlay.web.app import create_app
-from tests.fakes import FakeCursor, fake_cursor, make_outlay, sync_two_workspaces
+from tests.fakes import FakeCursor, cli_env, fake_cursor, make_outlay, sync_two_workspaces
 
 PASSWORD = "correct horse battery"
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -47,7 +47,9 @@ class World:
         return self.client.get(path, params=params, headers=headers)
 
     def cli(self, *args: str) -> Any:
-        result = CliRunner().invoke(cli_app, ["--data-dir", str(self.data_dir), *args])
+        result = CliRunner().invoke(
+            cli_app, ["--data-dir", str(self.data_dir), *args], env=cli_env(self.data_dir)
+        )
         assert result.exit_code == 0, result.output
         return json.loads(result.output)
 

@@ -88,6 +88,10 @@ class Settings:
     #: The web app's address as people reach it (``OUTLAY_PUBLIC_URL``): alerts link to it, and
     #: the SSO redirect URI is ``<public_url>/auth/oidc/callback``.
     public_url: str | None = None
+    #: Metadata database (SQLAlchemy URL); None: the SQLite file in the data dir (``meta_url``).
+    database_url: str | None = None
+    #: Facts engine URL; None: the DuckDB file in the data dir. Checked by ``check_facts_url``.
+    facts_url: str | None = None
 
     @classmethod
     def from_env(
@@ -113,6 +117,8 @@ class Settings:
             ),
             **sso_settings(env),
             **_notify_settings(env),
+            "database_url": check_database_url(env.get(ENV_PREFIX + "DATABASE_URL") or None),
+            "facts_url": check_facts_url(env.get(ENV_PREFIX + "FACTS_URL") or None),
         }
         if chosen is not None:
             kwargs["data_dir"] = chosen.expanduser()
@@ -125,6 +131,11 @@ class Settings:
     @property
     def meta_path(self) -> Path:
         return self.data_dir / "meta.sqlite"
+
+    @property
+    def meta_url(self) -> str:
+        """The metadata database: ``database_url``, or the SQLite file in the data dir."""
+        return self.database_url or f"sqlite:///{self.meta_path}"
 
     @property
     def key_path(self) -> Path:
@@ -247,6 +258,42 @@ def _warn_if_shared(folder: Path, mode: int) -> None:
             "its costs, e-mail addresses and password hashes private",
             folder, mode, folder,
         )  # fmt: skip
+
+
+#: The metadata databases outlay runs on, as SQLAlchemy URL prefixes.
+DATABASE_URL_FORMS = ("sqlite:///", "postgresql+psycopg://")
+
+
+def check_database_url(raw: str | None) -> str | None:
+    """``OUTLAY_DATABASE_URL`` as given, if it is a form outlay runs on (None: the default)."""
+    if raw is None or raw.startswith(DATABASE_URL_FORMS):
+        return raw
+    raise ConfigError(
+        f"{ENV_PREFIX}DATABASE_URL must start with sqlite:/// or postgresql+psycopg:// "
+        f"(e.g. postgresql+psycopg://user:pass@host:5432/outlay), not {_scheme(raw)}"
+    )
+
+
+def check_facts_url(raw: str | None) -> str | None:
+    """``OUTLAY_FACTS_URL`` as given, if it is a form outlay knows (None: the default): the
+    embedded DuckDB file, ClickHouse in-process (chDB), or a ClickHouse server."""
+    if raw is None:
+        return raw
+    scheme, _, rest = raw.partition("://")
+    # A file engine needs a path after its "///"; a server, a host after "//".
+    if (scheme in ("duckdb", "chdb") and len(rest) > 1 and rest.startswith("/")) or (
+        scheme == "clickhouse" and rest and not rest.startswith("/")
+    ):
+        return raw
+    raise ConfigError(
+        f"{ENV_PREFIX}FACTS_URL must be duckdb:///path, chdb:///path or "
+        f"clickhouse://user:pass@host:8123/db, not {_scheme(raw)}"
+    )
+
+
+def _scheme(raw: str) -> str:
+    """What the user gave, without anything after the scheme (it may hold a password)."""
+    return repr(raw.split("://")[0] + "://...") if "://" in raw else repr(raw[:40])
 
 
 def secret_from_env(variable: str, env: Mapping[str, str] | None = None) -> str:

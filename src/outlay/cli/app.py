@@ -73,6 +73,7 @@ def _register() -> None:
     from outlay.cli.channels import alerts_app
     from outlay.cli.channels import app as channels_app
     from outlay.cli.costs import costs
+    from outlay.cli.db import app as db_app
     from outlay.cli.demo import demo
     from outlay.cli.digests import digest, digests
     from outlay.cli.export import app as export_app
@@ -83,6 +84,7 @@ def _register() -> None:
     from outlay.cli.sync import sync
     from outlay.cli.tags import app as tags_app
     from outlay.cli.trust import completeness, reconcile
+    from outlay.cli.worker import worker
 
     app.add_typer(budgets_app, name="budgets")
     reports_app.command("digest")(digest)
@@ -105,6 +107,8 @@ def _register() -> None:
     app.command("serve")(serve)
     app.command("reconcile")(reconcile)
     app.command("completeness")(completeness)
+    app.add_typer(db_app, name="db")
+    app.command("worker")(worker)
 
 
 _register()

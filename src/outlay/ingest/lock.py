@@ -28,3 +28,31 @@ def account_lock(folder: Path, account_id: int, name: str) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+class FileLock:
+    """An exclusive lock on a file, taken without waiting (``try_acquire``) and held until
+    ``release`` or the process's death: with SQLite, the one active scheduler per data dir."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._fd: int | None = None
+
+    def try_acquire(self) -> bool:
+        self._path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self._fd = fd
+        return True
+
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None

@@ -25,6 +25,7 @@ from outlay.service.throttle import LoginThrottle
 from outlay.store.access import DEFAULT_WORKSPACE, AccessStore, Workspace
 from outlay.store.facts import DuckDBFacts
 from outlay.store.meta import Account, MetaStore
+from outlay.store.shared_state import StrikeStore, SyncRequestStore
 
 if TYPE_CHECKING:
     import httpx
@@ -88,10 +89,10 @@ class Core:
     ) -> None:
         self.settings = settings
         self.clock = clock
-        #: "Sync now" requests waiting for the server's scheduler (which consumes them).
-        self.sync_queue = sync_queue or SyncQueue()
-        #: Sign-in delays and the bound on concurrent password checks (one per process).
-        self.login_throttle = login_throttle or LoginThrottle()
+        if sync_queue is not None:
+            self.sync_queue = sync_queue
+        if login_throttle is not None:
+            self.login_throttle = login_throttle
         self._http = http
         #: Pacing and backoff clocks of the provider clients (tests pass virtual ones).
         self._monotonic = monotonic
@@ -100,7 +101,18 @@ class Core:
     @cached_property
     def meta(self) -> MetaStore:
         self.settings.ensure_data_dir()
-        return MetaStore.at(self.settings.meta_path)
+        return MetaStore(self.settings.meta_url)
+
+    @cached_property
+    def sync_queue(self) -> SyncQueue:
+        """ "Sync now" requests waiting for the active scheduler (in the metadata database)."""
+        return SyncQueue(SyncRequestStore(self.meta), now=self.clock.now)
+
+    @cached_property
+    def login_throttle(self) -> LoginThrottle:
+        """Sign-in delays (in the metadata database, shared by replicas) and the bound on this
+        process's concurrent password checks."""
+        return LoginThrottle(StrikeStore(self.meta))
 
     @cached_property
     def facts(self) -> DuckDBFacts:

@@ -13,22 +13,23 @@ so that a stranger cannot keep a user out:
 
 Before any hash, an address may start only so many sign-ins a minute, and at most
 ``HASH_SLOTS`` passwords are checked at once (argon2 takes 64 MiB each); a sign-in that finds
-no slot within ``SLOT_WAIT_S`` is told to try again. State lives in memory, bounded in size,
-and forgets a key after ``FORGET`` without failures. Time comes from the injected clock.
+no slot within ``SLOT_WAIT_S`` is told to try again. Strikes and starts live in the metadata
+database (``store/shared_state.py``), so every web replica throttles alike; a key is forgotten
+after ``FORGET`` without failures. The hash slots are per process: they bound this process's
+memory. Time comes from the injected clock.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-from collections import OrderedDict, deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeVar
 
 from outlay.errors import ThrottledError
+from outlay.store.shared_state import Strikes, StrikeStore
 
 
 @dataclass(frozen=True)
@@ -52,72 +53,45 @@ FORGET = timedelta(minutes=30)
 ATTEMPTS_PER_MINUTE = 20
 HASH_SLOTS = 2
 SLOT_WAIT_S = 5.0
-#: Keys kept at most (the oldest go first): a flood of addresses cannot grow memory unbounded.
-MAX_KEYS = 50_000
 _MINUTE = timedelta(minutes=1)
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-@dataclass
-class _Strikes:
-    failures: int
-    last: datetime
-    until: datetime
 
 
 class LoginThrottle:
-    def __init__(self, *, hash_slots: int = HASH_SLOTS, slot_wait_s: float = SLOT_WAIT_S) -> None:
-        self._lock = threading.Lock()
-        self._strikes: OrderedDict[tuple[str, ...], _Strikes] = OrderedDict()
-        self._starts: OrderedDict[str, deque[datetime]] = OrderedDict()
+    def __init__(
+        self, store: StrikeStore, *, hash_slots: int = HASH_SLOTS, slot_wait_s: float = SLOT_WAIT_S
+    ) -> None:
+        self._store = store
         self._slots = threading.BoundedSemaphore(hash_slots)
         self._slot_wait_s = slot_wait_s
 
     def admit(self, email: str, address: str, now: datetime) -> None:
         """Refuse (``ThrottledError``) a sign-in that must wait; otherwise count it as started."""
-        with self._lock:
-            starts = self._starts.pop(address, None) or deque()
-            while starts and starts[0] <= now - _MINUTE:
-                starts.popleft()
-            self._starts[address] = starts
-            if len(starts) >= ATTEMPTS_PER_MINUTE:
-                wait = starts[0] + _MINUTE - now
-                raise ThrottledError(
-                    f"too many sign-in attempts from this address; try again in {_secs(wait)} s"
-                )
-            waits = {key[0]: self._wait(key, now) for key in self._keys(email, address, now)}
-            wait = max(waits.values())
-            if wait > timedelta(0):
-                who = "from this address" if wait == waits["address"] else f"for {email}"
-                raise ThrottledError(
-                    f"too many failed sign-ins {who}; try again in {_secs(wait)} s"
-                )
-            starts.append(now)
-            _trim(self._starts)
+        starts = self._store.starts(address, since=now - _MINUTE)
+        if len(starts) >= ATTEMPTS_PER_MINUTE:
+            wait = starts[0] + _MINUTE - now
+            raise ThrottledError(
+                f"too many sign-in attempts from this address; try again in {_secs(wait)} s"
+            )
+        waits = self._waits(email, address, now)
+        wait = max(waits.values())
+        if wait > timedelta(0):
+            who = "from this address" if wait == waits["address"] else f"for {email}"
+            raise ThrottledError(f"too many failed sign-ins {who}; try again in {_secs(wait)} s")
+        self._store.start(address, now)
 
     def failed(self, email: str, address: str, now: datetime) -> None:
-        with self._lock:
-            for key, backoff in (
-                (("pair", email, address), PAIR),
-                (("address", address), ADDRESS),
-                (("email", email), EMAIL),
-            ):
-                found = self._strikes.pop(key, None)
-                if found is None or now - found.last > FORGET:
-                    found = _Strikes(0, now, now)
-                found.failures += 1
-                found.last = now
-                found.until = now + backoff.delay(found.failures)
-                self._strikes[key] = found
-            _trim(self._strikes)
+        self._store.fail(
+            [("pair", email, address, PAIR.delay), ("address", "", address, ADDRESS.delay),
+             ("email", email, "", EMAIL.delay)],
+            now,
+            FORGET,
+        )  # fmt: skip
 
     def succeeded(self, email: str, address: str) -> None:
         """The right password ends the email's delays; the address's strikes stay until forgotten,
         so that signing in to one's own account does not reset a spray of guesses."""
-        with self._lock:
-            self._strikes.pop(("pair", email, address), None)
-            self._strikes.pop(("email", email), None)
+        self._store.clear("pair", email, address)
+        self._store.clear("email", email, "")
 
     @contextmanager
     def hash_slot(self) -> Iterator[None]:
@@ -131,26 +105,27 @@ class LoginThrottle:
         finally:
             self._slots.release()
 
-    def _keys(self, email: str, address: str, now: datetime) -> list[tuple[str, ...]]:
-        pair = ("pair", email, address)
-        keys = [pair, ("address", address)]
+    def _waits(self, email: str, address: str, now: datetime) -> dict[str, timedelta]:
+        pair = self._store.strikes("pair", email, address)
+        waits = {
+            "pair": _left(pair, now),
+            "address": _left(self._store.strikes("address", "", address), now),
+        }
         # The email's own delay binds only those who failed on it from this address.
-        found = self._strikes.get(pair)
-        if found is not None and now - found.last <= FORGET:
-            keys.append(("email", email))
-        return keys
+        if _fresh(pair, now):
+            waits["email"] = _left(self._store.strikes("email", email, ""), now)
+        return waits
 
-    def _wait(self, key: tuple[str, ...], now: datetime) -> timedelta:
-        found = self._strikes.get(key)
-        if found is None or now - found.last > FORGET:
-            return timedelta(0)
-        return max(found.until - now, timedelta(0))
+
+def _fresh(found: Strikes | None, now: datetime) -> bool:
+    return found is not None and now - found.last <= FORGET
+
+
+def _left(found: Strikes | None, now: datetime) -> timedelta:
+    if found is None or not _fresh(found, now):
+        return timedelta(0)
+    return max(found.until - now, timedelta(0))
 
 
 def _secs(wait: timedelta) -> int:
     return max(1, math.ceil(wait.total_seconds()))
-
-
-def _trim(table: OrderedDict[K, V]) -> None:
-    while len(table) > MAX_KEYS:
-        table.popitem(last=False)

@@ -1,12 +1,14 @@
 """Metadata (accounts, their encrypted keys, status and sync checkpoints) through SQLAlchemy.
 
-SQLite file in the data dir by default; the same models run on PostgreSQL at scale. Callers get
+SQLite file in the data dir by default; PostgreSQL at scale (``OUTLAY_DATABASE_URL``). Callers get
 frozen ``Account`` values, never ORM objects, so nothing outside this module holds a session.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -14,14 +16,14 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine
+from sqlalchemy import Engine, create_engine
 from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from outlay.errors import AccountNotFound, ConflictError, InputError, ReportNotFound, StoreError
 from outlay.store.files import make_private, storage_error
-from outlay.store.schema import AccountRow, Base, DocumentRow, ReportRow
+from outlay.store.schema import AccountRow, DocumentRow, ReportRow
 
 IMPORTING, STABLE, ERROR = "importing", "stable", "error"
 
@@ -79,24 +81,57 @@ def _account(row: AccountRow) -> Account:
 
 
 class MetaStore:
-    def __init__(self, url: str) -> None:
-        self._engine = create_engine(url)
-        if url.startswith("sqlite"):
+    """The metadata database at any SQLAlchemy URL (``sqlite:///...``, ``postgresql+psycopg://...``).
+
+    The schema comes from the migrations: an embedded SQLite file is upgraded on first use; any
+    other database must be at the code's revision already (``outlay db upgrade``), and one newer
+    than the code is refused.
+    """
+
+    def __init__(self, url: str, *, upgrade: bool | None = None) -> None:
+        from outlay.store import migrations
+
+        self.url = url
+        sqlite = url.startswith("sqlite")
+        try:
+            self._engine = create_engine(url, pool_pre_ping=not sqlite)
+        except (SQLAlchemyError, ImportError) as exc:
+            raise StoreError(f"metadata store: cannot open {_safe(url)}: {exc}") from exc
+        if sqlite:
             # Sync and CLI may write at once: wait for the lock instead of failing at once.
             sa_event.listen(self._engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
-        try:
-            Base.metadata.create_all(self._engine)
-        except SQLAlchemyError as exc:
-            raise StoreError(f"metadata store {url}: {exc.__class__.__name__}: {exc}") from exc
         database = self._engine.url.database
-        if url.startswith("sqlite") and database and database != ":memory:":
+        #: The schema revision found when opening (before any upgrade); None: an empty database.
+        self.revision_before_open: str | None = migrations.head()
+        try:
+            if upgrade if upgrade is not None else sqlite:
+                with _migration_lock(database if sqlite else None):
+                    self.revision_before_open, _ = migrations.upgrade(self._engine)
+            else:
+                migrations.check(self._engine)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"metadata store {_safe(url)}: {one_line(exc)}") from exc
+        if sqlite and database and database != ":memory:":
             # SQLite creates the file with the umask, and its -wal and -shm with the file's mode.
-            make_private(*(Path(database + suffix) for suffix in ("", "-wal", "-shm")))
+            make_private(*(Path(database + suffix) for suffix in ("", "-wal", "-shm", ".lock")))
 
     @classmethod
     def at(cls, path: Path) -> MetaStore:
         return cls(f"sqlite:///{path}")
+
+    @property
+    def engine(self) -> Engine:
+        """For the stores that share this database and need a connection of their own (locks)."""
+        return self._engine
+
+    @property
+    def dialect(self) -> str:
+        return self._engine.dialect.name
+
+    def dispose(self) -> None:
+        """Close the pooled connections (tests drop their database afterwards)."""
+        self._engine.dispose()
 
     @contextmanager
     def _session(self) -> Iterator[Session]:
@@ -109,7 +144,7 @@ class MetaStore:
             database = self._engine.url.database
             if "disk is full" in str(exc) and database:
                 raise storage_error(Path(database), "database or disk is full") from exc
-            raise StoreError(f"metadata store: {exc.__class__.__name__}: {exc}") from exc
+            raise StoreError(f"metadata store: {one_line(exc)}") from exc
 
     def add_account(
         self, *, name: str, provider: str, sealed_key: bytes, masked_key: str, base_url: str,
@@ -227,6 +262,38 @@ def _report(row: ReportRow) -> SavedReport:
     return SavedReport(
         row.workspace_id, row.name, json.loads(row.spec), row.created_at, row.updated_at
     )
+
+
+def one_line(exc: SQLAlchemyError) -> str:
+    """The database's own first line about a failure, without SQLAlchemy's wrapping."""
+    cause = getattr(exc, "orig", None) or exc
+    first = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+    return f"{cause.__class__.__name__}: {first}"
+
+
+def _safe(url: str) -> str:
+    """The URL without its password, for messages."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except SQLAlchemyError:
+        return url.split("://")[0] + "://..."
+
+
+@contextmanager
+def _migration_lock(database: str | None) -> Iterator[None]:
+    """Processes that open one SQLite file at once upgrade it one after another (PostgreSQL
+    serialises upgrades with an advisory lock inside the migration's transaction)."""
+    if not database or database == ":memory:":
+        yield
+        return
+    fd = os.open(database + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -44,7 +44,11 @@ class AccountRow(Base):
     oldest_day: Mapped[date | None] = mapped_column(Date, default=None)
     backfill_done: Mapped[bool] = mapped_column(Boolean, default=False)
     windows_done: Mapped[int] = mapped_column(Integer, default=0)
-    events_imported: Mapped[int] = mapped_column(Integer, default=0)
+    #: Counts every event ever imported: past 2**31 for a large team, so 64 bits on PostgreSQL
+    #: (SQLite's INTEGER is 64 bits already).
+    events_imported: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), default=0
+    )
 
 
 class DocumentRow(Base):
@@ -319,3 +323,40 @@ class DigestRow(Base):
     every: Mapped[str] = mapped_column(String(10))  # day | week | month
     channels: Mapped[str] = mapped_column(Text)  # JSON list of channel names
     created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+# -- state shared by every replica and worker (``store/shared_state.py``) -----------------------
+
+
+class LoginStrikeRow(Base):
+    """Failed sign-ins of one throttle key: an (email, address) pair, an address, or an email."""
+
+    __tablename__ = "login_strikes"
+
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)  # pair | address | email
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)  # "" for an address key
+    address: Mapped[str] = mapped_column(String(100), primary_key=True)  # "" for an email key
+    failures: Mapped[int] = mapped_column(Integer)
+    last: Mapped[datetime] = mapped_column(DateTime, index=True)
+    until: Mapped[datetime] = mapped_column(DateTime)
+
+
+class LoginStartRow(Base):
+    """A sign-in an address started: at most so many a minute, whatever their outcome."""
+
+    __tablename__ = "login_starts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    address: Mapped[str] = mapped_column(String(100), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class SyncRequestRow(Base):
+    """A "Sync now" waiting for the scheduler (``started_at`` None) or running."""
+
+    __tablename__ = "sync_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # the order asked in
+    account: Mapped[str] = mapped_column(String(200), unique=True)
+    requested_at: Mapped[datetime] = mapped_column(DateTime)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)

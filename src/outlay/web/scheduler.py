@@ -1,4 +1,9 @@
-"""Hourly sync of every account, and the "Sync now" requests, in one background thread.
+"""Hourly sync of every account, and the "Sync now" requests, in one background thread of
+``outlay serve`` or ``outlay worker``.
+
+Exactly one scheduler is active at a time: the one holding the scheduler lock (a PostgreSQL
+advisory lock with PostgreSQL metadata, a file lock in the data dir with SQLite). The others
+try again every ``LOCK_RETRY_S`` and take over when the active one stops or dies.
 
 The service decides what is queued (``Outlay.request_sync``: who may, which account, whether it
 is already waiting); this thread only takes the names out of the service's queue and runs them.
@@ -12,22 +17,49 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import Protocol
 
 from outlay.errors import OutlayError
+from outlay.ingest.lock import FileLock
 from outlay.service import Outlay
 
 log = logging.getLogger(__name__)
 
 #: Cursor aggregates usage hourly; polling more often gains nothing.
 INTERVAL_S = 3600.0
+#: A waiting scheduler asks for the lock this often; the active one checks it still holds it
+#: as often. A dead active scheduler is replaced within this (plus the server noticing).
+LOCK_RETRY_S = 5.0
+#: Key of the PostgreSQL advisory lock of the active scheduler ("outlay" + 1).
+SCHEDULER_LOCK_KEY = 0x6F75746C61790002
+
+
+class SchedulerLock(Protocol):
+    def try_acquire(self) -> bool: ...
+    def held(self) -> bool: ...
+    def release(self) -> None: ...
+
+
+def scheduler_lock(outlay: Outlay) -> SchedulerLock:
+    """The lock every scheduler on this metadata database competes for."""
+    if outlay.meta.dialect == "postgresql":
+        from outlay.store.advisory import AdvisoryLock
+
+        return AdvisoryLock(outlay.meta.engine, SCHEDULER_LOCK_KEY)
+    return FileLock(outlay.settings.ensure_data_dir() / "locks" / "scheduler.lock")
 
 
 class Scheduler:
-    def __init__(self, outlay: Outlay, *, interval_s: float = INTERVAL_S) -> None:
+    def __init__(
+        self, outlay: Outlay, *, interval_s: float = INTERVAL_S, lock: SchedulerLock | None = None
+    ) -> None:
         self._outlay = outlay
         self._interval = interval_s
+        self._lock = lock
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
+        #: Set while this scheduler is the active one.
+        self.active = threading.Event()
 
     def start(self) -> None:
         self._stopping.clear()
@@ -46,19 +78,67 @@ class Scheduler:
         return self._outlay.sync_queue.pending()
 
     def _run(self) -> None:
-        requests = self._outlay.sync_queue
-        next_all = time.monotonic()
+        lock = self._lock or scheduler_lock(self._outlay)
+        said_waiting = False
         while not self._stopping.is_set():
-            job = requests.next(timeout=max(0.0, next_all - time.monotonic()))
+            if self._try(lock):
+                try:
+                    self._active(lock)
+                finally:
+                    self.active.clear()
+                    lock.release()
+                said_waiting = False
+            elif not said_waiting:
+                log.info("another scheduler is active; this one waits to take over")
+                said_waiting = True
+            self._stopping.wait(LOCK_RETRY_S)
+
+    @staticmethod
+    def _try(lock: SchedulerLock) -> bool:
+        try:
+            return lock.try_acquire()
+        except Exception:  # the thread must outlive any failure; the next round tries again
+            log.exception("cannot take the scheduler lock")
+            return False
+
+    def _active(self, lock: SchedulerLock) -> None:
+        """Run syncs while this scheduler holds the lock and is not stopping."""
+        requests = self._outlay.sync_queue
+        try:
+            # Only one scheduler is active: a request marked running was left by a dead one.
+            requests.requeue_started()
+        except OutlayError as exc:
+            log.warning("cannot requeue the syncs a stopped scheduler left: %s", exc)
+            return
+        log.info("this scheduler is active")
+        self.active.set()
+        next_all = time.monotonic()
+        while not self._stopping.is_set() and lock.held():
+            wait = min(LOCK_RETRY_S, max(0.0, next_all - time.monotonic()))
+            job = self._next(wait)
             if self._stopping.is_set():
                 return
             if job is not None:
                 self._sync(job)
-                requests.done(job)
+                self._done(job)
             elif time.monotonic() >= next_all:
                 next_all = time.monotonic() + self._interval
                 for name in self._account_names():
                     self._sync(name)
+
+    def _next(self, wait: float) -> str | None:
+        try:
+            return self._outlay.sync_queue.next(timeout=wait)
+        except OutlayError as exc:  # the database away for a moment: try again next round
+            log.warning("cannot read the sync requests: %s", exc)
+            self._stopping.wait(wait)
+            return None
+
+    def _done(self, job: str) -> None:
+        try:
+            self._outlay.sync_queue.done(job)
+        except OutlayError as exc:
+            log.warning("cannot mark the sync of %s done: %s", job, exc)
 
     def _account_names(self) -> list[str]:
         try:

@@ -1,0 +1,68 @@
+"""Budgets and report digests, Cursor member limits on spend reads, delivery first attempts,
+pending single sign-ons."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "sso_pending",
+        sa.Column("state_hash", sa.String(length=64), nullable=False),
+        sa.Column("browser_hash", sa.String(length=64), nullable=False),
+        sa.Column("nonce", sa.String(length=100), nullable=False),
+        sa.Column("code_verifier", sa.String(length=128), nullable=False),
+        sa.Column("next_path", sa.String(length=2000), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("state_hash"),
+    )
+    op.create_index(op.f("ix_sso_pending_created_at"), "sso_pending", ["created_at"], unique=False)
+    op.create_table(
+        "budgets",
+        sa.Column("workspace_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("workspace_id", "name"),
+    )
+    op.create_table(
+        "report_digests",
+        sa.Column("workspace_id", sa.Integer(), nullable=False),
+        sa.Column("report", sa.String(length=200), nullable=False),
+        sa.Column("every", sa.String(length=10), nullable=False),
+        sa.Column("channels", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("workspace_id", "report"),
+    )
+    op.add_column("alert_deliveries", sa.Column("first_attempt_at", sa.DateTime(), nullable=True))
+    op.add_column(
+        "spend_members",
+        sa.Column("hard_limit_override_dollars", sa.String(length=40), nullable=True),
+    )
+    op.add_column(
+        "spend_members", sa.Column("monthly_limit_dollars", sa.String(length=40), nullable=True)
+    )
+    op.add_column(
+        "spend_members", sa.Column("effective_limit_dollars", sa.String(length=40), nullable=True)
+    )
+
+
+def downgrade() -> None:
+    op.drop_column("spend_members", "effective_limit_dollars")
+    op.drop_column("spend_members", "monthly_limit_dollars")
+    op.drop_column("spend_members", "hard_limit_override_dollars")
+    op.drop_column("alert_deliveries", "first_attempt_at")
+    op.drop_table("report_digests")
+    op.drop_table("budgets")
+    op.drop_index(op.f("ix_sso_pending_created_at"), table_name="sso_pending")
+    op.drop_table("sso_pending")
