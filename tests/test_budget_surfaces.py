@@ -22,7 +22,7 @@ from outlay.report.spec import ReportSpec
 from outlay.service import Outlay
 from outlay.web.app import create_app
 from outlay.web.deps import SESSION_COOKIE
-from tests.fakes import fake_cursor, make_outlay, sync_two_workspaces
+from tests.fakes import cli_env, fake_cursor, make_outlay, sync_two_workspaces
 from tests.test_budgets import add_channel
 
 PASSWORD = "correct horse battery"
@@ -45,7 +45,9 @@ class World:
 
     def cli(self, *args: str, code: int = 0) -> str:
         result = CliRunner().invoke(
-            cli_app, ["--data-dir", str(self.data_dir), "--workspace", "A", *args]
+            cli_app,
+            ["--data-dir", str(self.data_dir), "--workspace", "A", *args],
+            env=cli_env(self.data_dir),
         )
         assert result.exit_code == code, result.output
         return result.output
@@ -138,6 +140,7 @@ def test_a_bad_budget_is_one_line_and_saves_nothing(
     result = CliRunner().invoke(
         cli_app, ["--data-dir", str(clean.data_dir), "--workspace", "A", "budgets", "add", "X",
                   *args],
+        env=cli_env(clean.data_dir),
     )  # fmt: skip
     assert result.exit_code == 1, result.output
     assert message in result.output and result.output.strip().count("\n") == 0

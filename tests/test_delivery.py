@@ -351,6 +351,7 @@ def test_a_refused_smtp_login_fails_without_showing_the_password(
     assert inbox.mails == []
 
 
+@pytest.mark.embedded_only
 def test_credentials_never_show_in_lists_logs_errors_or_the_database_file(
     tmp_path: Path, clock: Clock, receiver: Receiver, caplog: pytest.LogCaptureFixture
 ) -> None:
