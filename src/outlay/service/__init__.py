@@ -11,12 +11,14 @@ principal it is given (the local command line is an owner):
 - ``seats``: an account's seat price and the seat cost rows it turns on;
 - ``identity``: workspaces, users, API tokens, sign-in and sessions;
 - ``trust``: reconciliation with the provider's spend, and completeness per day;
-- ``guardrails``: guardrail events, recorded once each with their deliveries queued.
+- ``guardrails``: guardrail events, recorded once each with their deliveries queued;
+- ``alerts`` / ``anomalies``: cost alert rules, anomaly watches, ``run_guardrails``.
 """
 
 from __future__ import annotations
 
 from outlay.service.accounts import PROVIDERS, Accounts
+from outlay.service.alerts import Alerts
 from outlay.service.core import HttpFactory, default_http, requires
 from outlay.service.exports import Exports
 from outlay.service.guardrails import Guardrails
@@ -27,7 +29,7 @@ from outlay.service.sync_queue import SyncQueue
 from outlay.service.trust import Trust
 
 
-class Outlay(Seats, Accounts, Exports, Reports, Identity, Trust, Guardrails):
+class Outlay(Alerts, Seats, Accounts, Exports, Reports, Identity, Trust, Guardrails):
     """The one service object; see the package docstring for where each method lives."""
 
 

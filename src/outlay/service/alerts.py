@@ -1,0 +1,153 @@
+"""Cost alert rules and anomaly watches of a workspace, and ``run_guardrails``.
+
+Each rule costs one report query: its scope's cost per group and interval (cost alerts) or per
+UTC day (anomaly watches), compiled by the report engine. Evaluation is pure
+(``alerts.cost_alert``, ``alerts.anomaly``); what fires is recorded through ``_fire``, once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cached_property
+from typing import Any
+
+from outlay.access import LOCAL_OWNER, Action, Principal
+from outlay.alerts import cost_alert
+from outlay.alerts.anomaly import DEFAULT_GROUP_BY, Watch
+from outlay.alerts.anomaly import DEFAULT_MIN_COST as ANOMALY_MIN_COST
+from outlay.alerts.cost_alert import CostRule, parse_threshold, parse_usd
+from outlay.alerts.event import AlertEvent
+from outlay.errors import InputError, OutlayError
+from outlay.ingest.windows import utc_day
+from outlay.service.anomalies import Anomalies
+from outlay.service.core import path_safe, requires
+from outlay.store.access import Workspace
+from outlay.store.alert_rules import AlertRule, AlertRuleStore
+
+log = logging.getLogger(__name__)
+
+#: The anomaly watch every workspace has; a stored anomaly rule of this name replaces it.
+DEFAULT_WATCH = "default"
+
+
+class Alerts(Anomalies):
+    @cached_property
+    def alert_rules(self) -> AlertRuleStore:
+        return AlertRuleStore(self.meta)
+
+    @requires(Action.EDIT)
+    def add_cost_alert(
+        self, name: str, *, interval: str, threshold: str, notify: Sequence[str],
+        filter: str | None = None, group_by: Sequence[str] = (), min_cost: str | None = None,
+        principal: Principal = LOCAL_OWNER, workspace: str | None = None,
+    ) -> AlertRule:  # fmt: skip
+        """A cost alert; every input is checked before anything is saved."""
+        space = self.workspace(workspace, principal)
+        value, percent = parse_threshold(threshold)
+        rule = CostRule(
+            interval=interval, threshold=value, percent=percent, filter=filter,
+            group_by=tuple(group_by),
+            min_cost=cost_alert.DEFAULT_MIN_COST if min_cost is None
+            else parse_usd(min_cost, "minimum cost", "min_cost", allow_zero=True),
+        )  # fmt: skip
+        return self._add_rule(space, name, "cost", rule.to_data(), notify)
+
+    @requires(Action.EDIT)
+    def add_anomaly_watch(
+        self, name: str, *, notify: Sequence[str], filter: str | None = None,
+        group_by: Sequence[str] = (), min_cost: str | None = None, sensitivity: str = "medium",
+        principal: Principal = LOCAL_OWNER, workspace: str | None = None,
+    ) -> AlertRule:  # fmt: skip
+        space = self.workspace(workspace, principal)
+        watch = Watch(
+            filter=filter, group_by=tuple(group_by) or DEFAULT_GROUP_BY,
+            min_cost=ANOMALY_MIN_COST if min_cost is None
+            else parse_usd(min_cost, "minimum cost", "min_cost", allow_zero=True),
+            sensitivity=sensitivity,
+        )  # fmt: skip
+        return self._add_rule(space, name, "anomaly", watch.to_data(), notify)
+
+    def _add_rule(
+        self, space: Workspace, name: str, kind: str, spec: dict[str, Any], notify: Sequence[str]
+    ) -> AlertRule:
+        name = path_safe(name.strip(), "an alert rule name", "name")
+        if not name or len(name) > 100:
+            raise InputError("an alert rule needs a name of 1 to 100 characters", field="name")
+        if name == DEFAULT_WATCH and kind != "anomaly":
+            raise InputError(
+                f"{DEFAULT_WATCH!r} names the default anomaly watch; pick another name",
+                field="name",
+            )
+        channels = self._check_channels(space, notify)
+        rule = AlertRule(space.id, name, kind, spec, channels, None)
+        return self.alert_rules.add(rule, now=self.clock.now())
+
+    def _check_channels(self, space: Workspace, notify: Sequence[str]) -> tuple[str, ...]:
+        names = tuple(dict.fromkeys(n.strip() for n in notify if n.strip()))
+        known = {c.name for c in self.alert_store.channels(space.id)}
+        if not names:
+            raise InputError("name at least one channel to notify", field="notify")
+        for channel in names:
+            if channel not in known:
+                listed = ", ".join(sorted(known)) or "none yet; add one with `channels add`"
+                raise InputError(
+                    f"no channel named {channel!r} in this workspace (channels: {listed})",
+                    field="notify",
+                )
+        return names
+
+    @requires(Action.READ)
+    def alert_rule_list(
+        self, principal: Principal = LOCAL_OWNER, workspace: str | None = None
+    ) -> list[AlertRule]:
+        """The workspace's rules, with the default anomaly watch unless a rule replaces it."""
+        return self._rules_of(self.workspace(workspace, principal))
+
+    def _rules_of(self, space: Workspace) -> list[AlertRule]:
+        rules = self.alert_rules.rules(space.id)
+        if not any(r.name == DEFAULT_WATCH for r in rules):
+            rules.insert(0, AlertRule(space.id, DEFAULT_WATCH, "anomaly", Watch().to_data(), (),
+                                      None))  # fmt: skip
+        return rules
+
+    @requires(Action.EDIT)
+    def remove_alert_rule(
+        self, name: str, principal: Principal = LOCAL_OWNER, workspace: str | None = None
+    ) -> None:
+        """Remove a rule; removing ``default`` restores the built-in anomaly watch."""
+        self.alert_rules.remove(self.workspace(workspace, principal).id, name)
+
+    @requires(Action.ADMIN)
+    def run_guardrails(
+        self, now: datetime | None = None, principal: Principal = LOCAL_OWNER
+    ) -> list[AlertEvent]:
+        """Evaluate every rule of every workspace the principal sees; record what fired and
+        return the events not recorded before. A rule that fails is logged and skipped."""
+        moment = now or self.clock.now()
+        today = utc_day(int(moment.timestamp() * 1000)) if now else self.today()
+        fired: list[AlertEvent] = []
+        for space in self.workspaces(principal):
+            for rule in self._rules_of(space):
+                try:
+                    fired.extend(self._evaluate(space, rule, today))
+                except OutlayError as exc:
+                    log.warning("alert rule %r of %s failed: %s", rule.name, space.name, exc)
+        return fired
+
+    def _evaluate(self, space: Workspace, rule: AlertRule, today: date) -> list[AlertEvent]:
+        if rule.kind == "anomaly":
+            return self._watch(space, rule, today)
+        spec = CostRule.from_data(rule.spec)
+        start, end = cost_alert.query_range(spec, today)
+        rows = self._query(space, spec.filter, spec.group_by, start, end, None, spec.interval)
+        totals: dict[date, dict[tuple[str, ...], Decimal]] = defaultdict(dict)
+        for row in rows:
+            totals[row[0]][row[1:-1]] = row[-1]
+        events = cost_alert.evaluate(
+            rule.name, spec, totals, today=today, workspace_id=space.id, channels=rule.channels
+        )
+        return self._fire(events)
