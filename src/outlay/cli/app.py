@@ -69,6 +69,8 @@ def _register() -> None:
     # command needs inside it: ``outlay --help`` and a report load no web framework.
     from outlay.cli.accounts import app as accounts_app
     from outlay.cli.admin import tokens, users, workspaces
+    from outlay.cli.alerts import app as alerts_app
+    from outlay.cli.anomalies import app as anomalies_app
     from outlay.cli.costs import costs
     from outlay.cli.demo import demo
     from outlay.cli.export import app as export_app
@@ -87,6 +89,8 @@ def _register() -> None:
     app.add_typer(tokens, name="tokens")
     app.add_typer(fake_cursor_app, name="fake-cursor")
     app.add_typer(export_app, name="export")
+    app.add_typer(alerts_app, name="alerts")
+    app.add_typer(anomalies_app, name="anomalies")
     app.command("sync")(sync)
     app.command("costs")(costs)
     app.command("demo")(demo)

@@ -28,6 +28,12 @@ FLAGS = {
     **{option.field: option.flag for option in OPTIONS},
     "period": "--start/--end or --interval",
     "output": "--output",
+    # alerts and anomalies
+    "threshold": "--threshold",
+    "notify": "--notify",
+    "min_cost": "--min-cost",
+    "sensitivity": "--sensitivity",
+    "reason": "--reason",
 }
 #: The command that does what an input cannot, by the error's ``field``.
 COMMANDS = {"tags_document": "to delete every tag use `outlay tags delete --all`"}

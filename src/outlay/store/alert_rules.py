@@ -28,7 +28,18 @@ class AlertRule:
     #: The kind's settings as plain data (``CostRule.to_data`` / ``Watch.to_data``).
     spec: dict[str, Any]
     channels: tuple[str, ...]
+    #: None for the built-in default anomaly watch, which is not stored.
     created_at: datetime | None
+
+    def public(self) -> dict[str, Any]:
+        """The rule as the CLI, the API and the page show it."""
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            **self.spec,
+            "channels": list(self.channels),
+            "builtin": self.created_at is None,
+        }
 
 
 def _rule(row: AlertRuleRow) -> AlertRule:
