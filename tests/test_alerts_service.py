@@ -164,3 +164,24 @@ def test_the_cli_adds_lists_runs_and_removes(tmp_path: Path) -> None:
     run_cli(cli, *d, "alerts", "remove", "opus", "--yes")
     assert json.loads(run_cli(cli, *d, "anomalies", "list", "--format", "json")) == []
     assert "status" in run_cli(cli, *d, "anomalies", "list", "--status", "nope", code=1)
+
+
+def test_the_scheduler_evaluates_the_rules_after_each_sync(tmp_path: Path) -> None:
+    from outlay.web.scheduler import Scheduler
+    from tests.test_scheduler import wait_until
+
+    outlay = make_outlay(tmp_path, fake_cursor(TeamSpec(users=2, days=3)))
+    add_channel(outlay)
+    outlay.add_account("cursor", "acme", DEFAULT_KEY, base_url=BASE_URL)
+    outlay.add_cost_alert(
+        "total", interval="month", threshold="0.01", notify=["ops"], min_cost="0"
+    )
+    outlay.request_sync("acme")
+    scheduler = Scheduler(outlay, interval_s=3600)
+    scheduler.start()
+    try:
+        wait_until(lambda: bool(outlay.alert_store.events(1)))
+    finally:
+        scheduler.stop()
+    (event, _), *_ = outlay.alert_store.events(1)
+    assert event.rule == "total" and event.kind == "cost_alert"

@@ -73,6 +73,8 @@ class Scheduler:
         try:
             result = self._outlay.sync(name)
             log.info("synced %s: %d events in %d windows", name, result.events, result.windows)
+            # Alert within the hour Cursor reports the usage: evaluate right after each sync.
+            log.info("guardrails fired %d event(s)", len(self._outlay.run_guardrails()))
         except OutlayError as exc:
             log.warning("sync of %s failed: %s", name, exc)
         except Exception:  # a bug or an OS failure must not end the thread
