@@ -173,9 +173,7 @@ def test_the_scheduler_evaluates_the_rules_after_each_sync(tmp_path: Path) -> No
     outlay = make_outlay(tmp_path, fake_cursor(TeamSpec(users=2, days=3)))
     add_channel(outlay)
     outlay.add_account("cursor", "acme", DEFAULT_KEY, base_url=BASE_URL)
-    outlay.add_cost_alert(
-        "total", interval="month", threshold="0.01", notify=["ops"], min_cost="0"
-    )
+    outlay.add_cost_alert("total", interval="month", threshold="0.01", notify=["ops"], min_cost="0")
     outlay.request_sync("acme")
     scheduler = Scheduler(outlay, interval_s=3600)
     scheduler.start()

@@ -83,7 +83,7 @@ def test_tiny_amounts_never_fire(today_cost: str) -> None:
 
 @pytest.mark.parametrize(
     ("today_cost", "fires"),
-    [("62", {"high"}), ("72", {"medium", "high"}), ("85", {"low", "medium", "high"})],
+    [("80", {"high"}), ("95", {"medium", "high"}), ("110", {"low", "medium", "high"})],
 )
 def test_sensitivity_widens_or_narrows_the_band(today_cost: str, fires: set[str]) -> None:
     daily = days("40", "40")

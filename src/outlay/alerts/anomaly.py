@@ -16,11 +16,18 @@ whose cost on one of them reaches the watch's minimum. The expectation comes fro
   their 99th percentile times a margin. A new joiner who spends $300 on day one, where the
   team's heaviest days are $60, is caught.
 
-Money stays ``Decimal``; the spread is computed with ``Decimal.ln`` / ``exp``.
+- **Short history** (seen for less than that, with at least ``MIN_SHORT_ACTIVE`` active
+  days, counting the judged days before the day): its own band, widened by ``SHORT_EXTRA``.
+  A group with fewer active days is judged by its peers alone.
+
+Money stays ``Decimal``. The spread is a unitless statistic of log costs, computed in floating
+point (``Decimal.ln`` costs 200 µs a value); the band it gives is rounded back to cents.
 """
 
 from __future__ import annotations
 
+import math
+import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -41,17 +48,17 @@ MIN_HISTORY_DAYS = 28
 #: Established peers needed before a new group is judged by them.
 MIN_PEERS = 3
 #: Band width in robust standard deviations of the log cost, per sensitivity.
-SENSITIVITY: dict[str, Decimal] = {
-    "low": Decimal("4.5"),
-    "medium": Decimal("3.5"),
-    "high": Decimal("2.5"),
-}
+SENSITIVITY: dict[str, float] = {"low": 5.5, "medium": 4.5, "high": 3.5}
+#: A group with fewer than ``MIN_HISTORY_DAYS`` days but at least this many active ones is
+#: judged by its own short history too, with a band this much wider (in the same units).
+MIN_SHORT_ACTIVE = 4
+SHORT_EXTRA = 1.5
 #: How far above the peers' 99th percentile a new group's day must be, per sensitivity.
 PEER_MARGIN: dict[str, Decimal] = {"low": Decimal(2), "medium": Decimal("1.5"), "high": Decimal(1)}
 #: The spread is never taken below this (a perfectly regular history is no licence to fire at
 #: +10%), nor the band below the typical day plus this share of it.
-SPREAD_FLOOR = Decimal("0.15")
-_MAD_TO_SIGMA = Decimal("1.4826")
+SPREAD_FLOOR = 0.18
+_MAD_TO_SIGMA = 1.4826
 _CENT = Decimal("0.01")
 
 
@@ -129,19 +136,32 @@ def detect(daily: Mapping[Key, Mapping[date, Decimal]], watch: Watch, today: dat
         candidates = [d for d in recent if days.get(d, Decimal(0)) >= watch.min_cost]
         if not candidates:
             continue
-        baseline = _own(own, key, days, history)
+        mine = _own(own, key, days, history)
+        band = None
+        if mine is None or mine.short:
+            band = _peers(peers, own, daily, key, history, PEER_MARGIN[watch.sensitivity])
         for day in candidates:
-            actual = days[day]
-            if baseline is not None:
-                expected, upper, basis = *baseline.band(day, k), "history"
-            else:
-                band = _peers(peers, own, daily, key, history, PEER_MARGIN[watch.sensitivity])
-                if band is None:
-                    continue
-                expected, upper, basis = band.expected, band.upper, "peers"
-            if actual > upper:
-                flags.append(Flag(key, day, actual, _money(expected), _money(upper), basis))
+            if mine is None or mine.short:
+                # Little history: every day before this one counts, the judged week's too.
+                mine = baseline(days, history[0], day - timedelta(days=1))
+            judged = _judge(mine, band, day, k)
+            if judged is not None and days[day] > judged[1]:
+                expected, upper, basis = judged
+                flags.append(Flag(key, day, days[day], _money(expected), _money(upper), basis))
     return flags
+
+
+def _judge(
+    mine: _Baseline | None, peers: _PeerBand | None, day: date, k: float
+) -> tuple[Decimal, Decimal, str] | None:
+    """(expected, upper, basis) of a day, or None when nothing can judge it."""
+    if mine is not None and not mine.short:
+        return (*mine.band(day, k), "history")
+    if mine is not None:
+        return (*mine.band(day, k), "short history")
+    if peers is not None:
+        return peers.expected, peers.upper, "peers"
+    return None
 
 
 @dataclass(frozen=True)
@@ -149,11 +169,14 @@ class _Baseline:
     #: Per weekday: the median cost (zeros included) and the typical active day.
     expected: tuple[Decimal, ...]
     typical: tuple[Decimal, ...]
-    spread: Decimal
+    spread: float
+    #: Fewer than ``MIN_HISTORY_DAYS`` days of history: the band is wider.
+    short: bool = False
 
-    def band(self, day: date, k: Decimal) -> tuple[Decimal, Decimal]:
+    def band(self, day: date, k: float) -> tuple[Decimal, Decimal]:
         weekday = day.weekday()
-        return self.expected[weekday], self.typical[weekday] * (k * self.spread).exp()
+        width = math.exp((k + (SHORT_EXTRA if self.short else 0.0)) * self.spread)
+        return self.expected[weekday], self.typical[weekday] * Decimal(f"{width:.6f}")
 
 
 @dataclass(frozen=True)
@@ -173,20 +196,19 @@ def _own(
 
 def baseline(days: Mapping[date, Decimal], first: date, last: date) -> _Baseline | None:
     """The group's own expectation from ``first``..``last``, or None with too little history
-    (fewer than ``MIN_HISTORY_DAYS`` days since its first cost, or fewer than 7 active days)."""
+    (fewer than ``MIN_SHORT_ACTIVE`` active days); ``short`` when it spans fewer than
+    ``MIN_HISTORY_DAYS`` days since the group's first cost."""
     seen = [d for d, v in days.items() if v > 0 and d <= last]
     if not seen:
         return None
     start = max(first, min(seen))
     span = [start + timedelta(days=i) for i in range((last - start).days + 1)]
-    if len(span) < MIN_HISTORY_DAYS:
-        return None
     zero = Decimal(0)
     by_weekday: list[list[Decimal]] = [[] for _ in range(7)]
     for day in span:
         by_weekday[day.weekday()].append(days.get(day, zero))
     active_all = [v for vs in by_weekday for v in vs if v > 0]
-    if len(active_all) < 7:
+    if len(active_all) < MIN_SHORT_ACTIVE:
         return None
     overall = median(active_all)
     typical = []
@@ -194,14 +216,14 @@ def baseline(days: Mapping[date, Decimal], first: date, last: date) -> _Baseline
         active = [v for v in values if v > 0]
         typical.append(median(active) if len(active) >= 2 else overall)
     logs = [
-        (v / typical[day.weekday()]).ln()
+        math.log(v / typical[day.weekday()])
         for day in span
         if (v := days.get(day, zero)) > 0
     ]  # fmt: skip
-    centre = median(logs)
-    spread = max(_MAD_TO_SIGMA * median([abs(x - centre) for x in logs]), SPREAD_FLOOR)
+    centre = statistics.median(logs)
+    spread = max(_MAD_TO_SIGMA * statistics.median([abs(x - centre) for x in logs]), SPREAD_FLOOR)
     expected = tuple(median(values) if values else zero for values in by_weekday)
-    return _Baseline(expected, tuple(typical), spread)
+    return _Baseline(expected, tuple(typical), spread, len(span) < MIN_HISTORY_DAYS)
 
 
 def _peers(
@@ -215,7 +237,10 @@ def _peers(
         pool: list[Decimal] = []
         count = 0
         for other, days in daily.items():
-            if other[1:] != kin or other == key or _own(own, other, days, history) is None:
+            if other[1:] != kin or other == key:
+                continue
+            established = _own(own, other, days, history)
+            if established is None or established.short:
                 continue
             count += 1
             pool.extend(v for d, v in days.items() if v > 0 and history[0] <= d <= history[1])

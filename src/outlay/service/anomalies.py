@@ -12,7 +12,7 @@ from typing import Any
 
 from outlay.access import LOCAL_OWNER, Action, Principal
 from outlay.alerts import anomaly_life
-from outlay.alerts.anomaly import Watch, baseline, by_group, detect, query_start
+from outlay.alerts.anomaly import SENSITIVITY, Watch, baseline, by_group, detect, query_start
 from outlay.alerts.anomaly_life import STATUSES, Anomaly
 from outlay.alerts.event import AlertEvent
 from outlay.errors import InputError
@@ -88,7 +88,7 @@ class Anomalies(Reports, Guardrails):
             figures = found.days.get(day.isoformat())
             expected, upper = (
                 (Decimal(figures["expected"]), Decimal(figures["upper"])) if figures
-                else base.band(day, Decimal("3.5")) if base else (None, None)
+                else base.band(day, SENSITIVITY["medium"]) if base else (None, None)
             )  # fmt: skip
             points.append({
                 "date": day.isoformat(),
