@@ -23,7 +23,7 @@ import random
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -119,16 +119,17 @@ def measure_quality(sensitivity: str = "medium", seed: int = 11) -> dict[str, An
         "planted": len(team.planted),
         "countable": len(countable),
         "recall": len(found) / len(countable) if countable else 1.0,
-        "missed": sorted(
-            (round(team.planted[k], 1), str(team.daily[(k[0], k[1])][k[2]]))
-            for k in countable - flagged
-        )[:8],  # fmt: skip
+        "missed": sorted(_missed(team, countable - flagged))[:8],
         "small_found": len(small),
         "false_alarms": len(false),
         "user_days": user_days,
         "false_per_1000": 1000 * len(false) / user_days,
         "seconds": seconds,
     }
+
+
+def _missed(team: Team, keys: set[tuple[str, str, date]]) -> list[tuple[float, str]]:
+    return [(round(team.planted[k], 1), str(team.daily[(k[0], k[1])][k[2]])) for k in keys]
 
 
 def _rule_args(i: int) -> dict[str, Any]:
@@ -149,13 +150,11 @@ def _rule_args(i: int) -> dict[str, Any]:
 def measure_speed(facts: Path, end: date, runs: int = 3) -> dict[str, Any]:
     """Seconds of ``run_guardrails`` with ``RULES`` cost alerts plus the default watch."""
     import web
-
     from outlay.store.alerts import Channel
-    from tests.fakes import Clock
 
-    clock = Clock(int(datetime(end.year, end.month, end.day, 18).timestamp() * 1000))
+    clock = web.day_clock(end)
     with tempfile.TemporaryDirectory() as folder:
-        outlay = web.outlay_on_dataset(Path(folder), facts, clock=clock)  # type: ignore[arg-type]
+        outlay = web.outlay_on_dataset(Path(folder), facts, clock=clock)
         space = outlay.workspace(None)
         outlay.alert_store.add_channel(
             Channel(space.id, "ops", "webhook", b"-", "https://…", None, clock.now(), None, None)
