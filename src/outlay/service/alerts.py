@@ -10,23 +10,25 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
 from outlay.access import LOCAL_OWNER, Action, Principal
 from outlay.alerts import cost_alert
-from outlay.alerts.anomaly import DEFAULT_GROUP_BY, Watch
+from outlay.alerts.anomaly import DEFAULT_GROUP_BY, Watch, query_start
 from outlay.alerts.anomaly import DEFAULT_MIN_COST as ANOMALY_MIN_COST
 from outlay.alerts.cost_alert import CostRule, parse_threshold, parse_usd
 from outlay.alerts.event import AlertEvent
 from outlay.errors import InputError, OutlayError
 from outlay.ingest.windows import utc_day
-from outlay.service.anomalies import Anomalies
+from outlay.service.anomalies import Anomalies, rows_of
 from outlay.service.core import path_safe, requires
 from outlay.store.access import Workspace
 from outlay.store.alert_rules import AlertRule, AlertRuleStore
+from outlay.store.fact_rollup import arrow_by_day
 
 log = logging.getLogger(__name__)
 
@@ -127,23 +129,53 @@ class Alerts(Anomalies):
     ) -> list[AlertEvent]:
         """Evaluate every rule of every workspace the principal sees; record what fired and
         return the events not recorded before. A rule that fails is logged and skipped."""
-        moment = now or self.clock.now()
-        today = utc_day(int(moment.timestamp() * 1000)) if now else self.today()
+        moment = None if now is None else now if now.tzinfo else now.replace(tzinfo=UTC)
+        today = utc_day(int(moment.timestamp() * 1000)) if moment else self.today()
         fired: list[AlertEvent] = []
         for space in self.workspaces(principal):
-            for rule in self._rules_of(space):
+            plans = [p for r in self._rules_of(space) if (p := self._plan(space, r, today))]
+            for plan, rows in zip(plans, self._run_plans(space, plans, today), strict=True):
                 try:
-                    fired.extend(self._evaluate(space, rule, today))
+                    fired.extend(self._judge(space, plan, rows, today))
                 except OutlayError as exc:
-                    log.warning("alert rule %r of %s failed: %s", rule.name, space.name, exc)
+                    log.warning("alert rule %r of %s failed: %s", plan.rule.name, space.name, exc)
         return fired
 
-    def _evaluate(self, space: Workspace, rule: AlertRule, today: date) -> list[AlertEvent]:
+    def _plan(self, space: Workspace, rule: AlertRule, today: date) -> _Plan | None:
+        """The rule's one report query, or None (logged) when it cannot be compiled."""
+        try:
+            if rule.kind == "anomaly":
+                watch = Watch.from_data(rule.spec)
+                start, scope = query_start(today), (watch.filter, watch.group_by, "day")
+            else:
+                spec = CostRule.from_data(rule.spec)
+                start = cost_alert.query_range(spec, today)[0]
+                scope = (spec.filter, spec.group_by, spec.interval)
+            filter, group_by, bin_ = scope
+            query = self._compiled(space, filter, group_by, start, today, None, bin_)
+        except OutlayError as exc:
+            log.warning("alert rule %r of %s failed: %s", rule.name, space.name, exc)
+            return None
+        return _Plan(rule, start, query)
+
+    def _run_plans(
+        self, space: Workspace, plans: list[_Plan], today: date
+    ) -> list[list[tuple[Any, ...]]]:
+        """Every plan's rows, from one pass over the period's cost rows."""
+        queries = [p.query for p in plans if p.query is not None]
+        if not queries:
+            return [[] for _ in plans]
+        start = min(p.start for p in plans)
+        tables = iter(arrow_by_day(self.facts, self._account_names(space), start, today, queries))
+        return [rows_of(next(tables)) if p.query is not None else [] for p in plans]
+
+    def _judge(
+        self, space: Workspace, plan: _Plan, rows: list[tuple[Any, ...]], today: date
+    ) -> list[AlertEvent]:
+        rule = plan.rule
         if rule.kind == "anomaly":
-            return self._watch(space, rule, today)
+            return self._watch(space, rule, rows, today)
         spec = CostRule.from_data(rule.spec)
-        start, end = cost_alert.query_range(spec, today)
-        rows = self._query(space, spec.filter, spec.group_by, start, end, None, spec.interval)
         totals: dict[date, dict[tuple[str, ...], Decimal]] = defaultdict(dict)
         for row in rows:
             totals[row[0]][row[1:-1]] = row[-1]
@@ -151,3 +183,12 @@ class Alerts(Anomalies):
             rule.name, spec, totals, today=today, workspace_id=space.id, channels=rule.channels
         )
         return self._fire(events)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    rule: AlertRule
+    #: The first day its query reads.
+    start: date
+    #: The compiled report query (None: the workspace has no account yet).
+    query: tuple[str, list[Any]] | None

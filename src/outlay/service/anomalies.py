@@ -10,6 +10,8 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
+import pyarrow as pa
+
 from outlay.access import LOCAL_OWNER, Action, Principal
 from outlay.alerts import anomaly_life
 from outlay.alerts.anomaly import SENSITIVITY, Watch, baseline, by_group, detect, query_start
@@ -109,11 +111,19 @@ class Anomalies(Reports, Guardrails):
         self, space: Workspace, filter: str | None, group_by: tuple[str, ...], start: date,
         end: date, extra: Expr | None = None, date_bin: str = "day",
     ) -> list[tuple[Any, ...]]:  # fmt: skip
-        """(bin's first day, *group values, cost) rows of one report query over the scope,
-        compiled by the report engine (its tags and filters) for the workspace's accounts."""
+        """(bin's first day, *group values, cost) rows of one report query over the scope."""
+        compiled = self._compiled(space, filter, group_by, start, end, extra, date_bin)
+        return [] if compiled is None else rows_of(self.facts.arrow(*compiled))
+
+    def _compiled(
+        self, space: Workspace, filter: str | None, group_by: tuple[str, ...], start: date,
+        end: date, extra: Expr | None = None, date_bin: str = "day",
+    ) -> tuple[str, list[Any]] | None:  # fmt: skip
+        """The report engine's query (the workspace's tags and accounts) for the cost per bin
+        and group; None when the workspace has no account."""
         accounts = self._account_names(space)
         if not accounts:
-            return []
+            return None
         parts = [e for e in (parse_vql(filter) if filter else None, extra) if e is not None]
         flat: list[Expr] = []
         for part in parts:
@@ -121,21 +131,16 @@ class Anomalies(Reports, Guardrails):
         expr = flat[0] if len(flat) == 1 else And(tuple(flat)) if flat else None
         shape = Shape(start, end, date_bin, group_by, "cost", expr, accounts)
         compiled = compile_report_query(shape, self._tags_in(space))
-        table = self.facts.arrow(compiled.sql, compiled.params)
-        columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
-        out = []
-        for values in zip(*columns, strict=True):
-            if values[-1] is None:
-                continue
-            keys = tuple("" if v is None else str(v) for v in values[1:-1])
-            out.append((_day(values[0]), *keys, values[-1]))
-        return out
+        return compiled.sql, compiled.params
 
-    def _watch(self, space: Workspace, rule: AlertRule, today: date) -> list[AlertEvent]:
-        """Detect, fold into anomalies, attach drivers, notify what is due, archive."""
+    def _watch(
+        self, space: Workspace, rule: AlertRule, rows: list[tuple[Any, ...]], today: date
+    ) -> list[AlertEvent]:
+        """From the watch's daily rows (``_compiled``'s): detect, fold into anomalies, attach
+        drivers, notify what is due, archive."""
         watch = Watch.from_data(rule.spec)
-        rows = self._daily_rows(space, watch.filter, watch.group_by, query_start(today), today)
-        flags = detect(by_group(rows), watch, today)
+        daily = by_group((tuple(r[1:-1]), r[0], r[-1]) for r in rows)
+        flags = detect(daily, watch, today)
         store = self.anomaly_store
         existing = store.recent(space.id, rule.name, today - timedelta(days=30))
         changed = anomaly_life.fold(
@@ -182,6 +187,18 @@ class Anomalies(Reports, Guardrails):
 
 
 _CENT = Decimal("0.01")
+
+
+def rows_of(table: pa.Table) -> list[tuple[Any, ...]]:
+    """(bin's first day, *group values as text, cost) per row with a cost."""
+    columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
+    out = []
+    for values in zip(*columns, strict=True):
+        if values[-1] is None:
+            continue
+        keys = tuple("" if v is None else str(v) for v in values[1:-1])
+        out.append((_day(values[0]), *keys, values[-1]))
+    return out
 
 
 def _day(value: Any) -> date:
