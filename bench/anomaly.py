@@ -155,19 +155,22 @@ def measure_speed(facts: Path, end: date, runs: int = 3) -> dict[str, Any]:
     clock = web.day_clock(end)
     with tempfile.TemporaryDirectory() as folder:
         outlay = web.outlay_on_dataset(Path(folder), facts, clock=clock)
+        # Measured, not limited: a loaded machine must give a time, not a timeout.
+        outlay.facts.timeout_s = 600.0
         space = outlay.workspace(None)
         outlay.alert_store.add_channel(
             Channel(space.id, "ops", "webhook", b"-", "https://…", None, clock.now(), None, None)
         )
         for i in range(RULES):
             outlay.add_cost_alert(f"rule-{i:03d}", notify=["ops"], **_rule_args(i))
-        timings, fired = [], 0
+        timings, cpu, fired = [], [], 0
         for _ in range(runs):
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             fired += len(outlay.run_guardrails())
             timings.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - cpu_started)
         return {"rules": RULES + 1, "first_s": timings[0], "best_s": min(timings),
-                "fired_first": fired}  # fmt: skip
+                "best_cpu_s": min(cpu), "fired": fired}  # fmt: skip
 
 
 def daily_from(team: Team) -> dict[tuple[str, ...], dict[date, Decimal]]:

@@ -24,6 +24,8 @@ from outlay.alerts.cost_alert import CostRule, parse_threshold, parse_usd
 from outlay.alerts.event import AlertEvent
 from outlay.errors import InputError, OutlayError
 from outlay.ingest.windows import utc_day
+from outlay.report.dimensions import BASE_DIMENSIONS, TAG_PREFIX
+from outlay.report.vql import fields_used, parse_vql, uses_untagged
 from outlay.service.anomalies import Anomalies, rows_of
 from outlay.service.core import path_safe, requires
 from outlay.store.access import Workspace
@@ -166,7 +168,10 @@ class Alerts(Anomalies):
         if not queries:
             return [[] for _ in plans]
         start = min(p.start for p in plans)
-        tables = iter(arrow_by_day(self.facts, self._account_names(space), start, today, queries))
+        columns = fact_columns([p.rule for p in plans])
+        tables = iter(
+            arrow_by_day(self.facts, self._account_names(space), start, today, queries, columns)
+        )
         return [rows_of(next(tables)) if p.query is not None else [] for p in plans]
 
     def _judge(
@@ -183,6 +188,37 @@ class Alerts(Anomalies):
             rule.name, spec, totals, today=today, workspace_id=space.id, channels=rule.channels
         )
         return self._fire(events)
+
+
+def fact_columns(rules: list[AlertRule]) -> frozenset[str] | None:
+    """The cost-row columns the rules group or filter by; None (all) when one reads a virtual
+    tag, whose rules may read any column."""
+    names: set[str] = set()
+    for rule in rules:
+        names.update(rule.spec.get("group_by") or ())
+        text = rule.spec.get("filter")
+        if text:
+            expr = parse_vql(text)
+            if uses_untagged(expr):
+                return None
+            names.update(fields_used(expr))
+    columns = set()
+    for name in names:
+        if name in BASE_DIMENSIONS:
+            columns.add(name)
+        elif name.startswith(TAG_PREFIX) and name[len(TAG_PREFIX) :] in _PROVIDER_COLUMNS:
+            columns.add(_PROVIDER_COLUMNS[name[len(TAG_PREFIX) :]])
+        else:
+            return None
+    return frozenset(columns)
+
+
+#: The column each of Cursor's own tags reads (``report.dimensions.PROVIDER_TAGS``).
+_PROVIDER_COLUMNS = {
+    "cursor:max_mode": "max_mode", "cursor:headless": "headless", "cursor:user": "resource",
+    "cursor:service_account": "service_account", "cursor:cloud_agent": "cloud_agent",
+    "cursor:automation": "automation",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
