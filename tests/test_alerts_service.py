@@ -183,3 +183,43 @@ def test_the_scheduler_evaluates_the_rules_after_each_sync(tmp_path: Path) -> No
         scheduler.stop()
     (event, _), *_ = outlay.alert_store.events(1)
     assert event.rule == "total" and event.kind == "cost_alert"
+
+
+def test_the_one_pass_summary_gives_each_rule_the_rows_of_its_own_query(tmp_path: Path) -> None:
+    from outlay.service.anomalies import rows_of
+
+    outlay = synced(tmp_path)
+    add_channel(outlay)
+    outlay.add_cost_alert(
+        "claude",
+        interval="week",
+        threshold="25%",
+        notify=["ops"],
+        filter="costs.service LIKE 'claude%'",
+        group_by=["resource"],
+    )
+    outlay.add_cost_alert("kinds", interval="month", threshold="10", notify=["ops"],
+                          group_by=["tag:cursor:max_mode", "token_type"])  # fmt: skip
+    space = outlay.workspace(None)
+    plans = [p for r in outlay._rules_of(space) if (p := outlay._plan(space, r, TODAY))]
+    assert len(plans) == 3 and all(p.query for p in plans)
+    batched = outlay._run_plans(space, plans, TODAY)
+    direct = [rows_of(outlay.facts.arrow(*p.query)) for p in plans if p.query]
+    assert [sorted(rows) for rows in batched] == [sorted(rows) for rows in direct]
+    assert all(batched)
+
+
+def test_the_summary_keeps_only_the_columns_the_rules_read() -> None:
+    from outlay.report.dimensions import PROVIDER_TAGS
+    from outlay.service.alerts import _PROVIDER_COLUMNS, fact_columns
+    from outlay.store.alert_rules import AlertRule
+
+    def rule(**spec: object) -> AlertRule:
+        return AlertRule(1, "r", "cost", dict(spec), (), None)
+
+    assert set(_PROVIDER_COLUMNS) == set(PROVIDER_TAGS)
+    found = fact_columns([rule(group_by=["resource", "tag:cursor:max_mode"]),
+                          rule(filter="costs.token_type = 'output'")])  # fmt: skip
+    assert found == {"resource", "max_mode", "token_type"}
+    assert fact_columns([rule(group_by=["tag:team"])]) is None
+    assert fact_columns([rule(filter="tags.name = NULL")]) is None
