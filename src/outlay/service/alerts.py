@@ -30,7 +30,7 @@ from outlay.service.anomalies import Anomalies, rows_of
 from outlay.service.core import path_safe, requires
 from outlay.store.access import Workspace
 from outlay.store.alert_rules import AlertRule, AlertRuleStore
-from outlay.store.fact_rollup import arrow_by_day
+from outlay.store.fact_rollup import DayQuery, arrow_by_day
 
 log = logging.getLogger(__name__)
 
@@ -164,14 +164,15 @@ class Alerts(Anomalies):
         self, space: Workspace, plans: list[_Plan], today: date
     ) -> list[list[tuple[Any, ...]]]:
         """Every plan's rows, from one pass over the period's cost rows."""
-        queries = [p.query for p in plans if p.query is not None]
+        queries = [
+            DayQuery(p.query[0], p.query[1], fact_columns([p.rule]))
+            for p in plans
+            if p.query is not None
+        ]
         if not queries:
             return [[] for _ in plans]
         start = min(p.start for p in plans)
-        columns = fact_columns([p.rule for p in plans])
-        tables = iter(
-            arrow_by_day(self.facts, self._account_names(space), start, today, queries, columns)
-        )
+        tables = iter(arrow_by_day(self.facts, self._account_names(space), start, today, queries))
         return [rows_of(next(tables)) if p.query is not None else [] for p in plans]
 
     def _judge(

@@ -84,7 +84,8 @@ class AnomalyStore:
 
     def get(self, workspace_id: int, anomaly_id: int) -> Anomaly:
         with self._meta.session() as s:
-            row = s.get(AnomalyRow, anomaly_id)
+            # An id no database integer holds names no anomaly (and must not reach the driver).
+            row = s.get(AnomalyRow, anomaly_id) if 0 < anomaly_id < 2**63 else None
             if row is None or row.workspace_id != workspace_id:
                 raise AnomalyNotFound(
                     f"no anomaly {anomaly_id} in this workspace; see `anomalies list`"
