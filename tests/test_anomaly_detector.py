@@ -167,3 +167,13 @@ def test_quiet_for_seven_days_means_archived() -> None:
     assert archive_before(TODAY) == TODAY - timedelta(days=7)
     (opened,) = saved(life([], flag(TODAY, "100")))
     assert opened.status == ACTIVE
+
+
+def test_a_group_with_a_few_days_is_judged_by_its_own_short_history() -> None:
+    recent = days("20", "20", n=12)  # joined 12 days ago: too new for the full history
+    calm, spike = dict(recent), dict(recent)
+    spike[TODAY] = Decimal(200)
+    (flag,) = detect({("new", "m"): spike}, WATCH, TODAY)
+    assert flag.basis == "short history" and flag.day == TODAY
+    calm[TODAY] = Decimal(30)
+    assert detect({("new", "m"): calm}, WATCH, TODAY) == []
