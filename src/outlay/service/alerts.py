@@ -136,7 +136,12 @@ class Alerts(Anomalies):
         fired: list[AlertEvent] = []
         for space in self.workspaces(principal):
             plans = [p for r in self._rules_of(space) if (p := self._plan(space, r, today))]
-            for plan, rows in zip(plans, self._run_plans(space, plans, today), strict=True):
+            try:
+                answers = self._run_plans(space, plans, today)
+            except OutlayError as exc:  # the next run (after the next sync) tries again
+                log.warning("guardrails of %s failed: %s", space.name, exc)
+                continue
+            for plan, rows in zip(plans, answers, strict=True):
                 try:
                     fired.extend(self._judge(space, plan, rows, today))
                 except OutlayError as exc:

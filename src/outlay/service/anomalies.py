@@ -80,7 +80,8 @@ class Anomalies(Reports, Guardrails):
         last = min(self.today(), found.last_day + timedelta(days=7))
         history_start = query_start(found.first_day)
         group_by = tuple(found.group)
-        rows = self._daily_rows(space, None, group_by, history_start, last)
+        scope = _groups_scope([found.group])
+        rows = self._daily_rows(space, None, group_by, history_start, last, scope)
         key = tuple(found.group[d] for d in group_by)
         days = by_group(rows).get(key, {})
         base = baseline(days, history_start, found.first_day - timedelta(days=1))
@@ -159,14 +160,7 @@ class Anomalies(Reports, Guardrails):
         self, space: Workspace, watch: Watch, anomalies: Sequence[Anomaly], today: date
     ) -> list[Anomaly]:
         """Each anomaly with the rows that drove it: one query for the anomalous groups."""
-        values: dict[str, set[str]] = defaultdict(set)
-        for a in anomalies:
-            for dim, value in a.group.items():
-                values[dim].add(value)
-        scope = And(tuple(
-            InList(dim, tuple(sorted(vs)), negated=False) for dim, vs in values.items()
-        )) if len(values) > 1 else InList(*next(iter(
-            (d, tuple(sorted(vs))) for d, vs in values.items())), negated=False)  # fmt: skip
+        scope = _groups_scope([a.group for a in anomalies])
         first = min(a.first_day for a in anomalies)
         group_by = (*watch.group_by, *DRIVER_DIMS)
         rows = self._query(space, watch.filter, group_by, first, today, scope)
@@ -187,6 +181,16 @@ class Anomalies(Reports, Guardrails):
 
 
 _CENT = Decimal("0.01")
+
+
+def _groups_scope(groups: Sequence[dict[str, str]]) -> Expr:
+    """A filter that keeps these groups (and maybe a few more: rows are matched after)."""
+    values: dict[str, set[str]] = defaultdict(set)
+    for group in groups:
+        for dim, value in group.items():
+            values[dim].add(value)
+    lists = tuple(InList(d, tuple(sorted(vs)), negated=False) for d, vs in values.items())
+    return lists[0] if len(lists) == 1 else And(lists)
 
 
 def rows_of(table: pa.Table) -> list[tuple[Any, ...]]:
