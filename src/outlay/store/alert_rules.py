@@ -16,10 +16,6 @@ from outlay.store.schema import AlertRuleRow
 KINDS = ("cost", "anomaly")
 
 
-class AlertRuleNotFound(NotFoundError):
-    pass
-
-
 @dataclass(frozen=True)
 class AlertRule:
     workspace_id: int
@@ -88,5 +84,5 @@ class AlertRuleStore:
             row = s.get(AlertRuleRow, (workspace_id, name))
             if row is None:
                 known = ", ".join(r.name for r in self.rules(workspace_id)) or "none yet"
-                raise AlertRuleNotFound(f"no alert rule named {name!r} (rules: {known})")
+                raise NotFoundError(f"no alert rule named {name!r} (rules: {known})")
             s.delete(row)

@@ -15,10 +15,6 @@ from outlay.store.meta import MetaStore
 from outlay.store.schema import AnomalyRow
 
 
-class AnomalyNotFound(NotFoundError):
-    pass
-
-
 def _anomaly(row: AnomalyRow) -> Anomaly:
     body = json.loads(row.drivers)
     return Anomaly(
@@ -87,7 +83,7 @@ class AnomalyStore:
             # An id no database integer holds names no anomaly (and must not reach the driver).
             row = s.get(AnomalyRow, anomaly_id) if 0 < anomaly_id < 2**63 else None
             if row is None or row.workspace_id != workspace_id:
-                raise AnomalyNotFound(
+                raise NotFoundError(
                     f"no anomaly {anomaly_id} in this workspace; see `anomalies list`"
                 )
             return _anomaly(row)
