@@ -17,9 +17,11 @@ import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import anomaly
 import cli
 import focus
 import ingest
@@ -293,6 +295,37 @@ def bench_cli(args: argparse.Namespace, summary: Summary) -> None:
                     r["same"]))  # fmt: skip
 
 
+def bench_anomaly(args: argparse.Namespace, summary: Summary) -> None:
+    print(
+        f"\n== Anomaly detection: {anomaly.USERS} users x {anomaly.DAYS} days, "
+        f"{anomaly.SPIKES} planted spikes of 2x-20x (the default watch, by sensitivity) =="
+    )
+    results = {s: anomaly.measure_quality(s) for s in ("low", "medium", "high")}
+    for sensitivity, r in results.items():
+        print(
+            f"  {sensitivity:<7} recall {r['recall']:.1%} of {r['countable']} spikes >= 3x and "
+            f">= $20; false alarms {r['false_alarms']} ({r['false_per_1000']:.2f} per 1,000 of "
+            f"{r['user_days']:,} user-days); {r['seconds']:.1f} s"
+        )
+    medium = results["medium"]
+    summary.append(("anomaly recall (>= 3x, >= $20), medium", ">= 95%",
+                    f"{medium['recall']:.1%} of {medium['countable']}",
+                    medium["recall"] >= 0.95))  # fmt: skip
+    summary.append(("anomaly false alarms, medium", "<= 1 per 1,000 user-days",
+                    f"{medium['false_per_1000']:.2f}", medium["false_per_1000"] <= 1))  # fmt: skip
+    params = query.QueryParams(events=args.query_events)
+    dataset = query.ensure_dataset(params, args.out, with_sqlite=False)
+    end = query.DATA_START + timedelta(days=params.days - 1)
+    print(f"\n== Guardrails: {anomaly.RULES} cost alerts + the default anomaly watch, "
+          f"{params.events:,} events ({dataset.rows:,} cost rows) ==")  # fmt: skip
+    r = _in_fresh_process(anomaly.measure_speed, dataset.duckdb_path, end)
+    print(f"  first run {r['first_s']:.1f} s, best {r['best_s']:.1f} s wall, "
+          f"{r['best_cpu_s']:.1f} s CPU; {r['fired']} events fired (first run only)")  # fmt: skip
+    summary.append((f"run_guardrails, {r['rules']} rules, 10M events", "< 5 s",
+                    f"{r['best_s']:.1f} s (CPU {r['best_cpu_s']:.1f} s)",
+                    r["best_s"] < 5))  # fmt: skip
+
+
 def print_summary(summary: Summary) -> None:
     print("\n== Summary ==")
     header = f"{'target':<44} {'goal':<28} {'measured':<62} result"
@@ -312,6 +345,7 @@ BENCHES: dict[str, Callable[[argparse.Namespace, Summary], None]] = {
     "page": bench_page,
     "focus": bench_focus,
     "cli": bench_cli,
+    "anomaly": bench_anomaly,
 }
 
 

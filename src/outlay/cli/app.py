@@ -69,9 +69,11 @@ def _register() -> None:
     # command needs inside it: ``outlay --help`` and a report load no web framework.
     from outlay.cli.accounts import app as accounts_app
     from outlay.cli.admin import tokens, users, workspaces
+    from outlay.cli.alerts import app as alerts_app
+    from outlay.cli.anomalies import app as anomalies_app
     from outlay.cli.budgets import app as budgets_app
-    from outlay.cli.channels import alerts_app
     from outlay.cli.channels import app as channels_app
+    from outlay.cli.channels import deliver, events
     from outlay.cli.costs import costs
     from outlay.cli.db import app as db_app
     from outlay.cli.demo import demo
@@ -100,7 +102,11 @@ def _register() -> None:
     app.add_typer(export_app, name="export")
     app.add_typer(sso_app, name="sso")
     app.add_typer(channels_app, name="channels")
+    # The events the rules fired and their delivery live with the channels that send them.
+    alerts_app.command("events")(events)
+    alerts_app.command("deliver")(deliver)
     app.add_typer(alerts_app, name="alerts")
+    app.add_typer(anomalies_app, name="anomalies")
     app.command("sync")(sync)
     app.command("costs")(costs)
     app.command("demo")(demo)

@@ -17,7 +17,6 @@ app = typer.Typer(help="Notification channels: e-mail, Slack, Teams, webhooks.",
 add_app = typer.Typer(help="Add a channel to the workspace.", no_args_is_help=True)
 app.add_typer(add_app, name="add")
 #: The ``alerts`` commands of this module; the ``alerts`` group holds the rule commands too.
-alerts_app = typer.Typer(help="Guardrail rules and the events they fired.", no_args_is_help=True)
 
 Name = Annotated[str, typer.Argument(help="The channel's name, e.g. ops-slack.")]
 UrlEnv = Annotated[
@@ -112,7 +111,6 @@ def remove(
     console().print(f"Removed channel {name!r}.", markup=False)
 
 
-@alerts_app.command("events")
 def events(
     ctx: typer.Context,
     fmt: TableOrJsonOption = TableOrJson.table,
@@ -138,7 +136,6 @@ def events(
     console().print(grid)
 
 
-@alerts_app.command("deliver")
 def deliver(ctx: typer.Context) -> None:
     """Send the deliveries that are due now (retries included), in every workspace."""
     report = outlay_of(ctx).deliver_due()

@@ -33,6 +33,12 @@ FLAGS = {
     "url": "--url/--url-env",
     "to": "--to",
     "secret": "--secret-env",
+    # Alerts and anomalies.
+    "threshold": "--threshold",
+    "notify": "--notify",
+    "min_cost": "--min-cost",
+    "sensitivity": "--sensitivity",
+    "reason": "--reason",
 }
 #: The command that does what an input cannot, by the error's ``field``.
 COMMANDS = {"tags_document": "to delete every tag use `outlay tags delete --all`"}

@@ -14,18 +14,18 @@ principal it is given (the local command line is an owner):
 - ``guardrails``: guardrail events, recorded once each with their deliveries queued;
 - ``channels``, ``delivery``: notification channels, and the queue that sends to them;
 - ``sso``: OIDC single sign-on and group mapping;
-- ``budgets``, ``digests``: budgets, Cursor member limits and report digests (first in the
-  bases: they build on ``Reports`` and ``Guardrails``).
+- ``budgets``, ``digests``: budgets, Cursor member limits and report digests;
+- ``alerts``, ``anomalies``: cost alert rules and anomaly watches;
+- ``guardrail_run``: ``run_guardrails``, every guardrail evaluated and what is due sent (first
+  in the bases: it builds on all of the above, which build on ``Reports`` and ``Guardrails``).
 """
 
 from __future__ import annotations
 
 from outlay.service.accounts import PROVIDERS, Accounts
-from outlay.service.channels import Channels
 from outlay.service.core import HttpFactory, default_http, requires
-from outlay.service.digests import Digests
 from outlay.service.exports import Exports
-from outlay.service.guardrails import Guardrails
+from outlay.service.guardrail_run import Guardrail, GuardrailRun
 from outlay.service.identity import SESSION_LIFETIME, TOKEN_DAYS, TOKEN_PREFIX, Identity
 from outlay.service.reports import TAGS_DOCUMENT, Reports
 from outlay.service.seats import Seats
@@ -34,9 +34,7 @@ from outlay.service.sync_queue import SyncQueue
 from outlay.service.trust import Trust
 
 
-class Outlay(
-    Digests, Seats, Accounts, Exports, Reports, Sso, Identity, Trust, Channels, Guardrails
-):
+class Outlay(Guardrail, Seats, Accounts, Exports, Reports, Sso, Identity, Trust):
     """The one service object; see the package docstring for where each method lives."""
 
 
@@ -46,6 +44,7 @@ __all__ = [
     "TAGS_DOCUMENT",
     "TOKEN_DAYS",
     "TOKEN_PREFIX",
+    "GuardrailRun",
     "HttpFactory",
     "Outlay",
     "SyncQueue",

@@ -3,7 +3,6 @@ member's spend beside their Cursor limit."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -14,7 +13,7 @@ from outlay.access import LOCAL_OWNER, Action, Principal
 from outlay.alerts.budget import Budget, BudgetStatus, budget_events, budget_period, evaluate
 from outlay.alerts.event import AlertEvent
 from outlay.alerts.limits import MemberLimit, limit_events, on_demand_usd
-from outlay.errors import BudgetNotFound, InputError
+from outlay.errors import BudgetNotFound
 from outlay.report.forecast import HISTORY_DAYS
 from outlay.report.run import run_report
 from outlay.report.spec import ReportSpec
@@ -123,17 +122,6 @@ class Budgets(Reports, Guardrails):
     def _not_found(self, space: Workspace, name: str) -> BudgetNotFound:
         known = ", ".join(b.name for b in self._budgets_of(space)) or "none yet"
         return BudgetNotFound(f"no budget named {name!r} (budgets: {known})")
-
-    def _check_channels(self, space: Workspace, names: Sequence[str]) -> None:
-        known = {c.name for c in self.alert_store.channels(space.id)}
-        for name in names:
-            if name not in known:
-                listed = ", ".join(sorted(known)) or "none yet"
-                raise InputError(
-                    f"no channel named {name!r} in workspace {space.name} (channels: {listed}); "
-                    "add it first",
-                    field="notify",
-                )
 
     # -- figures -----------------------------------------------------------------------------
 

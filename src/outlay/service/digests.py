@@ -33,9 +33,9 @@ class Digests(Budgets):
                 "billed_cost or list_cost)",
                 field="measure",
             )
-        if not channels:
-            raise InputError("name at least one channel to send the digest to", field="notify")
-        self._check_channels(space, channels)
+        self._check_channels(
+            space, channels, required="name at least one channel to send the digest to"
+        )
         digest = Digest(space.id, report, every, tuple(channels), self.clock.now())
         self.budget_store.put_digest(digest)
         return digest

@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from functools import cached_property
 
 from outlay.alerts.event import AlertEvent
+from outlay.errors import InputError
 from outlay.service.core import Core
+from outlay.store.access import Workspace
 from outlay.store.alerts import AlertStore
 
 
@@ -18,3 +20,21 @@ class Guardrails(Core):
     def _fire(self, events: Sequence[AlertEvent]) -> list[AlertEvent]:
         """Record what fired; return only the events not recorded before (the ones to send)."""
         return self.alert_store.record(events, now=self.clock.now())
+
+    def _check_channels(
+        self, space: Workspace, names: Sequence[str], *, required: str | None = None
+    ) -> tuple[str, ...]:
+        """The channel names a rule notifies, once each, every one a channel of ``space``;
+        ``required`` is what to say when a rule must name at least one and names none."""
+        wanted = tuple(dict.fromkeys(n.strip() for n in names if n.strip()))
+        if required and not wanted:
+            raise InputError(required, field="notify")
+        known = {c.name for c in self.alert_store.channels(space.id)}
+        for name in wanted:
+            if name not in known:
+                listed = ", ".join(sorted(known)) or "none yet; add one with `channels add`"
+                raise InputError(
+                    f"no channel named {name!r} in workspace {space.name} (channels: {listed})",
+                    field="notify",
+                )
+        return wanted

@@ -360,3 +360,46 @@ class SyncRequestRow(Base):
     account: Mapped[str] = mapped_column(String(200), unique=True)
     requested_at: Mapped[datetime] = mapped_column(DateTime)
     started_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+
+
+# -- cost alerts and anomaly detection (``store/alert_rules.py``, ``store/anomalies.py``) ----------
+
+
+class AlertRuleRow(Base):
+    """A cost alert or an anomaly watch of a workspace; ``spec`` is the kind's settings as JSON
+    (``alerts.cost_alert.CostRule`` / ``alerts.anomaly.Watch``), ``channels`` a JSON list."""
+
+    __tablename__ = "alert_rules"
+
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # cost | anomaly
+    spec: Mapped[str] = mapped_column(Text)
+    channels: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class AnomalyRow(Base):
+    """Consecutive anomalous UTC days of one group of one watch. Money is exact decimal text."""
+
+    __tablename__ = "anomalies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
+    )
+    rule: Mapped[str] = mapped_column(String(100))
+    group: Mapped[str] = mapped_column(Text)  # JSON object, keys sorted
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    actual: Mapped[str] = mapped_column(String(40))
+    expected: Mapped[str] = mapped_column(String(40))
+    #: JSON: per day its actual, expected and upper band; and the rows that drove it.
+    drivers: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="active")  # active|archived|ignored
+    reason: Mapped[str | None] = mapped_column(Text, default=None)
+    notified_amount: Mapped[str | None] = mapped_column(String(40), default=None)
+    #: How many times it was notified: part of each notification's event id.
+    notified_level: Mapped[int] = mapped_column(Integer, default=0)

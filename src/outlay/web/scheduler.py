@@ -30,6 +30,9 @@ INTERVAL_S = 3600.0
 #: A waiting scheduler asks for the lock this often; the active one checks it still holds it
 #: as often. A dead active scheduler is replaced within this (plus the server noticing).
 LOCK_RETRY_S = 5.0
+#: How often the active scheduler sends due alert deliveries between syncs: retries back off
+#: from one minute, so a sync-paced drain (hourly) would stretch them.
+DELIVERY_TICK_S = 60.0
 #: Key of the PostgreSQL advisory lock of the active scheduler ("outlay" + 1).
 SCHEDULER_LOCK_KEY = 0x6F75746C61790002
 
@@ -112,8 +115,11 @@ class Scheduler:
             return
         log.info("this scheduler is active")
         self.active.set()
-        next_all = time.monotonic()
+        next_all = next_delivery = time.monotonic()
         while not self._stopping.is_set() and lock.held():
+            if time.monotonic() >= next_delivery:
+                next_delivery = time.monotonic() + DELIVERY_TICK_S
+                self._deliver()
             wait = min(LOCK_RETRY_S, max(0.0, next_all - time.monotonic()))
             job = self._next(wait)
             if self._stopping.is_set():
@@ -125,6 +131,16 @@ class Scheduler:
                 next_all = time.monotonic() + self._interval
                 for name in self._account_names():
                     self._sync(name)
+
+    def _deliver(self) -> None:
+        try:
+            sent = self._outlay.deliver_due()
+        except Exception:  # the thread must outlive any failure
+            log.exception("cannot send the due alert deliveries")
+            return
+        if sent.results:
+            log.info("alert deliveries: %d delivered, %d to retry, %d failed", sent.delivered,
+                     sent.retrying, sent.failed)  # fmt: skip
 
     def _next(self, wait: float) -> str | None:
         try:
@@ -153,6 +169,10 @@ class Scheduler:
         try:
             result = self._outlay.sync(name)
             log.info("synced %s: %d events in %d windows", name, result.events, result.windows)
+            # Alert within the hour Cursor reports the usage: evaluate right after each sync.
+            run = self._outlay.run_guardrails()
+            log.info("guardrails fired %d event(s), delivered %d", len(run.fired),
+                     run.deliveries.delivered)  # fmt: skip
         except OutlayError as exc:
             log.warning("sync of %s failed: %s", name, exc)
         except Exception:  # a bug or an OS failure must not end the thread

@@ -9,7 +9,7 @@ from outlay.testing.cursor_fake.api import DEFAULT_KEY, FakeCursorAPI, LoggedReq
 from outlay.testing.cursor_fake.faults import FakeDisconnect, Fault
 from outlay.testing.cursor_fake.responses import FakeResponse
 from outlay.testing.cursor_fake.server import RunningFake, serve
-from outlay.testing.cursor_fake.team import FakeTeam, TeamSpec
+from outlay.testing.cursor_fake.team import FakeTeam, Spike, TeamSpec
 from outlay.testing.cursor_fake.transport import asgi_app, mock_transport
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "Fault",
     "LoggedRequest",
     "RunningFake",
+    "Spike",
     "TeamSpec",
     "asgi_app",
     "mock_transport",

@@ -15,8 +15,8 @@ from __future__ import annotations
 import math
 import random
 from bisect import bisect
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from itertools import accumulate
 from statistics import NormalDist
@@ -62,6 +62,8 @@ class World:
     automations: tuple[Automation, ...]
     models: tuple[ModelInfo, ...]
     cycle: BillingCycle
+    #: Planted spikes: (identity index, model index, day ordinal) → token multiplier.
+    spikes: Mapping[tuple[int, int, int], int] = field(default_factory=dict)
 
 
 def _quantiles(median: float, sigma: float, n: int = 1024) -> tuple[float, ...]:
@@ -125,6 +127,8 @@ class _DayGenerator:
         self.seen: set[int] = set()
         self.records: list[tuple[int, bytes, int, int, int, int, int, EventTags | None]] = []
         self.model_json = tuple(f',"model":"{m.name}"' for m in world.models)
+        #: This day's planted spikes, (identity, model) → factor; empty on almost every day.
+        self.spikes = {(i, m): f for (i, m, d), f in world.spikes.items() if d == day}
 
     def run(self) -> Day:
         rng = self.rng
@@ -255,6 +259,10 @@ class _DayGenerator:
             tread = _draw(rnd(), _CACHE_READ) * (1 + position // 3)  # the context grows
             if max_mode:
                 tin, tread = tin * 3, tread * 5 // 2
+            if self.spikes and (ident.index, model) in self.spikes:
+                # After every draw: the day's random sequence, so all else, stays the same.
+                f = self.spikes[(ident.index, model)]
+                tin, tout, twrite, tread = tin * f, tout * f, twrite * f, tread * f
             if kind == _ERRORED_K:
                 tout = 0
             if legacy:

@@ -19,7 +19,7 @@ import threading
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from operator import neg
@@ -54,7 +54,11 @@ class TeamSpec:
     team): ``spend_skew`` adds cents to a member's ``/teams/spend`` (``overallSpendCents`` and
     ``spendCents``) beyond what their events sum to; ``spend_hidden`` leaves members out of
     ``/teams/spend`` although they have events; ``dropped_days`` are UTC days whose usage events
-    the events route never returns, while daily usage and spend still count them."""
+    the events route never returns, while daily usage and spend still count them.
+
+    ``spikes`` plant cost spikes for anomaly detection: each ``Spike`` multiplies the tokens
+    (so the cost) of one member's events on one model on one UTC day by ``factor``. Only those
+    events change: every other event is byte-identical to the same team without spikes."""
 
     seed: int = 7
     users: int = 25
@@ -64,6 +68,17 @@ class TeamSpec:
     spend_skew: Mapping[str, Decimal | str | int] = field(default_factory=dict)
     spend_hidden: tuple[str, ...] = ()
     dropped_days: tuple[date, ...] = ()
+    spikes: tuple[Spike, ...] = ()
+
+
+@dataclass(frozen=True)
+class Spike:
+    """``email``'s events on ``model`` on UTC ``day`` cost ``factor`` times as much."""
+
+    email: str
+    model: str
+    day: date
+    factor: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +121,7 @@ class FakeTeam:
             models=model_infos(),
             cycle=cycle,
         )
+        self.world = replace(self.world, spikes=_spikes(spec.spikes, self.world))
         self._cache_days = max(1, cache_days)
         self._cache: OrderedDict[int, Day] = OrderedDict()
         self._revisions: list[Revision] = []
@@ -260,6 +276,24 @@ def _check_spec(spec: TeamSpec) -> None:
         )
     if spec.plan not in PLANS:
         raise ValueError(f"plan must be one of {', '.join(PLANS)}, not {spec.plan!r}")
+
+
+def _spikes(spikes: tuple[Spike, ...], world: World) -> dict[tuple[int, int, int], int]:
+    """``TeamSpec.spikes`` by (identity index, model index, day ordinal)."""
+    people = {ident.email.lower(): ident.index for ident in world.identities}
+    models = {info.name: index for index, info in enumerate(world.models)}
+    out = {}
+    for spike in spikes:
+        if spike.email.lower() not in people:
+            raise ValueError(f"spike: no member {spike.email!r} in the team")
+        if spike.model not in models:
+            raise ValueError(f"spike: unknown model {spike.model!r}; use one of {sorted(models)}")
+        if isinstance(spike.factor, bool) or not isinstance(spike.factor, int) or spike.factor < 1:
+            raise ValueError(f"spike factor must be a whole number ≥ 1, not {spike.factor!r}")
+        out[(people[spike.email.lower()], models[spike.model], spike.day.toordinal())] = (
+            spike.factor
+        )
+    return out
 
 
 def _cents(value: Decimal | str | int) -> Decimal:

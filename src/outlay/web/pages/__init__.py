@@ -12,6 +12,7 @@ from fastapi import APIRouter
 
 from outlay.web.pages import (
     admin,
+    alerts,
     auth,
     budgets,
     channels,
@@ -24,5 +25,17 @@ from outlay.web.pages import (
 )
 
 router = APIRouter(include_in_schema=False)
-for module in (auth, integrations, reports, tags, tag_import, admin, trust, sso, channels, budgets):
+for module in (
+    auth,
+    integrations,
+    reports,
+    tags,
+    tag_import,
+    admin,
+    trust,
+    sso,
+    channels,
+    budgets,
+    alerts,
+):
     router.include_router(module.router)

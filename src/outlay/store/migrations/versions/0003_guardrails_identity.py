@@ -1,5 +1,5 @@
-"""Budgets and report digests, Cursor member limits on spend reads, delivery first attempts,
-pending single sign-ons."""
+"""Budgets, report digests, cost alert rules and anomalies; Cursor member limits on spend
+reads; delivery first attempts; pending single sign-ons."""
 
 from __future__ import annotations
 
@@ -24,6 +24,36 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("state_hash"),
     )
     op.create_index(op.f("ix_sso_pending_created_at"), "sso_pending", ["created_at"], unique=False)
+    op.create_table(
+        "alert_rules",
+        sa.Column("workspace_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("spec", sa.Text(), nullable=False),
+        sa.Column("channels", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("workspace_id", "name"),
+    )
+    op.create_table(
+        "anomalies",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("workspace_id", sa.Integer(), nullable=False),
+        sa.Column("rule", sa.String(length=100), nullable=False),
+        sa.Column("group", sa.Text(), nullable=False),
+        sa.Column("first_day", sa.Date(), nullable=False),
+        sa.Column("last_day", sa.Date(), nullable=False),
+        sa.Column("actual", sa.String(length=40), nullable=False),
+        sa.Column("expected", sa.String(length=40), nullable=False),
+        sa.Column("drivers", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=True),
+        sa.Column("notified_amount", sa.String(length=40), nullable=True),
+        sa.Column("notified_level", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(op.f("ix_anomalies_workspace_id"), "anomalies", ["workspace_id"], unique=False)
     op.create_table(
         "budgets",
         sa.Column("workspace_id", sa.Integer(), nullable=False),
@@ -64,5 +94,8 @@ def downgrade() -> None:
     op.drop_column("alert_deliveries", "first_attempt_at")
     op.drop_table("report_digests")
     op.drop_table("budgets")
+    op.drop_index(op.f("ix_anomalies_workspace_id"), table_name="anomalies")
+    op.drop_table("anomalies")
+    op.drop_table("alert_rules")
     op.drop_index(op.f("ix_sso_pending_created_at"), table_name="sso_pending")
     op.drop_table("sso_pending")
