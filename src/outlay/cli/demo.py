@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,6 +12,7 @@ import typer
 
 from outlay.access import new_secret
 from outlay.cli.costs import report_table
+from outlay.cli.demo_guardrails import Receiver, show_guardrails, with_spike
 from outlay.cli.render import console
 from outlay.cli.state import outlay_of
 from outlay.cli.sync import run_with_progress
@@ -52,7 +53,9 @@ def demo(
     _reset(folder)
     out = console()
     # The fake keeps running while the app is served, so hourly syncs and Sync now work too.
-    with RunningFake(TeamSpec(users=users, days=days), rate_limit=False) as fake:
+    spec = with_spike(TeamSpec(users=users, days=days), datetime.now(UTC).date())
+    receiver = Receiver()
+    with RunningFake(spec, rate_limit=False) as fake:
         settings = outlay_of(ctx).settings
         # The demo's own loopback fake is the one extra base URL its server may call.
         outlay = Outlay(replace(
@@ -65,6 +68,7 @@ def demo(
         if isinstance(outcome, OutlayError):
             raise outcome
         _summary(outlay, outcome, days, folder)
+        show_guardrails(outlay, receiver)
         if serve:
             password = new_secret()[:16]
             outlay.add_user(DEMO_LOGIN, "owner", password)
