@@ -202,7 +202,9 @@ def sync_with_cli(data_dir: Path, spec: TeamSpec, *then: list[str]) -> None:
 
 
 def run_cli(cli: CliRunner, *args: str, code: int = 0) -> str:
-    """``outlay *args`` through ``cli``, which must exit with ``code``: its output."""
-    result = cli.invoke(app, list(args))
+    """``outlay *args`` through ``cli``, which must exit with ``code``: its output. With
+    ``--data-dir``, the run reads that data dir's metadata wherever the test keeps it."""
+    env = cli_env(Path(args[args.index("--data-dir") + 1])) if "--data-dir" in args else {}
+    result = cli.invoke(app, list(args), env=env)
     assert result.exit_code == code, result.output + str(result.exception or "")
     return result.output
