@@ -350,6 +350,22 @@ def format_table(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def format_prepare(results: list[dict[str, Any]]) -> str:
+    """Per size: cost rows, rollup rows, generation and first-open (rollup build) time, file."""
+    head = (
+        f"{'events':>12}{'cost rows':>14}{'rollup rows':>13}{'generate s':>11}"
+        f"{'rollup build s':>15}{'build peak MB':>14}{'file MB before':>15}{'after':>8}"
+    )
+    lines = [head]
+    for r in results:
+        if "prepare" in r:
+            p = r["prepare"]
+            lines.append(f"{p['events']:>12,}{p['cost_rows']:>14,}{p['rollup_rows'] or 0:>13,}"
+                         f"{p['build_s']:>11,.0f}{p['open_s']:>15,.1f}{p['open_peak_mb']:>14,.0f}"
+                         f"{p['file_mb_before']:>15,.0f}{p['file_mb']:>8,.0f}")  # fmt: skip
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
@@ -364,6 +380,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = tuple(int(s) for s in args.sizes.split(","))
     results = run(args.engine, sizes, tuple(args.paths.split(",")), args.out, not args.no_cli)
     print(format_table(results))
+    print(format_prepare(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str))
     return 0
