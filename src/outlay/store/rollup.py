@@ -1,11 +1,12 @@
 """The daily rollup: cost rows summed per UTC day and every dimension a report reads.
 
 Reports that need no finer grain than a day read it instead of the cost rows (the compiler
-decides, ``report.grain``): on a 1,000-seat team's three years it holds about a sixth of the
-rows. It is derived data, kept in step by the store: every change to an account's cost rows
-recomputes that account's affected days from the cost rows, inside the same transaction, so a
-reader sees both tables change together. A database from before the rollup gets it built the
-first time a store opens it.
+decides, ``report.grain``). It saves as many rows as a day repeats the same user, model, kind
+and token type: 1.8x on bench/scale.py's 10M events (every event drawn independently, its worst
+case), more the busier each user's day. It is derived data, kept in step by the store: every
+change to an account's cost rows recomputes that account's affected days from the cost rows,
+inside the same transaction, so a reader sees both tables change together. A database from
+before the rollup gets it built the first time a store opens it.
 
 Its ``ts`` is the day's midnight (naive UTC, like the cost rows'), so the compiler's period
 filter and day/week/month/quarter bins read it unchanged. Sums are DECIMAL(38, s), the type
