@@ -46,9 +46,10 @@ DDL = (
     + ", ".join(f"{n} {t}" for n, t in MEASURES.items())
     + ")"
 )
-#: A missing rollup is built this many days at a time: each slice's aggregation fits in the
-#: store's memory limit, and slices in time order leave the table sorted by day.
-BUILD_SLICE_DAYS = 31
+#: Rows are summed this many days at a time: memory follows a day's rows, not a window's or
+#: the whole history's (a sync's peak grew by a quarter summing a 30-day window at once), and
+#: slices in time order leave the table sorted by day.
+SLICE_DAYS = 1
 
 
 def _insert(where: str) -> str:
@@ -57,8 +58,18 @@ def _insert(where: str) -> str:
     sums = ", ".join(f"SUM({n})" for n in MEASURES)
     return (
         f"INSERT INTO {TABLE} SELECT CAST(CAST(ts AS DATE) AS TIMESTAMP), {dims}, {sums} "
-        f"FROM {SOURCE} WHERE {where} GROUP BY ALL ORDER BY 1"
+        f"FROM {SOURCE} WHERE {where} GROUP BY ALL"
     )
+
+
+def _insert_slices(
+    con: duckdb.DuckDBPyConnection, where: str, params: list[Any], start: datetime, after: datetime
+) -> None:
+    """Sum the cost rows matching ``where`` in [start, after), ``SLICE_DAYS`` at a time."""
+    while start < after:
+        end = min(after, start + timedelta(days=SLICE_DAYS))
+        con.execute(_insert(f"{where} AND ts >= ? AND ts < ?"), [*params, start, end])
+        start = end
 
 
 def day_bounds(first: datetime, last: datetime) -> tuple[datetime, datetime]:
@@ -78,7 +89,12 @@ def refresh_range(
     start, after = day_bounds(first, last)
     bounds = [account, start, after]
     con.execute(f"DELETE FROM {TABLE} WHERE account = ? AND ts >= ? AND ts < ?", bounds)
-    con.execute(_insert("account = ? AND ts >= ? AND ts < ?"), bounds)
+    # Slices only over the days that have rows: a window may be decades wide and all but empty.
+    span = con.execute(
+        f"SELECT min(ts), max(ts) FROM {SOURCE} WHERE account = ? AND ts >= ? AND ts < ?", bounds
+    ).fetchone()
+    if span is not None and span[0] is not None:
+        _insert_slices(con, "account = ?", [account], *day_bounds(span[0], span[1]))
 
 
 def refresh_days(con: duckdb.DuckDBPyConnection, account: str, days: set[date]) -> None:
@@ -119,8 +135,4 @@ def build(con: duckdb.DuckDBPyConnection) -> None:
     span = con.execute(f"SELECT min(ts), max(ts) FROM {SOURCE}").fetchone()
     if span is None or span[0] is None:
         return
-    start, after = day_bounds(span[0], span[1])
-    while start < after:
-        end = min(after, start + timedelta(days=BUILD_SLICE_DAYS))
-        con.execute(_insert("ts >= ? AND ts < ?"), [start, end])
-        start = end
+    _insert_slices(con, "TRUE", [], *day_bounds(span[0], span[1]))
