@@ -30,6 +30,7 @@ from outlay.report.compile import Shape, compile_report_query
 from outlay.report.run import run_report
 from outlay.report.spec import ReportSpec
 from outlay.report.tags import TagSet
+from outlay.store import rollup
 from outlay.store.facts import TABLE, DuckDBFacts
 
 #: Bump when the generator changes, so stale cached datasets are rebuilt, not reused.
@@ -224,8 +225,11 @@ def build_duckdb(path: Path, p: QueryParams) -> int:
         for macro in _MACROS:
             con.execute(macro)
         con.execute(_generator_sql(p))
+        # Rows made behind the store's back: its daily rollup is rebuilt from them below.
+        con.execute(f"DROP TABLE IF EXISTS {rollup.TABLE}")
         con.execute("CHECKPOINT")
         row = con.execute(f"SELECT count(*) FROM {TABLE}").fetchone()
+    DuckDBFacts(path)  # builds the missing rollup, as for a database from before it
     return int(row[0]) if row else 0
 
 

@@ -27,6 +27,7 @@ import focus
 import ingest
 import page
 import query
+import scale
 import tags
 import web
 
@@ -326,6 +327,26 @@ def bench_anomaly(args: argparse.Namespace, summary: Summary) -> None:
                     r["best_s"] < 5))  # fmt: skip
 
 
+def bench_scale(args: argparse.Namespace, summary: Summary) -> None:
+    sizes = tuple(int(s) for s in args.scale_sizes.split(","))
+    print(
+        f"\n== Scale: {scale.SEATS:,} seats over {scale.DAYS:,} days, {args.scale_engine}, "
+        f"{', '.join(f'{s:,}' for s in sizes)} events; raw = cost rows, auto = rollup chosen =="
+    )
+    results = scale.run(args.scale_engine, sizes, ("raw", "auto"), args.out, cli=True)
+    print()
+    print(scale.format_table(results))
+    print(scale.format_prepare(results))
+    for r in results:
+        if r.get("events") == max(sizes) and r.get("path") in ("auto", "cli"):
+            goal = scale.target_ms(r["report"])
+            worst = max(r["cold_ms"], r["warm_ms"])
+            summary.append((f"{r['report'][:30]} {r['path']}, {max(sizes) // 10**6}M",
+                            f"< {goal:,} ms cold and warm", f"{r['cold_ms']:,.0f} / "
+                            f"{r['warm_ms']:,.0f} ms, {r['peak_mb']:,.0f} MB",
+                            worst < goal and not r.get("stopped")))  # fmt: skip
+
+
 def print_summary(summary: Summary) -> None:
     print("\n== Summary ==")
     header = f"{'target':<44} {'goal':<28} {'measured':<62} result"
@@ -346,6 +367,7 @@ BENCHES: dict[str, Callable[[argparse.Namespace, Summary], None]] = {
     "focus": bench_focus,
     "cli": bench_cli,
     "anomaly": bench_anomaly,
+    "scale": bench_scale,
 }
 
 
@@ -369,6 +391,12 @@ def main(argv: list[str] | None = None) -> int:
         "--page-events", type=int, default=500_000, help="events of the report page's teams"
     )
     parser.add_argument("--out", type=Path, default=OUT_DIR, help="cache for query datasets")
+    parser.add_argument(
+        "--scale-sizes",
+        default=",".join(str(s) for s in scale.SIZES),
+        help="events of the scale datasets (1M,10M,100M)",
+    )
+    parser.add_argument("--scale-engine", default="duckdb", choices=tuple(scale.ENGINES))
     parser.add_argument(
         "--profile", action="store_true", help="also cProfile the small import, print hot spots"
     )

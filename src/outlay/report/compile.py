@@ -21,6 +21,7 @@ from typing import Any
 
 from outlay.errors import FilterError
 from outlay.report.dimensions import BASE_DIMENSIONS, PROVIDER_TAGS, TAG_PREFIX
+from outlay.report.grain import source_table
 from outlay.report.tags import SPLIT_WHOLE, TagSet, TagValue, VirtualTag
 from outlay.report.vql import Compare, Expr, InList, compile_vql, fields_used, uses_untagged
 from outlay.report.vql_sql import fold_sets
@@ -62,6 +63,9 @@ class Shape:
     expr: Expr | None = None
     #: Only these accounts' rows (a workspace's); None: every account.
     accounts: tuple[str, ...] | None = None
+    #: The daily rollup the store keeps (read when the report allows, ``report.grain``);
+    #: None: the cost rows only.
+    rollup: str | None = None
 
 
 @dataclass(frozen=True)
@@ -117,7 +121,8 @@ def compile_report_query(shape: Shape, tags: TagSet) -> CompiledQuery:
         scope = f" AND account IN ({b.bind(*shape.accounts)})" if shape.accounts else " AND FALSE"
     if shape.measure == "usage":
         scope += " AND usage_unit IS NOT NULL"  # seat rows are money only: no usage unit
-    b.ctes.append(f"r0 AS (SELECT *{units} FROM {FACT_TABLE} WHERE {period}{scope})")
+    table = source_table(shape.date_bin, chain, rows=FACT_TABLE, rollup=shape.rollup)
+    b.ctes.append(f"r0 AS (SELECT *{units} FROM {table} WHERE {period}{scope})")
     computed: list[str] = []
     for tag in chain:
         _add_tag(b, tag, computed, scale=None if shape.measure == "count" else scale)

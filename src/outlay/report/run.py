@@ -38,6 +38,9 @@ Number = Decimal | int
 
 
 class Queryable(Protocol):
+    #: The daily rollup table the store keeps in step with its cost rows, or None.
+    rollup_table: str | None
+
     def arrow(self, sql: str, params: Sequence[Any] = ()) -> pa.Table: ...
 
 
@@ -117,11 +120,16 @@ def run_report(
     today: date,
     cycle_day: int = 1,
     accounts: tuple[str, ...] | None = None,
+    raw: bool = False,
 ) -> ReportResult:
-    """``accounts``: report only these accounts' costs (a workspace's); None for all."""
+    """``accounts``: report only these accounts' costs (a workspace's); None for all.
+    ``raw``: read the cost rows even where the daily rollup would do (tests compare both)."""
     notices = tuple(check(spec, tags))
     start, end = spec.period(today, cycle_day)
-    shape = Shape(start, end, spec.date_bin, spec.group_by, spec.measure, spec.expr, accounts)
+    rollup = None if raw else facts.rollup_table
+    shape = Shape(
+        start, end, spec.date_bin, spec.group_by, spec.measure, spec.expr, accounts, rollup
+    )
     keys = (*spec.group_by, *(("unit",) if spec.measure == "usage" else ()))
     fetched, refold = _fetch(facts, shape, tags), None
     if spec.top_per_parent is not None:  # the spec checked there are two levels
@@ -259,8 +267,9 @@ def _previous(
     """Each group's value over the previous period; with ``top``, unknown groups are Other
     (with ``top_per_parent``, where ``refold`` puts them)."""
     shape = Shape(
-        period[0], period[1], "cumulative", spec.group_by, spec.measure, spec.expr, scope.accounts
-    )
+        period[0], period[1], "cumulative", spec.group_by, spec.measure, spec.expr,
+        scope.accounts, scope.rollup,
+    )  # fmt: skip
     before: dict[Key, Number] = defaultdict(lambda: _zero(spec.measure))
     # Cumulative: one row per group, so there are as many rows as groups.
     for row in _fetch(facts, shape, tags).to_pylist():
@@ -317,7 +326,7 @@ def _forecast(
             field="forecast",
         )
     first = min(today.replace(day=1), today - timedelta(days=HISTORY_DAYS))
-    shape = Shape(first, today, "day", (), spec.measure, spec.expr, scope.accounts)
+    shape = Shape(first, today, "day", (), spec.measure, spec.expr, scope.accounts, scope.rollup)
     daily = {
         date.fromisoformat(r["date"]): Decimal(r[spec.measure])
         for r in _fetch(facts, shape, tags).to_pylist()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +24,7 @@ import pyarrow as pa
 
 from outlay.costrows import SCHEMA
 from outlay.errors import InputError, StoreBusyError, StoreError
+from outlay.store import rollup
 from outlay.store.files import make_private, storage_error
 
 if TYPE_CHECKING:
@@ -90,6 +91,17 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
         log.debug("no transaction left to roll back: %s", exc)
 
 
+def _in_transaction(con: duckdb.DuckDBPyConnection, work: Callable[[], Any]) -> Any:
+    con.execute("BEGIN TRANSACTION")
+    try:
+        done = work()
+        con.execute("COMMIT")
+    except BaseException:
+        _rollback(con)
+        raise
+    return done
+
+
 def _reset_write_settings(con: duckdb.DuckDBPyConnection, memory_mb: int) -> None:
     # The settings belong to the database, which other connections of this process may share
     # (a server's report queries): put them back, the memory limit to the queries' own (RESET
@@ -105,6 +117,9 @@ def _reset_write_settings(con: duckdb.DuckDBPyConnection, memory_mb: int) -> Non
 
 class DuckDBFacts:
     """The default fact store: one DuckDB file."""
+
+    #: The daily rollup it keeps in step with the cost rows (``store.rollup``).
+    rollup_table: str | None = rollup.TABLE
 
     def __init__(
         self,
@@ -125,6 +140,8 @@ class DuckDBFacts:
         self._opener = opener
         with self._connect() as con:
             con.execute(_DDL)
+            if not rollup.exists(con):  # a database from before the rollup: build it once
+                _in_transaction(con, lambda: rollup.build(con))
 
     @contextmanager
     def _connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -151,6 +168,8 @@ class DuckDBFacts:
         make_private(*files)
         try:
             con.execute(f"SET memory_limit = '{int(self.memory_mb)}MB'")
+            # A query over a few seconds would draw DuckDB's progress bar into the CLI's output.
+            con.execute("SET enable_progress_bar = false")
             yield con
         except duckdb.Error as exc:
             if "space left on device" in str(exc):
@@ -200,6 +219,7 @@ class DuckDBFacts:
                     con.execute(
                         f"INSERT INTO {TABLE} SELECT * FROM read_parquet(?)", [str(staged.path)]
                     )
+                rollup.refresh_range(con, account, _ms_to_ts(start_ms), _ms_to_ts(end_ms))
                 con.execute("COMMIT")
             except BaseException:
                 _rollback(con)
@@ -211,16 +231,16 @@ class DuckDBFacts:
     def replace_seats(self, account: str, rows: pa.Table) -> int:
         """Make ``rows`` the account's only seat rows, in one transaction (none: seats off)."""
         with self._connect() as con:
+            seats = f"account = ? AND category = '{SEAT_CATEGORY}'"
             con.execute("BEGIN TRANSACTION")
             try:
-                con.execute(
-                    f"DELETE FROM {TABLE} WHERE account = ? AND category = '{SEAT_CATEGORY}'",
-                    [account],
-                )
+                days = rollup.days_of(con, seats, [account])
+                con.execute(f"DELETE FROM {TABLE} WHERE {seats}", [account])
                 if rows.num_rows:
                     con.register("seat_rows", rows)
                     con.execute(f"INSERT INTO {TABLE} SELECT * FROM seat_rows")
                     con.unregister("seat_rows")
+                rollup.refresh_days(con, account, days | rollup.days_of(con, seats, [account]))
                 con.execute("COMMIT")
             except BaseException:
                 _rollback(con)
@@ -229,7 +249,12 @@ class DuckDBFacts:
 
     def delete_account(self, account: str) -> int:
         with self._connect() as con:
-            deleted = con.execute(f"DELETE FROM {TABLE} WHERE account = ?", [account]).fetchone()
+
+            def both() -> Any:
+                rollup.delete_account(con, account)
+                return con.execute(f"DELETE FROM {TABLE} WHERE account = ?", [account]).fetchone()
+
+            deleted = _in_transaction(con, both)
         return int(deleted[0]) if deleted is not None else 0
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> QueryResult:
