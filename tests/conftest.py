@@ -4,6 +4,31 @@ import os
 
 import pytest
 
+from tests import fakes
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--facts", choices=("duckdb", "chdb"), default="duckdb",
+        help="fact engine of the storage tests: duckdb (default) or chdb",
+    )  # fmt: skip
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    engine = config.getoption("--facts")
+    fakes.FACTS_ENGINE["name"] = engine
+    if engine == "chdb":
+        import tempfile
+
+        fakes.FACTS_ENGINE["chdb_root"] = tempfile.mkdtemp(prefix="outlay-chdb-")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if fakes.FACTS_ENGINE["chdb_root"]:
+        import shutil
+
+        shutil.rmtree(fakes.FACTS_ENGINE["chdb_root"], ignore_errors=True)
+
 
 @pytest.fixture(autouse=True)
 def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:

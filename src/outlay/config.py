@@ -19,6 +19,19 @@ ENV_PREFIX = "OUTLAY_"
 DATA_DIR_MODE = 0o700
 
 log = logging.getLogger(__name__)
+#: The embedded fact store's file in the data dir.
+FACTS_FILE = "facts.duckdb"
+FACTS_SCHEMES = ("duckdb:///", "chdb:///", "clickhouse://")
+
+
+def check_facts_url(url: str) -> None:
+    """Refuse a facts URL no store reads, in one line naming the accepted forms."""
+    scheme = next((s for s in FACTS_SCHEMES if url.startswith(s)), None)
+    if scheme is None or len(url) == len(scheme):
+        raise ConfigError(
+            f"{ENV_PREFIX}FACTS_URL={url!r} is not a fact store; use duckdb:///path, "
+            "chdb:///path or clickhouse://user:pass@host:8123/db"
+        )
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -58,6 +71,14 @@ class Settings:
     #: Base URLs besides Cursor's own that accounts may use (a proxy, a local fake); http is
     #: accepted only for loopback addresses. From ``OUTLAY_ALLOWED_BASE_URLS``, comma-separated.
     allowed_base_urls: tuple[str, ...] = ()
+    #: Where cost rows live (``OUTLAY_FACTS_URL``): ``duckdb:///path`` (default: the data dir's
+    #: file), ``chdb:///path`` (ClickHouse in-process) or ``clickhouse://user:pass@host:8123/db``.
+    facts_url: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.facts_url:
+            object.__setattr__(self, "facts_url", f"duckdb:///{self.data_dir / FACTS_FILE}")
+        check_facts_url(self.facts_url)
 
     @classmethod
     def from_env(
@@ -81,6 +102,7 @@ class Settings:
                 for u in env.get(ENV_PREFIX + "ALLOWED_BASE_URLS", "").split(",")
                 if u.strip()
             ),
+            "facts_url": env.get(ENV_PREFIX + "FACTS_URL", "").strip(),
         }
         if chosen is not None:
             kwargs["data_dir"] = chosen.expanduser()
@@ -88,7 +110,7 @@ class Settings:
 
     @property
     def facts_path(self) -> Path:
-        return self.data_dir / "facts.duckdb"
+        return self.data_dir / FACTS_FILE
 
     @property
     def meta_path(self) -> Path:
