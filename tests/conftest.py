@@ -15,12 +15,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    engine = config.getoption("--facts")
-    fakes.FACTS_ENGINE["name"] = engine
-    if engine == "chdb":
-        import tempfile
-
-        fakes.FACTS_ENGINE["chdb_root"] = tempfile.mkdtemp(prefix="outlay-chdb-")
+    fakes.FACTS_ENGINE["name"] = config.getoption("--facts")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

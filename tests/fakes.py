@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -108,12 +109,17 @@ def fake_cursor(spec: TeamSpec | None = None, **api_options: object) -> FakeCurs
 FACTS_ENGINE = {"name": "duckdb", "chdb_root": ""}
 
 
-def facts_url(data_dir: Path) -> str:
-    """The facts URL of ``data_dir`` on this run's engine (empty: the default DuckDB file)."""
-    if FACTS_ENGINE["name"] != "chdb":
-        return ""
+def chdb_url(data_dir: Path) -> str:
+    """A chDB facts URL of ``data_dir``: its own database in the run's one engine folder."""
+    if not FACTS_ENGINE["chdb_root"]:
+        FACTS_ENGINE["chdb_root"] = tempfile.mkdtemp(prefix="outlay-chdb-")
     database = "t" + hashlib.sha256(str(data_dir).encode()).hexdigest()[:16]
     return f"chdb:///{FACTS_ENGINE['chdb_root'].lstrip('/')}?database={database}"
+
+
+def facts_url(data_dir: Path) -> str:
+    """The facts URL of ``data_dir`` on this run's engine (empty: the default DuckDB file)."""
+    return chdb_url(data_dir) if FACTS_ENGINE["name"] == "chdb" else ""
 
 
 def facts_store(data_dir: Path) -> Facts:

@@ -86,9 +86,16 @@ class ClickHouseFacts:
     dialect = CLICKHOUSE
 
     def __init__(
-        self, url: str, staging: Path, *, memory_mb: int = 1024, timeout_s: float = 30.0
+        self,
+        url: str,
+        staging: Path,
+        *,
+        memory_mb: int = 1024,
+        timeout_s: float = 30.0,
+        grace_s: float = GRACE_S,
     ) -> None:
         self.memory_mb, self.timeout_s = memory_mb, timeout_s
+        self._grace_s = grace_s
         self._staging = staging
         self._con: Connector = connect(url)
         self._db = self._con.database
@@ -236,13 +243,18 @@ class ClickHouseFacts:
 
     def _collect(self, account: str) -> None:
         """Delete the account's rows hidden by a commit older than ``GRACE_S``."""
-        cutoff = time.time_ns() - int(GRACE_S * 1e9)
+        cutoff = time.time_ns() - int(self._grace_s * 1e9)
         mine = f"FROM {self._db}.live_slots WHERE account = {_sql(account)} GROUP BY slot"
         self._con.command(
             f"DELETE FROM {self._db}.cost_rows_all WHERE account = {_sql(account)} "
             f"AND ({_SLOT}, version) NOT IN (SELECT slot, max(version) {mine}) "
             f"AND {_SLOT} IN (SELECT slot {mine} HAVING max(version) < {cutoff})"
         )
+
+    def stored_rows(self) -> int:
+        """Rows kept on disk, live or not yet collected (what ``_collect`` shrinks)."""
+        table = self._con.arrow(f"SELECT count() AS n FROM {self._db}.cost_rows_all")
+        return int(table["n"][0].as_py())
 
     def _write_settings(self) -> str:
         return " SETTINGS " + ", ".join(f"{k} = {v}" for k, v in CLICKHOUSE_SETTINGS.items())

@@ -71,8 +71,9 @@ class ChdbConnector:
         self.command(f"INSERT INTO {table} SELECT *, {int(version)} FROM file('{quoted}', Parquet)")
 
     def insert_arrow(self, table: str, rows: pa.Table) -> None:
-        # chDB reads a Python object named in the query from the caller's frame.
-        arrow_rows = rows  # noqa: F841 - read by name through the Python() table function
+        # chDB reads a Python object named in the query from the caller's frame, and takes
+        # decimals as 128-bit only (the values are the same).
+        arrow_rows = _wide_decimals(rows)  # noqa: F841 - read by name through Python()
         self._con.query(f"INSERT INTO {table} SELECT * FROM Python(arrow_rows)", "CSV")
 
     def close(self) -> None:
@@ -120,6 +121,16 @@ class ServerConnector:
 
     def close(self) -> None:
         self._client.close()
+
+
+def _wide_decimals(rows: pa.Table) -> pa.Table:
+    fields = [
+        pa.field(f.name, pa.decimal128(f.type.precision, f.type.scale), f.nullable)
+        if pa.types.is_decimal(f.type)
+        else f
+        for f in rows.schema
+    ]
+    return rows.cast(pa.schema(fields))
 
 
 def connect(url: str) -> Connector:
