@@ -70,6 +70,7 @@ def _register() -> None:
     from outlay.cli.accounts import app as accounts_app
     from outlay.cli.admin import tokens, users, workspaces
     from outlay.cli.costs import costs
+    from outlay.cli.db_copy import app as db_app
     from outlay.cli.demo import demo
     from outlay.cli.export import app as export_app
     from outlay.cli.fake_cursor import app as fake_cursor_app
@@ -87,6 +88,7 @@ def _register() -> None:
     app.add_typer(tokens, name="tokens")
     app.add_typer(fake_cursor_app, name="fake-cursor")
     app.add_typer(export_app, name="export")
+    app.add_typer(db_app, name="db")
     app.command("sync")(sync)
     app.command("costs")(costs)
     app.command("demo")(demo)

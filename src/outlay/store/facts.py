@@ -312,8 +312,8 @@ class DuckDBFacts:
     def batches(self, account: str) -> Iterator[pa.RecordBatch]:
         """Every row of ``account`` in Arrow batches (what ``outlay db copy`` moves)."""
         with self._connect() as con:
-            cursor = con.execute(f"SELECT * FROM {TABLE} WHERE account = ?", [account])
-            reader: pa.RecordBatchReader = cursor.to_arrow_reader(100_000)
+            relation = con.sql(f"SELECT * FROM {TABLE} WHERE account = ?", params=[account])
+            reader: pa.RecordBatchReader = relation.to_arrow_reader(100_000)
             yield from reader
 
     def append(self, account: str, rows: pa.Table) -> None:
