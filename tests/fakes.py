@@ -114,7 +114,7 @@ def chdb_url(data_dir: Path) -> str:
     if not FACTS_ENGINE["chdb_root"]:
         FACTS_ENGINE["chdb_root"] = tempfile.mkdtemp(prefix="outlay-chdb-")
     database = "t" + hashlib.sha256(str(data_dir).encode()).hexdigest()[:16]
-    return f"chdb:///{FACTS_ENGINE['chdb_root'].lstrip('/')}?database={database}"
+    return f"chdb:///{FACTS_ENGINE['chdb_root']}?database={database}"
 
 
 def facts_url(data_dir: Path) -> str:

@@ -6,6 +6,8 @@ import threading
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from outlay.ingest.windows import day_start_ms
 from outlay.providers.cursor.normalize import normalize_events
 from outlay.providers.cursor.prices import PriceTable
@@ -14,6 +16,8 @@ from outlay.report.spec import ReportSpec
 from outlay.report.tags import TagSet
 from tests.fakes import facts_store
 from tests.test_report import synthetic_events
+
+pytestmark = pytest.mark.storage
 
 
 def test_reports_and_window_replaces_run_side_by_side_in_one_process(tmp_path: Path) -> None:

@@ -19,6 +19,8 @@ from outlay.store.facts_api import Facts
 from tests.report_reference import reference_report
 from tests.test_report import FIRST, LAST, TODAY, load_synthetic
 
+pytestmark = pytest.mark.storage
+
 Loaded = tuple[Facts, list[dict[str, Any]]]
 NO_TAGS = TagSet(())
 

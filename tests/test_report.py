@@ -26,6 +26,8 @@ from outlay.store.facts_api import Facts
 from tests.fakes import facts_store
 from tests.report_reference import reference_report
 
+pytestmark = pytest.mark.storage
+
 EVENT = TypeAdapter(UsageEvent)
 FIRST = date(2026, 9, 1)
 LAST = FIRST + timedelta(days=59)

@@ -22,6 +22,8 @@ from outlay.testing.cursor_fake.api import DEFAULT_KEY
 from outlay.testing.cursor_fake.team import TeamSpec
 from tests.fakes import BASE_URL, Clock, FakeCursor, fake_cursor, make_outlay
 
+pytestmark = pytest.mark.storage
+
 DECEMBER = (date(2026, 12, 1), date(2026, 12, 31))
 CENT = Decimal("0.01")
 

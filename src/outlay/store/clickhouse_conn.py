@@ -138,9 +138,10 @@ def connect(url: str) -> Connector:
     if url.startswith("chdb:///"):
         parts = urlsplit(url)
         database = parse_qs(parts.query).get("database", ["outlay"])[0]
+        folder = url[len("chdb:///") :].split("?", 1)[0]  # as SQLAlchemy: ////abs, ///relative
         if not database.isidentifier():
             raise ConfigError(f"chDB database {database!r} is not a plain name; use letters")
-        return ChdbConnector(Path(parts.path), database)
+        return ChdbConnector(Path(folder), database)
     if url.startswith("clickhouse://"):
         return ServerConnector(url)
     raise ConfigError(f"{url!r} is not a ClickHouse URL; use chdb:///path or clickhouse://…")

@@ -92,7 +92,7 @@ def open_facts(settings: Settings, url: str | None = None) -> Facts:
         from outlay.store.facts import DuckDBFacts
 
         return DuckDBFacts(
-            Path(url[len("duckdb:///") - 1 :]),
+            Path(url[len("duckdb:///") :]),  # as SQLAlchemy: four slashes for an absolute path
             memory_mb=settings.query_memory_mb,
             timeout_s=settings.query_timeout_s,
         )
