@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from outlay.costrows import SCHEMA
 from outlay.errors import InputError
@@ -150,9 +152,19 @@ def test_the_dialect_binds_values_as_typed_literals_in_text_order() -> None:
         database="x",
     )
     assert sql == (
-        "SELECT '?' AS q, 'it''s' AS a, CAST('0.10' AS Nullable(Decimal(38, 2))) AS b, 3 AS c "
+        "SELECT '?' AS q, 'it\\'s' AS a, toDecimal128('0.10', 2) AS b, 3 AS c "
         "FROM x.cost_rows WHERE ts >= toDateTime64('2026-01-02 03:04:05.000', 3)"
     )
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text())
+def test_any_text_value_reaches_clickhouse_unchanged(tmp_path_factory: pytest.TempPathFactory,
+                                                    text: str) -> None:  # fmt: skip
+    facts = store(tmp_path_factory.getbasetemp() / "text-values")
+    assume("\x00" not in text)
+    found = facts.query("SELECT ? AS s, ? = ? AS same", [text, text, text])
+    assert found.rows == [(text, True)]
 
 
 def test_the_dialect_keeps_case_insensitive_regex_and_decimal_literals() -> None:

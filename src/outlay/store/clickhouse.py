@@ -41,7 +41,7 @@ import pyarrow as pa
 
 from outlay.costrows import SCHEMA
 from outlay.errors import InputError, StoreError
-from outlay.report.dialect import CLICKHOUSE, CLICKHOUSE_SETTINGS, literal
+from outlay.report.dialect import CLICKHOUSE, CLICKHOUSE_SETTINGS, literal_sql
 from outlay.store.clickhouse_conn import Connector, connect
 from outlay.store.facts_api import (
     SEAT_CATEGORY,
@@ -77,7 +77,7 @@ def _column(name: str, arrow_type: str) -> str:
 
 
 def _sql(value: Any) -> str:
-    return literal(value).sql(dialect="clickhouse")
+    return literal_sql(value)
 
 
 class ClickHouseFacts:
