@@ -28,6 +28,7 @@ demo: install
 
 test: install browser
 	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m storage --facts chdb
 
 lint: install
 	$(BIN)/ruff format --check src tests bench
