@@ -107,6 +107,15 @@ def test_superseded_rows_are_collected_once_the_grace_period_passed(tmp_path: Pa
     assert total(facts) == (Decimal("3.0000000000"), 2)
 
 
+def test_staged_rows_outside_the_window_join_the_rows_already_there(tmp_path: Path) -> None:
+    facts = store(tmp_path)
+    first = day_start_ms(date(2026, 3, 1))
+    replace(facts, first + 5 * DAY, first + 6 * DAY, rows("acme", [first + 5 * DAY + 9], "1"))
+    # As on DuckDB: only the window's rows go; a staged row past it is added, not replacing.
+    replace(facts, first, first + DAY, rows("acme", [first + 3, first + 5 * DAY + 7], "2"))
+    assert total(facts) == (Decimal("5.0000000000"), 3)
+
+
 def test_seat_rows_survive_a_window_replace_and_are_replaced_on_their_own(
     tmp_path: Path,
 ) -> None:

@@ -38,6 +38,8 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from outlay.costrows import SCHEMA
 from outlay.errors import InputError, StoreError
@@ -213,13 +215,17 @@ class ClickHouseFacts:
         table = f"{self._db}.cost_rows_all"
         if staged.rows:
             self._con.insert_parquet(table, staged.path, version)
-        days = [
+        window = {
             start.date() + timedelta(days=n) for n in range((end.date() - start.date()).days + 1)
-        ]
+        }
+        # Staged rows outside the window stay beside the rows already there (as on DuckDB):
+        # their days are replaced too, carrying every row of theirs over.
+        days = sorted(window | _staged_days(staged))
+        edges = sorted({min(window), max(window)} | (set(days) - window))
         self._con.command(
             f"INSERT INTO {table} SELECT *, {version} FROM {self._db}.{TABLE} "
             f"WHERE account = {_sql(account)} AND category IS DISTINCT FROM '{SEAT_CATEGORY}' "
-            f"AND toDate(ts) IN ({_sql(days[0])}, {_sql(days[-1])}) "
+            f"AND toDate(ts) IN ({', '.join(_sql(d) for d in edges)}) "
             f"AND (ts < {_sql(start)} OR ts > {_sql(end)})" + self._write_settings()
         )
         self._commit(account, days, version)
@@ -285,6 +291,13 @@ class ClickHouseFacts:
             if found:
                 self._commit(account, found, version)
         self._copy_version.clear()
+
+
+def _staged_days(staged: StagedWindow) -> set[date]:
+    if not staged.rows:
+        return set()
+    stamps = pq.read_table(staged.path, columns=["ts"])["ts"]
+    return {d for d in pc.unique(pc.cast(stamps, pa.date32())).to_pylist() if d is not None}
 
 
 def _naive(table: pa.Table) -> pa.Table:
