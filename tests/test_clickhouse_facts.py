@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from datetime import date, datetime
 from decimal import Decimal
@@ -184,3 +186,17 @@ def test_the_dialect_keeps_case_insensitive_regex_and_decimal_literals() -> None
     assert "match(service, '(?i)' || '^cl')" in sql
     assert "CAST('0.000001' AS Nullable(Decimal(38, 6)))" in sql
     assert "CAST(cost AS Nullable(Decimal(38, 10)))" in sql
+
+
+def test_a_chdb_path_held_by_another_process_is_a_clear_busy_error(tmp_path: Path) -> None:
+    store(tmp_path)  # this process holds the run's chDB folder
+    code = (
+        "import sys; from pathlib import Path; from outlay.store.clickhouse import ClickHouseFacts\n"
+        "try:\n    ClickHouseFacts(sys.argv[1], Path(sys.argv[2]))\n"
+        "except Exception as exc:\n    print(type(exc).__name__, exc)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, chdb_url(tmp_path), str(tmp_path / "staging")],
+        capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
+    assert done.stdout.startswith("StoreBusyError chDB cannot open"), done.stdout + done.stderr

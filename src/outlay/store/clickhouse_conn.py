@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from outlay.errors import ConfigError
+from outlay.errors import ConfigError, StoreBusyError
 
 #: Arrow batches of a staged file sent to a server in one insert each.
 INSERT_BATCH_ROWS = 200_000
@@ -56,7 +56,7 @@ class ChdbConnector:
                 _ENGINE.clear()
             if not _ENGINE:
                 path.mkdir(mode=0o700, parents=True, exist_ok=True)
-                _ENGINE.update(path=str(path), connection=chdb.connect(str(path)), users=0)  # type: ignore[no-untyped-call]
+                _ENGINE.update(path=str(path), connection=_open(chdb, path), users=0)
             _ENGINE["users"] += 1
             self._con = _ENGINE["connection"]
 
@@ -80,6 +80,16 @@ class ChdbConnector:
         with _ENGINE_LOCK:
             if _ENGINE and _ENGINE["connection"] is self._con:
                 _ENGINE["users"] -= 1
+
+
+def _open(chdb: Any, path: Path) -> Any:
+    try:
+        return chdb.connect(str(path))
+    except Exception as exc:
+        raise StoreBusyError(
+            f"chDB cannot open {path}: another process holds it (chDB is one process per "
+            "data path); stop it, or use a ClickHouse server (clickhouse://…) for several"
+        ) from exc
 
 
 class ServerConnector:
