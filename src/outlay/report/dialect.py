@@ -2,16 +2,15 @@
 
 Report and store queries are written once, in DuckDB's SQL with ``?`` parameters. A store on
 another engine hands its text to its ``Dialect``, which rewrites it for that engine. ClickHouse
-goes through sqlglot (DuckDB → ClickHouse), and then a few rewrites of its own where sqlglot
-keeps the text but the engine means something else:
+goes through sqlglot (DuckDB → ClickHouse, in ``dialect_clickhouse``, translated once per text
+and cached), then a few rewrites of its own where sqlglot keeps the text but the engine means
+something else:
 
-- parameters become typed literals (ClickHouse binds by name and type), bound into a cached
-  translation of the text:
-  money as ``Decimal(38, s)``, times as ``DateTime64(3)``, never a float;
+- parameters become typed literals (``literal_sql``), bound into the cached translation: money
+  as ``toDecimal128(text, s)``, times as ``DateTime64(3)``, never a float;
 - a decimal literal (``0.000001``) is a Decimal, not a Float64 as ClickHouse reads it;
 - ``trunc(x, s)`` keeps scale ``s`` (DuckDB's type), so split shares sum to the same digits;
 - a case-insensitive regex (``regexp_matches(x, p, 'i')``) becomes ``match(x, '(?i)' || p)``;
-- ``count(*)`` and sums of whole numbers stay exact integers (they already are).
 
 The session settings every ClickHouse read needs (LEFT JOINs fill NULLs, aliases never shadow
 columns, UTC) are ``CLICKHOUSE_SETTINGS``, appended by the store.

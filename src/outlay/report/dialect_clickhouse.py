@@ -33,14 +33,12 @@ def template(sql: str, database: str) -> str:
 
 
 def _parsed(sql: str) -> exp.Expr:
-    # Each ``?``
-    # becomes ``$n`` first, numbered in text order (the tokenizer skips string literals).
+    # Each ``?`` becomes ``$n`` first, numbered in text order (the tokenizer skips strings).
     tokens = Tokenizer(dialect="duckdb").tokenize(sql)
     marks = [t for t in tokens if t.token_type == TokenType.PLACEHOLDER]
     for number, token in reversed(list(enumerate(marks, 1))):
         sql = f"{sql[: token.start]}${number}{sql[token.end + 1 :]}"
-    parsed = sqlglot.parse_one(sql, read="duckdb")
-    return parsed
+    return sqlglot.parse_one(sql, read="duckdb")
 
 
 def _decimal(text: str) -> exp.Expression:
