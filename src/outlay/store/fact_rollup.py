@@ -20,7 +20,8 @@ from typing import Any
 import pyarrow as pa
 
 from outlay.costrows import SCHEMA
-from outlay.store.facts import TABLE, DuckDBFacts
+from outlay.store.facts import DuckDBFacts
+from outlay.store.facts_api import TABLE
 
 #: Summed per day; the other columns but ``ts`` are grouped by (those the queries read).
 MEASURES = ("cost", "billed_cost", "list_cost", "usage_amount", "event_count")
