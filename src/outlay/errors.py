@@ -100,6 +100,10 @@ class TokenNotFound(NotFoundError):
     pass
 
 
+class InvitationNotFound(NotFoundError):
+    pass
+
+
 class ReportNotFound(NotFoundError):
     pass
 

@@ -15,6 +15,7 @@ from outlay.web.deps import (
     CheckedSession,
     OutlayDep,
     Session,
+    client_address,
     form_text,
     shows_errors_on,
 )
@@ -56,12 +57,6 @@ def _refused(request: Request, exc: OutlayError) -> Response:
         request, form_text(request, "next") or "/", str(exc), form_text(request, "email"),
         status=429 if isinstance(exc, ThrottledError) else 200,
     )  # fmt: skip
-
-
-def client_address(request: Request) -> str:
-    """The peer's address. Behind a reverse proxy that is the proxy's, so every client shares
-    its throttle; forwarded headers are not trusted, as any client can send them."""
-    return request.client.host if request.client else "unknown"
 
 
 @router.post("/login", dependencies=[shows_errors_on(_refused, (UnauthenticatedError,))])
