@@ -68,7 +68,8 @@ def _register() -> None:
     # Every command module imports only typer and light modules at the top, and what its
     # command needs inside it: ``outlay --help`` and a report load no web framework.
     from outlay.cli.accounts import app as accounts_app
-    from outlay.cli.admin import tokens, users, workspaces
+    from outlay.cli.admin import invite, tokens, users, workspaces
+    from outlay.cli.audit import audit
     from outlay.cli.costs import costs
     from outlay.cli.demo import demo
     from outlay.cli.export import app as export_app
@@ -93,6 +94,8 @@ def _register() -> None:
     app.command("serve")(serve)
     app.command("reconcile")(reconcile)
     app.command("completeness")(completeness)
+    app.command("invite")(invite)
+    app.command("audit")(audit)
 
 
 _register()

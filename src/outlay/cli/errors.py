@@ -11,6 +11,7 @@ from outlay.errors import (
     AccountNotFound,
     ConflictError,
     OutlayError,
+    TokenNotFound,
     UserNotFound,
     WorkspaceNotFound,
 )
@@ -28,6 +29,9 @@ FLAGS = {
     **{option.field: option.flag for option in OPTIONS},
     "period": "--start/--end or --interval",
     "output": "--output",
+    "scope": "--scope",
+    "days": "--expires-in",
+    "workspaces": "--workspace",
 }
 #: The command that does what an input cannot, by the error's ``field``.
 COMMANDS = {"tags_document": "to delete every tag use `outlay tags delete --all`"}
@@ -36,6 +40,7 @@ HINTS: tuple[tuple[type[OutlayError], str], ...] = (
     (AccountNotFound, "see `outlay accounts list`"),
     (WorkspaceNotFound, "see `outlay workspaces list`"),
     (UserNotFound, "add one with `outlay users add`"),
+    (TokenNotFound, "see `outlay tokens list`"),
 )
 
 

@@ -130,7 +130,7 @@ class Audit(Core):
         if principal is SCHEDULER:
             return
         actor_id, actor = call.actor or _actor(principal)
-        found = next((arguments[n] for n in names if arguments.get(n) is not None), None)
+        found = next((arguments[n] for n in names if arguments.get(n) not in (None, "")), None)
         self.audit_log.append(
             at=self.clock.now(), actor_id=actor_id, actor=actor, action=action,
             target=call.target or ("" if found is None else str(found)),

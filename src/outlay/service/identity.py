@@ -85,7 +85,7 @@ class Identity(Audit):
 
     # -- API tokens ----------------------------------------------------------------------------
 
-    @audited("token.create")
+    @audited("token.create", target="email")
     @requires(Action.READ)
     def create_token(
         self, email: str, name: str = "", days: int | None = TOKEN_DAYS,
@@ -101,7 +101,7 @@ class Identity(Audit):
         user = self.access.user_by_email(email)
         if user is None:
             if principal.can(Action.OWN):
-                raise UserNotFound(f"no user {email!r}; see outlay users list", field="email")
+                raise UserNotFound(f"no user {email!r}", field="email")
             raise ForbiddenError(f"{principal.email} may create API tokens only for themselves")
         _own_or_owner(principal, user.id, "create API tokens")
         secret = TOKEN_PREFIX + new_secret()
@@ -134,7 +134,7 @@ class Identity(Audit):
         found = self.access.credential_by_id(token_id)
         mine = found is not None and found.user_id == principal.user_id
         if found is None or found.kind != "token" or not (mine or principal.can(Action.ADMIN)):
-            raise TokenNotFound("no such token of yours; see outlay tokens list")
+            raise TokenNotFound("no such token of yours")
         self.access.revoke(found.id, now=self.clock.now())
 
     @audited("credential.revoke")

@@ -62,7 +62,7 @@ class Lifecycle(Identity):
     def _user_named(self, email: str) -> User:
         user = self.access.user_by_email(email.strip().lower())
         if user is None:
-            raise UserNotFound(f"no user {email!r}; see outlay users list", field="email")
+            raise UserNotFound(f"no user {email!r}", field="email")
         return user
 
     def _keep_an_owner(self, user: User, what: str) -> None:
@@ -227,9 +227,7 @@ class Lifecycle(Identity):
     @requires(Action.ADMIN)
     def revoke_invitation(self, invitation_id: int, principal: Principal = LOCAL_OWNER) -> None:
         if not any(i.id == invitation_id for i in self.invitations(principal)):
-            raise InvitationNotFound(
-                f"no pending invitation {invitation_id}; see outlay invitations list"
-            )
+            raise InvitationNotFound(f"no pending invitation {invitation_id}")
         self.links.revoke(invitation_id, now=self.clock.now())
 
     def invitation(self, secret: str) -> OneTimeLink:

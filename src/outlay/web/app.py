@@ -19,7 +19,7 @@ from outlay.config import Settings
 from outlay.errors import OutlayError
 from outlay.providers.cursor.base_url import allowed_base_urls
 from outlay.service import Outlay
-from outlay.web import api, api_exports, api_seats, api_trust, pages
+from outlay.web import api, api_access, api_exports, api_seats, api_trust, pages
 from outlay.web.errors import error_body, handle_http_error, handle_outlay_error
 from outlay.web.scheduler import Scheduler
 
@@ -80,6 +80,7 @@ def create_app(
     app.include_router(api_exports.page_router)
     app.include_router(api_seats.router)
     app.include_router(api_trust.router)
+    app.include_router(api_access.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

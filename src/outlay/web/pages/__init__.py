@@ -10,8 +10,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from outlay.web.pages import admin, auth, integrations, reports, tag_import, tags, trust
+from outlay.web.pages import (
+    admin,
+    audit,
+    auth,
+    integrations,
+    links,
+    reports,
+    tag_import,
+    tags,
+    trust,
+    users,
+)
 
 router = APIRouter(include_in_schema=False)
-for module in (auth, integrations, reports, tags, tag_import, admin, trust):
+for module in (auth, integrations, reports, tags, tag_import, admin, trust, users, links, audit):
     router.include_router(module.router)

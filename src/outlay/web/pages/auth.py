@@ -20,6 +20,7 @@ from outlay.web.deps import (
     shows_errors_on,
 )
 from outlay.web.pages.common import (
+    notice_of,
     render,
     safe_next,
 )
@@ -38,7 +39,8 @@ def _login_page(
     site cannot know it (double submit), so nobody can sign a visitor in as someone else."""
     token = new_secret()
     page = render(request, "login.html", status_code=status, next=safe_next(next),
-                  error=error, email=email, login_csrf=token)  # fmt: skip
+                  error=error, email=email, login_csrf=token,
+                  notice=notice_of(request))  # fmt: skip
     page.set_cookie(
         LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", max_age=3600,
         secure=request.url.scheme == "https",
