@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -12,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from outlay.access import LOCAL_OWNER, SCHEDULER, Principal, hash_password
 from outlay.errors import ForbiddenError, UnauthenticatedError
@@ -20,6 +23,7 @@ from outlay.report.tags import parse_tags_yaml
 from outlay.service import Outlay
 from outlay.service.audit import audit_action
 from outlay.store.audit import AuditQuery, AuditStore
+from outlay.store.meta import MetaStore
 from outlay.testing.cursor_fake.api import DEFAULT_KEY
 from outlay.testing.cursor_fake.team import TeamSpec
 from tests.fakes import BASE_URL, fake_cursor, make_outlay
@@ -338,3 +342,31 @@ def test_big_before_after_values_are_left_out(tmp_path: Path) -> None:
         at=outlay.clock.now(), actor_id=None, actor="local", action="x.y", after={"v": "z" * 5000}
     )
     assert outlay.audit_log.entries(AuditQuery(limit=1))[0].after == {"omitted": "5009 chars"}
+
+
+ACTIONS = ("user.add", "user.disable", "user_x.add", "account.add", "account.sync")
+ACTORS = ("local", "ann@x.test", "bob@x.test")
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    rows=st.lists(st.tuples(st.sampled_from(ACTORS), st.sampled_from(ACTIONS)), max_size=12),
+    actor=st.sampled_from((None, *ACTORS)),
+    action=st.sampled_from((None, "user", "user.add", "account", "user_")),
+)
+def test_the_log_answers_exactly_the_rows_its_filters_name(
+    rows: list[tuple[str, str]], actor: str | None, action: str | None
+) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        store = AuditStore(MetaStore.at(Path(folder) / "meta.sqlite"))
+        start = datetime(2026, 1, 1)
+        for n, (who, what) in enumerate(rows):
+            store.append(at=start + timedelta(minutes=n), actor_id=None, actor=who, action=what)
+        found = store.entries(AuditQuery(actor=actor, action=action, limit=100))
+        expected = [
+            (who, what)
+            for who, what in reversed(rows)
+            if (actor is None or who == actor)
+            and (action is None or what == action or what.startswith(action + "."))
+        ]
+        assert [(e.actor, e.action) for e in found] == expected
