@@ -14,7 +14,7 @@ and code the web app and API answer with; nothing picks a status from the messag
     ├── ForbiddenError             403  the role does not allow the action
     ├── NotFoundError              404  (one subclass per kind of thing)
     │   ├── AccountNotFound, WorkspaceNotFound, UserNotFound, TokenNotFound
-    │   └── ReportNotFound, TagNotFound
+    │   └── ReportNotFound, TagNotFound, InvitationNotFound
     ├── ConflictError              409  a name that is taken, a thing removed meanwhile
     │   └── SyncBusyError          409  a sync of this account is already running
     ├── ProviderError              502  talking to a provider's API
