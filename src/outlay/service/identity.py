@@ -37,6 +37,7 @@ SESSION_LIFETIME = timedelta(days=7)
 SCOPES = ("read", "write")
 #: A token's last-used time is written at most this often: not one write per request.
 LAST_USED_STEP = timedelta(minutes=1)
+MAX_ID = 2**63
 
 
 def checked_email(email: str) -> str:
@@ -131,7 +132,8 @@ class Identity(Audit):
     def revoke_token(self, principal: Principal, token_id: int) -> None:
         """Revoke one of the principal's own tokens, or (admins) anyone's; any other is
         "no such token"."""
-        found = self.access.credential_by_id(token_id)
+        # An id no database row can have (from a URL, say) is simply no token.
+        found = self.access.credential_by_id(token_id) if 0 < token_id < MAX_ID else None
         mine = found is not None and found.user_id == principal.user_id
         if found is None or found.kind != "token" or not (mine or principal.can(Action.ADMIN)):
             raise TokenNotFound("no such token of yours")

@@ -146,7 +146,9 @@ def audit(
     since: Annotated[datetime | None, Query(description="Entries at or after (UTC).")] = None,
     actor: Annotated[str | None, Query(description="An email, or local.")] = None,
     action: Annotated[str | None, Query(description="e.g. user or user.disable.")] = None,
-    before_id: Annotated[int | None, Query(description="Entries older than this id.")] = None,
+    before_id: Annotated[
+        int | None, Query(ge=1, le=2**62, description="Entries older than this id.")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_AUDIT_PAGE)] = 100,
 ) -> list[dict[str, Any]]:
     """The audit log, newest first (owners)."""

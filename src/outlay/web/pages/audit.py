@@ -23,6 +23,15 @@ def _day(text: str, field: str) -> datetime | None:
     return datetime.combine(parse_day(text, field), time()) if text.strip() else None
 
 
+def _after(day: datetime | None) -> datetime | None:
+    """The end of ``day`` (its next midnight), or None for the last day a datetime holds."""
+    return day + timedelta(days=1) if day and day < datetime.max - timedelta(days=1) else None
+
+
+def _id(text: str) -> int | None:
+    return int(text) if text.isdigit() and len(text) < 19 else None
+
+
 @router.get("/audit")
 def audit_log(
     request: Request, session: Session, outlay: OutlayDep, actor: Text = "", action: Text = "",
@@ -31,9 +40,8 @@ def audit_log(
     session.principal.require(Action.OWN)
     end = _day(until, "until")
     query = AuditQuery(
-        since=_day(since, "since"), until=end + timedelta(days=1) if end else None,
-        actor=actor.strip() or None, action=action.strip() or None,
-        before_id=int(before) if before.isdigit() else None, limit=PAGE_ROWS + 1,
+        since=_day(since, "since"), until=_after(end), actor=actor.strip() or None,
+        action=action.strip() or None, before_id=_id(before), limit=PAGE_ROWS + 1,
     )  # fmt: skip
     entries = outlay.audit(query, session.principal)
     more = len(entries) > PAGE_ROWS
