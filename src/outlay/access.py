@@ -93,12 +93,16 @@ def check_role(role: str) -> str:
     return role
 
 
-def hash_password(password: str) -> str:
+def check_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
         raise InputError(
             f"the password must be at least {MIN_PASSWORD} characters", field="password"
         )
-    return _hasher().hash(password)
+    return password
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(check_password(password))
 
 
 def verify_password(password_hash: str, password: str) -> bool:

@@ -16,6 +16,7 @@ from outlay.access import (
     LOCAL_OWNER,
     Action,
     Principal,
+    check_password,
     check_role,
     hash_password,
     new_secret,
@@ -147,6 +148,7 @@ class Lifecycle(Identity):
             raise InputError(
                 "the command line signs in as no user; use outlay users reset-password EMAIL"
             )
+        check_password(new)  # a refused new password costs no hash check of the current one
         if not verify_password(user.password_hash, current):
             raise InputError("the current password is wrong", field="current_password")
         note(target=user.email)
