@@ -18,7 +18,8 @@ STORAGE_TESTS = frozenset(
      "test_seats", "test_sync", "test_sync_failures", "test_sync_resume", "test_trust_surfaces",
      "test_migrations", "test_shared_state", "test_worker", "test_meta_store", "test_sso",
      "test_delivery", "test_budgets", "test_budget_surfaces", "test_channels_surfaces",
-     "test_alerts_service", "test_api_alerts"}
+     "test_alerts_service", "test_api_alerts", "test_audit", "test_lifecycle",
+     "test_lifecycle_web", "test_cli_users"}
 )  # fmt: skip
 #: Read once, before any test clears the OUTLAY_* variables.
 POSTGRES_URL = os.environ.get("OUTLAY_TEST_POSTGRES_URL")

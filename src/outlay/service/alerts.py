@@ -27,6 +27,7 @@ from outlay.ingest.windows import utc_day
 from outlay.report.dimensions import BASE_DIMENSIONS, TAG_PREFIX
 from outlay.report.vql import fields_used, parse_vql, uses_untagged
 from outlay.service.anomalies import Anomalies, rows_of
+from outlay.service.audit import audited
 from outlay.service.core import path_safe, requires
 from outlay.store.access import Workspace
 from outlay.store.alert_rules import AlertRule, AlertRuleStore
@@ -43,6 +44,7 @@ class Alerts(Anomalies):
     def alert_rules(self) -> AlertRuleStore:
         return AlertRuleStore(self.meta)
 
+    @audited("alert.add")
     @requires(Action.EDIT)
     def add_cost_alert(
         self, name: str, *, interval: str, threshold: str, notify: Sequence[str],
@@ -60,6 +62,7 @@ class Alerts(Anomalies):
         )  # fmt: skip
         return self._add_rule(space, name, "cost", rule.to_data(), notify)
 
+    @audited("alert.add")
     @requires(Action.EDIT)
     def add_anomaly_watch(
         self, name: str, *, notify: Sequence[str], filter: str | None = None,
@@ -106,6 +109,7 @@ class Alerts(Anomalies):
                                       None))  # fmt: skip
         return rules
 
+    @audited("alert.remove")
     @requires(Action.EDIT)
     def remove_alert_rule(
         self, name: str, principal: Principal = LOCAL_OWNER, workspace: str | None = None
