@@ -43,7 +43,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "storage: touches the metadata store (run on every backend)")
     config.addinivalue_line("markers", "postgresql: needs PostgreSQL (skipped without it)")
     config.addinivalue_line(
-        "markers", "embedded_only: reads the SQLite file in the data dir (skipped on PostgreSQL)"
+        "markers",
+        "embedded_only: reads the embedded files in the data dir (skipped on PostgreSQL, chDB)",
     )
     if config.getoption("--database") == "postgresql":
         # Tests drop their Outlay without closing it: psycopg warns for each idle pooled
@@ -55,13 +56,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     on_postgres = config.getoption("--database") == "postgresql"
+    on_chdb = config.getoption("--facts") == "chdb"
     for item in items:
         if item.path.stem in STORAGE_TESTS:
             item.add_marker(pytest.mark.storage)
         if item.get_closest_marker("postgresql") and not on_postgres:
             item.add_marker(pytest.mark.skip(reason="needs --database postgresql"))
-        if item.get_closest_marker("embedded_only") and on_postgres:
-            item.add_marker(pytest.mark.skip(reason="reads the SQLite file in the data dir"))
+        if item.get_closest_marker("embedded_only") and (on_postgres or on_chdb):
+            item.add_marker(pytest.mark.skip(reason="reads the embedded files in the data dir"))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
