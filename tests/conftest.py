@@ -21,6 +21,14 @@ STORAGE_TESTS = frozenset(
      "test_alerts_service", "test_api_alerts", "test_audit", "test_lifecycle",
      "test_lifecycle_web", "test_cli_users"}
 )  # fmt: skip
+#: Test files whose results come from the fact store: ``pytest --facts chdb -m facts`` runs them
+#: on ClickHouse (chDB), where every report must equal DuckDB's to the last digit.
+FACTS_TESTS = frozenset(
+    {"test_clickhouse_facts", "test_completeness", "test_db_copy", "test_facts_store",
+     "test_guardrail_run", "test_per_parent", "test_query_limits", "test_reconcile",
+     "test_report", "test_seats", "test_sync", "test_sync_failures", "test_sync_resume",
+     "test_budgets", "test_alerts_service"}
+)  # fmt: skip
 #: Read once, before any test clears the OUTLAY_* variables.
 POSTGRES_URL = os.environ.get("OUTLAY_TEST_POSTGRES_URL")
 
@@ -40,7 +48,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     fakes.FACTS_ENGINE["name"] = config.getoption("--facts")
-    config.addinivalue_line("markers", "storage: touches the metadata store (run on every backend)")
     config.addinivalue_line("markers", "postgresql: needs PostgreSQL (skipped without it)")
     config.addinivalue_line(
         "markers",
@@ -60,6 +67,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.path.stem in STORAGE_TESTS:
             item.add_marker(pytest.mark.storage)
+        if item.path.stem in FACTS_TESTS:
+            item.add_marker(pytest.mark.facts)
         if item.get_closest_marker("postgresql") and not on_postgres:
             item.add_marker(pytest.mark.skip(reason="needs --database postgresql"))
         if item.get_closest_marker("embedded_only") and (on_postgres or on_chdb):
