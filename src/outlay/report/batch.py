@@ -12,7 +12,7 @@ Pure: builds SQL and splits its answer, never runs it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -43,15 +43,18 @@ class CostQuery:
 
 
 class Batch:
+    """The queries, their distinct filters and groupings, and the dimensions they group by."""
+
     def __init__(self, queries: list[CostQuery]) -> None:
         if any(q.date_bin not in _BIN_SQL or q.date_bin == "hour" for q in queries):
             raise ValueError("a batch answers day, week, month or quarter bins")
         self.queries = queries
-        #: Each distinct filter is one sum; each distinct (bin, group-by) one grouping.
+        #: Each distinct filter is one sum, each distinct (bin, group-by) one grouping.
         self.filters = list(dict.fromkeys(q.filter for q in queries))
-        self.groupings: dict[tuple[str, tuple[str, ...]], date] = {}
+        #: Grouping → the first day it sums.
+        self.groupings: dict[_Grouping, date] = {}
         for q in queries:
-            key = (q.date_bin, q.group_by)
+            key = _grouping(q)
             self.groupings[key] = min(self.groupings.get(key, q.start), q.start)
         self.dimensions = list(dict.fromkeys(d for q in queries for d in q.group_by))
 
@@ -89,7 +92,7 @@ class Batch:
             f"FROM r{len(b.ctes) - 1} GROUP BY ALL)"
         )
         selects = []
-        for index, ((date_bin, group_by), first) in enumerate(self.groupings.items()):
+        for index, ((date_bin, group_by, _), first) in enumerate(self.groupings.items()):
             columns = [f'{index} AS "set"', f'{_BIN_SQL[date_bin]} AS "date"']
             columns += [f'"g{j}"' if d in group_by else f'NULL AS "g{j}"'
                         for j, d in enumerate(self.dimensions)]  # fmt: skip
@@ -112,12 +115,33 @@ class Batch:
         parts = [table.filter(pc.equal(table["set"], i)) for i in range(len(keys))]
         out = []
         for q in self.queries:
-            index = keys.index((q.date_bin, q.group_by))
+            index = keys.index(_grouping(q))
             part = parts[index]
-            if q.start > self.groupings[(q.date_bin, q.group_by)]:
+            if q.start > self.groupings[_grouping(q)]:  # a bin's first day: its bins are whole
                 part = part.filter(pc.greater_equal(part["date"], pa.scalar(q.start)))
             value = f"v{self.filters.index(q.filter)}"
             part = part.filter(pc.is_valid(part[value]))
             columns = ["date", *(f"g{self.dimensions.index(d)}" for d in q.group_by), value]
             out.append(part.select(columns))
         return out
+
+
+#: A bin, a group-by, and the query's first day when it falls inside a bin (else None).
+_Grouping = tuple[str, tuple[str, ...], date | None]
+
+
+def _grouping(q: CostQuery) -> _Grouping:
+    """Queries share a grouping from the first day any of them needs, each keeping the bins
+    from its own first day, except one whose first day is inside a bin: that bin sums only
+    the days from it, so the query gets a grouping of its own."""
+    return (q.date_bin, q.group_by, None if _bin_start(q.date_bin, q.start) == q.start else q.start)
+
+
+def _bin_start(date_bin: str, day: date) -> date:
+    if date_bin == "week":
+        return day - timedelta(days=day.weekday())
+    if date_bin == "month":
+        return day.replace(day=1)
+    if date_bin == "quarter":
+        return day.replace(month=day.month - (day.month - 1) % 3, day=1)
+    return day
