@@ -207,4 +207,3 @@ def test_the_one_pass_summary_gives_each_rule_the_rows_of_its_own_query(tmp_path
     direct = [rows_of(outlay.facts.arrow(*p.query)) for p in plans if p.query]
     assert [sorted(rows) for rows in batched] == [sorted(rows) for rows in direct]
     assert all(batched)
-
