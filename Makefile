@@ -41,6 +41,7 @@ demo: install
 test: install browser postgres
 	$(BIN)/python -m pytest -q
 	$(BIN)/python -m pytest -q --database postgresql -m storage
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m storage --facts chdb
 
 lint: install
 	$(BIN)/ruff format --check src tests bench

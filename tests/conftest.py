@@ -31,9 +31,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="sqlite",
         help="where the metadata of fake_settings/make_outlay lives (default: sqlite)",
     )
+    parser.addoption(
+        "--facts", choices=("duckdb", "chdb"), default="duckdb",
+        help="fact engine of the storage tests: duckdb (default) or chdb",
+    )  # fmt: skip
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    fakes.FACTS_ENGINE["name"] = config.getoption("--facts")
     config.addinivalue_line("markers", "storage: touches the metadata store (run on every backend)")
     config.addinivalue_line("markers", "postgresql: needs PostgreSQL (skipped without it)")
     config.addinivalue_line(
@@ -56,6 +61,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason="needs --database postgresql"))
         if item.get_closest_marker("embedded_only") and on_postgres:
             item.add_marker(pytest.mark.skip(reason="reads the SQLite file in the data dir"))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if fakes.FACTS_ENGINE["chdb_root"]:
+        import shutil
+
+        shutil.rmtree(fakes.FACTS_ENGINE["chdb_root"], ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -21,6 +23,7 @@ from outlay.providers.cursor.policy import (
     RetryPolicy,
 )
 from outlay.service import Outlay
+from outlay.store.facts_api import Facts, open_facts
 from outlay.testing.cursor_fake.api import DEFAULT_KEY, FakeCursorAPI
 from outlay.testing.cursor_fake.server import RunningFake
 from outlay.testing.cursor_fake.team import FakeTeam, TeamSpec
@@ -148,12 +151,36 @@ def cli_env(data_dir: Path) -> dict[str, str]:
     return {"OUTLAY_DATABASE_URL": url} if url else {}
 
 
+#: The fact engine of this run (``pytest --facts chdb``) and, for chDB, its one engine folder:
+#: chDB runs one engine per process, so each data dir gets its own database inside it.
+FACTS_ENGINE = {"name": "duckdb", "chdb_root": ""}
+
+
+def chdb_url(data_dir: Path) -> str:
+    """A chDB facts URL of ``data_dir``: its own database in the run's one engine folder."""
+    if not FACTS_ENGINE["chdb_root"]:
+        FACTS_ENGINE["chdb_root"] = tempfile.mkdtemp(prefix="outlay-chdb-")
+    database = "t" + hashlib.sha256(str(data_dir).encode()).hexdigest()[:16]
+    return f"chdb:///{FACTS_ENGINE['chdb_root']}?database={database}"
+
+
+def facts_url(data_dir: Path) -> str:
+    """The facts URL of ``data_dir`` on this run's engine (empty: the default DuckDB file)."""
+    return chdb_url(data_dir) if FACTS_ENGINE["name"] == "chdb" else ""
+
+
+def facts_store(data_dir: Path) -> Facts:
+    """A fact store of ``data_dir`` on this run's engine."""
+    return open_facts(Settings(data_dir=data_dir, facts_url=facts_url(data_dir)))
+
+
 def fake_settings(data_dir: Path, *also_allowed: str) -> Settings:
     """Settings on ``data_dir`` that let accounts use the fake's base URL (and ``also_allowed``)."""
     return Settings(
         data_dir=data_dir,
         allowed_base_urls=(BASE_URL, *also_allowed),
         database_url=metadata_urls.of(data_dir),
+        facts_url=facts_url(data_dir),
     )
 
 
@@ -190,7 +217,7 @@ def sync_with_cli(data_dir: Path, spec: TeamSpec, *then: list[str]) -> None:
     with RunningFake(spec, rate_limit=False) as fake:
         runner = CliRunner()
         env = {"OUTLAY_DATA_DIR": str(data_dir), "CURSOR_KEY": fake.key,
-               "OUTLAY_ALLOWED_BASE_URLS": fake.url}  # fmt: skip
+               "OUTLAY_ALLOWED_BASE_URLS": fake.url, "OUTLAY_FACTS_URL": facts_url(data_dir)}  # fmt: skip
         for args in (
             ["accounts", "add", "cursor", "--name", "acme", "--api-key-env", "CURSOR_KEY",
              "--base-url", fake.url],

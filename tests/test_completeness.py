@@ -8,11 +8,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from outlay.ingest.windows import DAY_MS, day_start_ms, utc_day
 from outlay.service import Outlay
 from outlay.testing.cursor_fake.api import DEFAULT_KEY
 from outlay.testing.cursor_fake.team import TeamSpec
 from tests.fakes import BASE_URL, NOW_MS, FakeCursor, fake_cursor, make_outlay
+
+pytestmark = pytest.mark.storage
 
 TODAY = utc_day(NOW_MS)
 DROPPED = TODAY - timedelta(days=10)

@@ -6,18 +6,22 @@ import threading
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from outlay.ingest.windows import day_start_ms
 from outlay.providers.cursor.normalize import normalize_events
 from outlay.providers.cursor.prices import PriceTable
 from outlay.report.run import run_report
 from outlay.report.spec import ReportSpec
 from outlay.report.tags import TagSet
-from outlay.store.facts import DuckDBFacts
+from tests.fakes import facts_store
 from tests.test_report import synthetic_events
+
+pytestmark = pytest.mark.storage
 
 
 def test_reports_and_window_replaces_run_side_by_side_in_one_process(tmp_path: Path) -> None:
-    facts = DuckDBFacts(tmp_path / "facts.duckdb")
+    facts = facts_store(tmp_path)
     table = normalize_events(synthetic_events(2000), account="acme", member_names={},
                              prices=PriceTable())  # fmt: skip
     end = day_start_ms(date(2030, 1, 1))

@@ -11,7 +11,7 @@ import outlay
 
 PACKAGE = Path(outlay.__file__).parent
 # The two commands that exist to run the fake; they import it inside the command, when it runs.
-FAKE_COMMANDS = {"cli/fake_cursor.py", "cli/demo.py"}
+FAKE_COMMANDS = {"cli/fake_cursor.py", "cli/demo.py", "cli/demo_guardrails.py"}
 
 
 def product_modules() -> list[Path]:

@@ -15,11 +15,13 @@ from outlay.report.per_parent import rank_per_parent, regroup
 from outlay.report.run import OTHER, run_report
 from outlay.report.spec import ReportSpec
 from outlay.report.tags import TagSet
-from outlay.store.facts import DuckDBFacts
+from outlay.store.facts_api import Facts
 from tests.report_reference import reference_report
 from tests.test_report import FIRST, LAST, TODAY, load_synthetic
 
-Loaded = tuple[DuckDBFacts, list[dict[str, Any]]]
+pytestmark = pytest.mark.storage
+
+Loaded = tuple[Facts, list[dict[str, Any]]]
 NO_TAGS = TagSet(())
 
 

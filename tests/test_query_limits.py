@@ -16,6 +16,8 @@ from outlay.service import Outlay
 from outlay.store.facts import DuckDBFacts
 from tests.test_report import synthetic_events
 
+pytestmark = pytest.mark.storage
+
 SLOW = "SELECT sum(hash(i)) FROM range(100000000000) t(i)"
 GREEDY = (
     "SELECT max(length(s)) FROM (SELECT string_agg(i::VARCHAR, ',') s FROM range(30000000) t(i))"

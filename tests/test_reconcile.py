@@ -18,6 +18,8 @@ from outlay.testing.cursor_fake.api import DEFAULT_KEY
 from outlay.testing.cursor_fake.team import TeamSpec
 from tests.fakes import BASE_URL, FakeCursor, fake_cursor, make_outlay
 
+pytestmark = pytest.mark.storage
+
 SPEC = TeamSpec(users=8, days=40)
 
 

@@ -22,8 +22,11 @@ from outlay.report.run import OTHER, run_report
 from outlay.report.spec import ReportSpec
 from outlay.report.tags import TagSet, TagValue, VirtualTag, parse_tags_yaml
 from outlay.report.vql import parse_vql
-from outlay.store.facts import DuckDBFacts
+from outlay.store.facts_api import Facts
+from tests.fakes import facts_store
 from tests.report_reference import reference_report
+
+pytestmark = pytest.mark.storage
 
 EVENT = TypeAdapter(UsageEvent)
 FIRST = date(2026, 9, 1)
@@ -86,9 +89,9 @@ def synthetic_events(n: int, seed: int = 3) -> list[UsageEvent]:
     return events
 
 
-def load_synthetic(folder: Path) -> tuple[DuckDBFacts, list[dict[str, Any]]]:
+def load_synthetic(folder: Path) -> tuple[Facts, list[dict[str, Any]]]:
     """3000 synthetic events normalized into a DuckDB store in ``folder``: (store, its rows)."""
-    facts = DuckDBFacts(folder / "facts.duckdb")
+    facts = facts_store(folder)
     table = normalize_events(
         synthetic_events(3000), account="acme", member_names={}, prices=PriceTable()
     )
@@ -99,11 +102,11 @@ def load_synthetic(folder: Path) -> tuple[DuckDBFacts, list[dict[str, Any]]]:
 
 
 @pytest.fixture(scope="module")
-def loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[DuckDBFacts, list[dict[str, Any]]]:
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Facts, list[dict[str, Any]]]:
     return load_synthetic(Path(tmp_path_factory.mktemp("facts")))
 
 
-def check(loaded: tuple[DuckDBFacts, list[dict[str, Any]]], spec: ReportSpec, tags: TagSet) -> None:
+def check(loaded: tuple[Facts, list[dict[str, Any]]], spec: ReportSpec, tags: TagSet) -> None:
     facts, rows = loaded
     result = run_report(facts, spec, tags, today=TODAY)
     keys = result.group_keys
@@ -166,13 +169,13 @@ SPECS = [
     "spec", SPECS, ids=lambda s: f"{s.measure}-{s.date_bin}-{'-'.join(s.group_by)}"
 )
 def test_sql_results_equal_the_python_reference(
-    loaded: tuple[DuckDBFacts, list[dict[str, Any]]], spec: ReportSpec
+    loaded: tuple[Facts, list[dict[str, Any]]], spec: ReportSpec
 ) -> None:
     check(loaded, spec, TAGS)
 
 
 def test_tag_totals_plus_untagged_equal_the_total_exactly(
-    loaded: tuple[DuckDBFacts, list[dict[str, Any]]],
+    loaded: tuple[Facts, list[dict[str, Any]]],
 ) -> None:
     facts, _ = loaded
     plain = run_report(facts, ReportSpec(FIRST, LAST, date_bin="cumulative"), TAGS, today=TODAY)
@@ -229,7 +232,7 @@ def tag_values(draw: st.DrawFn) -> TagValue:
     measure=st.sampled_from(["cost", "usage", "count"]),
 )
 def test_random_tags_first_match_and_exact_splits_agree_with_the_reference(
-    loaded: tuple[DuckDBFacts, list[dict[str, Any]]], values: list[TagValue], measure: str
+    loaded: tuple[Facts, list[dict[str, Any]]], values: list[TagValue], measure: str
 ) -> None:
     tags = TagSet((VirtualTag("g", tuple(values)),))
     spec = ReportSpec(FIRST, LAST, group_by=("tag:g",), date_bin="month", measure=measure)
@@ -241,7 +244,7 @@ def test_random_tags_first_match_and_exact_splits_agree_with_the_reference(
 
 
 def test_top_n_folds_the_rest_into_other_without_changing_the_total(
-    loaded: tuple[DuckDBFacts, list[dict[str, Any]]],
+    loaded: tuple[Facts, list[dict[str, Any]]],
 ) -> None:
     facts, _ = loaded
     full = run_report(
@@ -265,7 +268,7 @@ def test_top_n_folds_the_rest_into_other_without_changing_the_total(
 
 
 def test_compare_reports_previous_period_change_and_percent(
-    loaded: tuple[DuckDBFacts, list[dict[str, Any]]],
+    loaded: tuple[Facts, list[dict[str, Any]]],
 ) -> None:
     facts, rows = loaded
     middle = FIRST + timedelta(days=30)
@@ -292,7 +295,7 @@ def test_compare_reports_previous_period_change_and_percent(
 
 
 def test_named_intervals_resolve_against_today(
-    loaded: tuple[DuckDBFacts, list[dict[str, Any]]],
+    loaded: tuple[Facts, list[dict[str, Any]]],
 ) -> None:
     facts, _ = loaded
     result = run_report(
@@ -334,7 +337,7 @@ def summed(rows: list[dict[str, Any]], keep: Any = lambda row: True) -> Decimal:
     ],
 )
 def test_a_filter_on_a_tag_no_row_carries_runs_and_matches_nothing(
-    loaded: tuple[DuckDBFacts, list[dict[str, Any]]], filter_text: str, matches_cursor_rows: bool
+    loaded: tuple[Facts, list[dict[str, Any]]], filter_text: str, matches_cursor_rows: bool
 ) -> None:
     facts, rows = loaded
     everything = summed(rows, lambda r: r["provider"] == "cursor")
@@ -350,7 +353,7 @@ def test_a_filter_on_a_tag_no_row_carries_runs_and_matches_nothing(
 
 
 def test_grouping_by_a_tag_no_row_carries_makes_one_untagged_group(
-    loaded: tuple[DuckDBFacts, list[dict[str, Any]]],
+    loaded: tuple[Facts, list[dict[str, Any]]],
 ) -> None:
     facts, rows = loaded
     spec = ReportSpec(FIRST, LAST, group_by=("tag:teams", "service"), date_bin="cumulative")
@@ -364,7 +367,7 @@ def test_grouping_by_a_tag_no_row_carries_makes_one_untagged_group(
 
 
 def test_group_totals_are_ordered_with_previous_values_and_other_last(
-    loaded: tuple[DuckDBFacts, list[dict[str, Any]]],
+    loaded: tuple[Facts, list[dict[str, Any]]],
 ) -> None:
     facts, rows = loaded
     middle = FIRST + timedelta(days=30)

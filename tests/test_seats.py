@@ -22,6 +22,8 @@ from outlay.testing.cursor_fake.api import DEFAULT_KEY
 from outlay.testing.cursor_fake.team import TeamSpec
 from tests.fakes import BASE_URL, Clock, FakeCursor, fake_cursor, make_outlay
 
+pytestmark = pytest.mark.storage
+
 DECEMBER = (date(2026, 12, 1), date(2026, 12, 31))
 CENT = Decimal("0.01")
 
@@ -200,9 +202,9 @@ def test_the_fake_lists_joiners_and_leavers_from_their_day() -> None:
 
 
 def test_a_usage_window_replace_leaves_the_seat_rows_alone(tmp_path: Path) -> None:
-    from outlay.store.facts import DuckDBFacts
+    from tests.fakes import facts_store
 
-    facts = DuckDBFacts(tmp_path / "facts.duckdb")
+    facts = facts_store(tmp_path)
     seated = seats_by_day(
         {date(2026, 12, 1): [ListedMember("a@x", "A", "member", False)]}, date(2026, 12, 31)
     )

@@ -20,6 +20,8 @@ from outlay.testing.cursor_fake.api import DEFAULT_KEY, Fault
 from outlay.testing.cursor_fake.team import TeamSpec
 from tests.fakes import BASE_URL, NOW_MS, FakeCursor, fake_cursor, make_outlay
 
+pytestmark = pytest.mark.storage
+
 TODAY = utc_day(NOW_MS)
 EVERYTHING = {
     "start": TODAY - timedelta(days=400),

@@ -30,6 +30,8 @@ from outlay.web.scheduler import Scheduler
 from tests.fakes import BASE_URL, fake_cursor, make_outlay
 from tests.test_report import synthetic_events
 
+pytestmark = pytest.mark.storage
+
 FULL = Path("/dev/full")
 needs_dev_full = pytest.mark.skipif(not FULL.exists(), reason="no /dev/full on this system")
 

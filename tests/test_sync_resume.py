@@ -18,6 +18,8 @@ from outlay.testing.cursor_fake.api import DEFAULT_KEY
 from outlay.testing.cursor_fake.team import TeamSpec
 from tests.fakes import BASE_URL, FakeCursor, fake_cursor, make_outlay
 
+pytestmark = pytest.mark.storage
+
 HOUR_MS = 3_600_000
 #: 45 days of history: two windows with events, then the two empty ones that end the backfill.
 SPEC = TeamSpec(users=2, days=45, events_per_user_day=4.0)

@@ -20,6 +20,19 @@ ENV_PREFIX = "OUTLAY_"
 DATA_DIR_MODE = 0o700
 
 log = logging.getLogger(__name__)
+#: The embedded fact store's file in the data dir.
+FACTS_FILE = "facts.duckdb"
+FACTS_SCHEMES = ("duckdb:///", "chdb:///", "clickhouse://")
+
+
+def check_facts_url(url: str) -> None:
+    """Refuse a facts URL no store reads, in one line naming the accepted forms."""
+    scheme = next((s for s in FACTS_SCHEMES if url.startswith(s)), None)
+    if scheme is None or len(url) == len(scheme):
+        raise ConfigError(
+            f"{ENV_PREFIX}FACTS_URL={url!r} is not a fact store; use duckdb:///path, "
+            "chdb:///path or clickhouse://user:pass@host:8123/db"
+        )
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -90,8 +103,14 @@ class Settings:
     public_url: str | None = None
     #: Metadata database (SQLAlchemy URL); None: the SQLite file in the data dir (``meta_url``).
     database_url: str | None = None
-    #: Facts engine URL; None: the DuckDB file in the data dir. Checked by ``check_facts_url``.
-    facts_url: str | None = None
+    #: Where cost rows live (``OUTLAY_FACTS_URL``): ``duckdb:///path`` (default: the data dir's
+    #: file), ``chdb:///path`` (ClickHouse in-process) or ``clickhouse://user:pass@host:8123/db``.
+    facts_url: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.facts_url:
+            object.__setattr__(self, "facts_url", f"duckdb:///{self.data_dir / FACTS_FILE}")
+        check_facts_url(self.facts_url)
 
     @classmethod
     def from_env(
@@ -118,7 +137,7 @@ class Settings:
             **sso_settings(env),
             **_notify_settings(env),
             "database_url": check_database_url(env.get(ENV_PREFIX + "DATABASE_URL") or None),
-            "facts_url": check_facts_url(env.get(ENV_PREFIX + "FACTS_URL") or None),
+            "facts_url": env.get(ENV_PREFIX + "FACTS_URL", "").strip(),
         }
         if chosen is not None:
             kwargs["data_dir"] = chosen.expanduser()
@@ -126,7 +145,7 @@ class Settings:
 
     @property
     def facts_path(self) -> Path:
-        return self.data_dir / "facts.duckdb"
+        return self.data_dir / FACTS_FILE
 
     @property
     def meta_path(self) -> Path:
@@ -271,23 +290,6 @@ def check_database_url(raw: str | None) -> str | None:
     raise ConfigError(
         f"{ENV_PREFIX}DATABASE_URL must start with sqlite:/// or postgresql+psycopg:// "
         f"(e.g. postgresql+psycopg://user:pass@host:5432/outlay), not {_scheme(raw)}"
-    )
-
-
-def check_facts_url(raw: str | None) -> str | None:
-    """``OUTLAY_FACTS_URL`` as given, if it is a form outlay knows (None: the default): the
-    embedded DuckDB file, ClickHouse in-process (chDB), or a ClickHouse server."""
-    if raw is None:
-        return raw
-    scheme, _, rest = raw.partition("://")
-    # A file engine needs a path after its "///"; a server, a host after "//".
-    if (scheme in ("duckdb", "chdb") and len(rest) > 1 and rest.startswith("/")) or (
-        scheme == "clickhouse" and rest and not rest.startswith("/")
-    ):
-        return raw
-    raise ConfigError(
-        f"{ENV_PREFIX}FACTS_URL must be duckdb:///path, chdb:///path or "
-        f"clickhouse://user:pass@host:8123/db, not {_scheme(raw)}"
     )
 
 

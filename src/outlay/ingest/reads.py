@@ -22,7 +22,7 @@ from outlay.ingest.windows import DAY_MS, Window, day_start_ms, utc_day
 from outlay.providers.cursor.client import CursorClient, EventWindow
 from outlay.providers.cursor.models import DailyUsageRow
 from outlay.store.fact_totals import WindowTotals, window_totals
-from outlay.store.facts import DuckDBFacts
+from outlay.store.facts_api import Facts
 from outlay.store.meta import Account
 from outlay.store.trust import DayRead, DayTotals, SpendMember, SpendSnapshot, TrustStore
 
@@ -96,7 +96,7 @@ class DayRecorder:
     """Records the reads of one window: ``before()`` ahead of its replace, ``after()`` past it."""
 
     def __init__(
-        self, account: Account, facts: DuckDBFacts, trust: TrustStore, window: Window, now_ms: int
+        self, account: Account, facts: Facts, trust: TrustStore, window: Window, now_ms: int
     ) -> None:
         self.account = account
         self.facts = facts

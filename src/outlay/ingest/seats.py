@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from outlay.providers.cursor.models import Member
 from outlay.providers.cursor.seats import ListedMember, seat_rows, seats_by_day
-from outlay.store.facts import DuckDBFacts
+from outlay.store.facts_api import Facts
 from outlay.store.meta import Account, MetaStore
 from outlay.store.seats import MemberEntry, SeatStore
 
@@ -29,7 +29,7 @@ def listed(entries: Iterable[MemberEntry]) -> list[ListedMember]:
     return [ListedMember(m.email, m.name, m.role, m.removed) for m in entries]
 
 
-def refresh_seats(account: Account, *, facts: DuckDBFacts, meta: MetaStore, today: date) -> int:
+def refresh_seats(account: Account, *, facts: Facts, meta: MetaStore, today: date) -> int:
     """Regenerate the account's seat rows through ``today``; the number of rows."""
     store = SeatStore(meta)
     price = store.price(account.id)

@@ -27,7 +27,7 @@ from outlay.providers.cursor.client import CursorClient, EventWindow
 from outlay.providers.cursor.models import EventsPage
 from outlay.providers.cursor.normalize import normalize_events
 from outlay.providers.cursor.prices import PriceTable
-from outlay.store.facts import DuckDBFacts
+from outlay.store.facts_api import Facts
 from outlay.store.meta import ERROR, IMPORTING, STABLE, Account, MetaStore
 from outlay.store.staging import StagedWindow
 from outlay.store.trust import TrustStore
@@ -78,7 +78,7 @@ def sync_account(
     account: Account,
     *,
     client: CursorClient,
-    facts: DuckDBFacts,
+    facts: Facts,
     meta: MetaStore,
     prices: PriceTable,
     options: SyncOptions,
@@ -196,7 +196,7 @@ class _Fetcher:
         self,
         account: Account,
         client: CursorClient,
-        facts: DuckDBFacts,
+        facts: Facts,
         prices: PriceTable,
         names: dict[str, str],
         listener: SyncListener,

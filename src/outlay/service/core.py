@@ -23,7 +23,7 @@ from outlay.secrets import KeyBox
 from outlay.service.sync_queue import SyncQueue
 from outlay.service.throttle import LoginThrottle
 from outlay.store.access import DEFAULT_WORKSPACE, AccessStore, Workspace
-from outlay.store.facts import DuckDBFacts
+from outlay.store.facts_api import Facts, open_facts
 from outlay.store.meta import Account, MetaStore
 from outlay.store.shared_state import StrikeStore, SyncRequestStore
 
@@ -115,13 +115,9 @@ class Core:
         return LoginThrottle(StrikeStore(self.meta))
 
     @cached_property
-    def facts(self) -> DuckDBFacts:
+    def facts(self) -> Facts:
         self.settings.ensure_data_dir()
-        return DuckDBFacts(
-            self.settings.facts_path,
-            memory_mb=self.settings.query_memory_mb,
-            timeout_s=self.settings.query_timeout_s,
-        )
+        return open_facts(self.settings)
 
     @cached_property
     def keybox(self) -> KeyBox:

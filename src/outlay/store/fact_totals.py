@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from outlay.store.facts import TABLE, DuckDBFacts, _ms_to_ts
+from outlay.store.facts_api import TABLE, Facts
+from outlay.store.facts_api import ms_to_ts as _ms_to_ts
 from outlay.store.trust import DayTotals
 
 
@@ -26,7 +27,7 @@ class WindowTotals:
 
 
 def window_totals(
-    facts: DuckDBFacts, account: str, start_ms: int, end_ms: int, through_ms: int
+    facts: Facts, account: str, start_ms: int, end_ms: int, through_ms: int
 ) -> WindowTotals:
     cut = _ms_to_ts(through_ms)
     result = facts.query(
@@ -54,7 +55,7 @@ def window_totals(
 
 
 def member_costs(
-    facts: DuckDBFacts, account: str, start_ms: int, end_ms: int, on_demand_kind: str
+    facts: Facts, account: str, start_ms: int, end_ms: int, on_demand_kind: str
 ) -> dict[str, tuple[Decimal, Decimal]]:
     """(on-demand, included) cost in USD per lower-cased email, over [start_ms, end_ms]."""
     result = facts.query(

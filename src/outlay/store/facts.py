@@ -13,8 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,7 +23,15 @@ import pyarrow as pa
 
 from outlay.costrows import SCHEMA
 from outlay.errors import InputError, StoreBusyError, StoreError
+from outlay.report.dialect import DUCKDB
 from outlay.store import rollup
+from outlay.store.facts_api import (
+    SEAT_CATEGORY,
+    TABLE,
+    QueryResult,
+    resource_costs_sql,
+)
+from outlay.store.facts_api import ms_to_ts as _ms_to_ts
 from outlay.store.files import make_private, storage_error
 
 if TYPE_CHECKING:
@@ -32,9 +39,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TABLE = "cost_rows"
-#: The category of seat rows (``providers.cursor.seats``), replaced apart from usage windows.
-SEAT_CATEGORY = "Seats"
 #: How long an operation waits for another process to release the file, and how often it looks.
 LOCK_WAIT_S = 30.0
 LOCK_POLL_S = 0.05
@@ -67,16 +71,6 @@ _DDL = (
     + ", ".join(f"{f.name} {_DUCK_TYPES[str(f.type)]}" for f in SCHEMA)
     + ")"
 )
-
-
-@dataclass(frozen=True)
-class QueryResult:
-    columns: list[str]
-    rows: list[tuple[Any, ...]]
-
-
-def _ms_to_ts(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, UTC).replace(tzinfo=None)
 
 
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:
@@ -120,6 +114,7 @@ class DuckDBFacts:
 
     #: The daily rollup it keeps in step with the cost rows (``store.rollup``).
     rollup_table: str | None = rollup.TABLE
+    dialect = DUCKDB
 
     def __init__(
         self,
@@ -335,13 +330,34 @@ class DuckDBFacts:
         ``since``: what a tag CSV is checked against before it is saved."""
         if not accounts:
             return {}
-        marks = ", ".join("?" for _ in accounts)
-        result = self.query(
-            f"SELECT resource, SUM(CASE WHEN ts >= ? THEN cost ELSE 0 END) FROM {TABLE} "
-            f"WHERE resource IS NOT NULL AND account IN ({marks}) GROUP BY resource",
-            [since, *accounts],
-        )
+        result = self.query(resource_costs_sql(len(accounts)), [since, *accounts])
         return {str(resource): Decimal(cost or 0) for resource, cost in result.rows}
+
+    def batches(self, account: str) -> Iterator[pa.RecordBatch]:
+        """Every row of ``account`` in Arrow batches (what ``outlay db copy`` moves)."""
+        with self._connect() as con:
+            relation = con.sql(f"SELECT * FROM {TABLE} WHERE account = ?", params=[account])
+            reader: pa.RecordBatchReader = relation.to_arrow_reader(100_000)
+            yield from reader
+
+    def append(self, account: str, rows: pa.Table) -> None:
+        """Add rows (``outlay db copy`` into an empty store); live at once."""
+        with self._connect() as con:
+            con.register("copied_rows", rows.cast(SCHEMA))
+            days = {d for (d,) in con.execute(
+                "SELECT DISTINCT CAST(ts AS DATE) FROM copied_rows").fetchall()}  # fmt: skip
+
+            def insert() -> None:
+                con.execute(f"INSERT INTO {TABLE} SELECT * FROM copied_rows")
+                rollup.refresh_days(con, account, days)
+
+            _in_transaction(con, insert)
+
+    def commit_copy(self) -> None:
+        """Nothing to do: every append committed itself."""
+
+    def close(self) -> None:
+        """Nothing to do: every operation opens and closes its own connection."""
 
 
 def _quoted(path: Path) -> str:

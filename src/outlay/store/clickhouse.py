@@ -1,0 +1,326 @@
+"""Cost rows in ClickHouse (a server, or chDB in this process).
+
+Schema. ``cost_rows_all`` is a MergeTree ordered by ``(account, ts)`` and partitioned by month of
+``ts``: every report and every sync reads one time range of a few accounts, so the sort key lets
+ClickHouse skip all but those accounts' granules, and the month partitions let it skip whole
+months (and keep parts few: about twelve a year, each merged on its own). Money is Decimal(18, 10)
+and usage Decimal(18, 6), as in DuckDB; sums are Decimal(38, s); no float anywhere.
+
+Atomic window replace. ClickHouse has no transaction over a DELETE and an INSERT, and a window
+spans partitions (so ``REPLACE PARTITION`` of each would flip them one at a time). Instead rows
+carry a ``version``, and readers see only live versions: ``cost_rows`` is a view that keeps a
+row when ``(account, slot, version)`` is in ``live_slots``'s newest version per (account, slot),
+where the slot is the row's UTC day (seat rows share one slot per account, day 1970-01-01, and
+are replaced by ``replace_seats`` on their own). A replace:
+
+1. inserts the staged rows with a new version v (invisible: no slot says v yet);
+2. copies, with version v, the live rows of the window's first and last day that lie outside
+   the window (the window rarely starts at midnight; those rows must survive);
+3. commits by inserting one ``live_slots`` row per day of the window, all with version v, in ONE
+   insert into an unpartitioned table: one block, one part, visible all at once. A reader's set
+   of live versions is taken either before it (the old rows, still there) or after (the new
+   ones, all there): never half a window, never both.
+4. Rows a commit superseded are deleted only once that commit is older than a grace period
+   (``GRACE_S``, past any query's time limit), so no reader that saw the old slots is still
+   scanning. A daily rollup table keyed the same way (account, day, version) is replaced in the
+   same step: fill it from ``cost_rows_all WHERE version = v`` before step 3 and read it
+   through the same ``live_slots`` filter; step 3 flips both.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from outlay.costrows import SCHEMA
+from outlay.errors import InputError, StoreError
+from outlay.report.dialect import CLICKHOUSE, CLICKHOUSE_SETTINGS, literal_sql
+from outlay.store.clickhouse_conn import Connector, connect
+from outlay.store.facts_api import (
+    SEAT_CATEGORY,
+    TABLE,
+    QueryResult,
+    ms_to_ts,
+    resource_costs_sql,
+)
+from outlay.store.staging import StagedWindow, clear_account, open_private
+
+#: Superseded rows stay this long after the commit that hid them (readers may still scan them).
+GRACE_S = 600.0
+SEAT_SLOT = date(1970, 1, 1)
+_LOW = {"provider", "service", "category", "token_type", "subcategory", "charge_type",
+        "usage_unit"}  # fmt: skip
+_TYPES = {
+    "string": "String",
+    "timestamp[ms]": "DateTime64(3)",
+    "bool": "Bool",
+    "int8": "Int8",
+    "decimal64(18, 10)": "Decimal(18, 10)",
+    "decimal64(18, 6)": "Decimal(18, 6)",
+}
+_SLOT = f"if(category = '{SEAT_CATEGORY}', toDate(0), toDate(ts))"
+
+
+def _column(name: str, arrow_type: str) -> str:
+    kind = _TYPES[arrow_type]
+    if name in ("account", "ts"):
+        return f"{name} {kind}"  # sort key: never NULL
+    nullable = f"Nullable({kind})"
+    return f"{name} LowCardinality({nullable})" if name in _LOW else f"{name} {nullable}"
+
+
+def _sql(value: Any) -> str:
+    return literal_sql(value)
+
+
+class ClickHouseFacts:
+    """Cost rows in ClickHouse; the same operations as ``DuckDBFacts``."""
+
+    dialect = CLICKHOUSE
+    #: No rollup on ClickHouse yet: its reports read the cost rows (``store.rollup`` is DuckDB's).
+    rollup_table: str | None = None
+
+    def __init__(
+        self,
+        url: str,
+        staging: Path,
+        *,
+        memory_mb: int = 1024,
+        timeout_s: float = 30.0,
+        grace_s: float = GRACE_S,
+    ) -> None:
+        self.memory_mb, self.timeout_s = memory_mb, timeout_s
+        self._grace_s = grace_s
+        self._staging = staging
+        self._con: Connector = connect(url)
+        self._db = self._con.database
+        #: Per account, the version ``append`` writes until ``commit_copy`` makes it live.
+        self._copy_version: dict[str, int] = {}
+        self._create()
+
+    def _create(self) -> None:
+        columns = ", ".join(_column(f.name, str(f.type)) for f in SCHEMA)
+        db = self._db
+        self._con.command(f"CREATE DATABASE IF NOT EXISTS {db}")
+        self._con.command(
+            f"CREATE TABLE IF NOT EXISTS {db}.cost_rows_all ({columns}, version UInt64) "
+            "ENGINE = MergeTree PARTITION BY toYYYYMM(ts) ORDER BY (account, ts)"
+        )
+        self._con.command(
+            f"CREATE TABLE IF NOT EXISTS {db}.live_slots "
+            "(account String, slot Date, version UInt64) "
+            "ENGINE = MergeTree ORDER BY (account, slot)"
+        )
+        self._con.command(
+            f"CREATE VIEW IF NOT EXISTS {db}.{TABLE} AS SELECT * EXCEPT (version) "
+            f"FROM {db}.cost_rows_all WHERE (account, {_SLOT}, version) IN "
+            f"(SELECT account, slot, max(version) FROM {db}.live_slots GROUP BY account, slot)"
+        )
+
+    def close(self) -> None:
+        self._con.close()
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def _settings(self, memory_mb: int | None = None) -> str:
+        limits = {
+            **CLICKHOUSE_SETTINGS,
+            "max_memory_usage": int(memory_mb or self.memory_mb) * 1024 * 1024,
+            "max_execution_time": float(self.timeout_s),
+        }
+        return " SETTINGS " + ", ".join(f"{k} = {v}" for k, v in limits.items())
+
+    def _read(self, sql: str, params: Sequence[Any]) -> pa.Table:
+        text = CLICKHOUSE.translate(sql, params, database=self._db) + self._settings()
+        try:
+            table = self._con.arrow(text)
+        except Exception as exc:
+            raise _error(exc, self.timeout_s, self.memory_mb) from exc
+        return _naive(table)
+
+    def arrow(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
+        return self._read(sql, params)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> QueryResult:
+        table = self._read(sql, params)
+        return QueryResult(table.column_names, [tuple(r.values()) for r in table.to_pylist()])
+
+    def count_rows(self, account: str | None = None) -> int:
+        where, params = ("WHERE account = ?", [account]) if account else ("", [])
+        return int(self.query(f"SELECT count(*) FROM {TABLE} {where}", params).rows[0][0])
+
+    def resource_costs(self, accounts: Sequence[str], since: datetime) -> dict[str, Decimal]:
+        if not accounts:
+            return {}
+        result = self.query(resource_costs_sql(len(accounts)), [since, *accounts])
+        return {str(resource): Decimal(cost or 0) for resource, cost in result.rows}
+
+    def export(self, sql: str, params: Sequence[Any], path: Path, fmt: str) -> int:
+        raise InputError(
+            "FOCUS export streams through DuckDB's COPY and is not available on a ClickHouse "
+            "fact store yet; export from an embedded install (outlay db copy can make one)",
+            field="format",
+        )
+
+    def batches(self, account: str) -> Iterator[pa.RecordBatch]:
+        """Every live row of ``account`` in Arrow batches (what ``outlay db copy`` moves)."""
+        for start, end in self._months(account):
+            table = self._read(
+                f"SELECT * FROM {TABLE} WHERE account = ? AND ts >= ? AND ts < ?",
+                [account, start, end],
+            )
+            yield from table.cast(SCHEMA).to_batches()
+
+    def _months(self, account: str) -> list[tuple[datetime, datetime]]:
+        found = self.query(
+            f"SELECT DISTINCT CAST(date_trunc('month', ts) AS DATE) FROM {TABLE} "
+            "WHERE account = ? ORDER BY 1",
+            [account],
+        )
+        firsts = [datetime.combine(d, datetime.min.time()) for (d,) in found.rows]
+        return [(f, (f + timedelta(days=32)).replace(day=1)) for f in firsts]
+
+    # -- writes ------------------------------------------------------------------------------
+
+    @contextmanager
+    def stage(self, account: str = "") -> Iterator[StagedWindow]:
+        staged = StagedWindow(self._staging, account, opener=open_private)
+        try:
+            yield staged
+        finally:
+            staged.discard()
+
+    def clear_staging(self, account: str) -> int:
+        return clear_account(self._staging, account) if self._staging.is_dir() else 0
+
+    def _version(self, account: str) -> int:
+        newest = self._con.arrow(
+            f"SELECT max(version) AS v FROM {self._db}.live_slots WHERE account = {_sql(account)}"
+        )
+        return max(time.time_ns(), int(newest["v"][0].as_py() or 0) + 1)
+
+    def replace_window(self, account: str, start_ms: int, end_ms: int, staged: StagedWindow) -> int:
+        """Make the staged rows the account's only rows in [start_ms, end_ms]; all or nothing."""
+        staged.finish()
+        start, end = ms_to_ts(start_ms), ms_to_ts(end_ms)
+        self._collect(account)
+        version = self._version(account)
+        table = f"{self._db}.cost_rows_all"
+        if staged.rows:
+            self._con.insert_parquet(table, staged.path, version)
+        window = {
+            start.date() + timedelta(days=n) for n in range((end.date() - start.date()).days + 1)
+        }
+        # Staged rows outside the window stay beside the rows already there (as on DuckDB):
+        # their days are replaced too, carrying every row of theirs over.
+        days = sorted(window | _staged_days(staged))
+        edges = sorted({min(window), max(window)} | (set(days) - window))
+        self._con.command(
+            f"INSERT INTO {table} SELECT *, {version} FROM {self._db}.{TABLE} "
+            f"WHERE account = {_sql(account)} AND category IS DISTINCT FROM '{SEAT_CATEGORY}' "
+            f"AND toDate(ts) IN ({', '.join(_sql(d) for d in edges)}) "
+            f"AND (ts < {_sql(start)} OR ts > {_sql(end)})" + self._write_settings()
+        )
+        self._commit(account, days, version)
+        return staged.rows
+
+    def replace_seats(self, account: str, rows: pa.Table) -> int:
+        self._collect(account)
+        version = self._version(account)
+        if rows.num_rows:
+            column = pa.array([version] * rows.num_rows, pa.uint64())
+            self._con.insert_arrow(
+                f"{self._db}.cost_rows_all", rows.cast(SCHEMA).append_column("version", column)
+            )
+        self._commit(account, [SEAT_SLOT], version)
+        return int(rows.num_rows)
+
+    def _commit(self, account: str, slots: list[date], version: int) -> None:
+        # The one statement that flips the window: a single block into an unpartitioned table.
+        values = ", ".join(f"({_sql(account)}, {_sql(s)}, {version})" for s in slots)
+        self._con.command(f"INSERT INTO {self._db}.live_slots VALUES {values}")
+
+    def _collect(self, account: str) -> None:
+        """Delete the account's rows hidden by a commit older than ``GRACE_S``."""
+        cutoff = time.time_ns() - int(self._grace_s * 1e9)
+        mine = f"FROM {self._db}.live_slots WHERE account = {_sql(account)} GROUP BY slot"
+        self._con.command(
+            f"DELETE FROM {self._db}.cost_rows_all WHERE account = {_sql(account)} "
+            f"AND ({_SLOT}, version) NOT IN (SELECT slot, max(version) {mine}) "
+            f"AND {_SLOT} IN (SELECT slot {mine} HAVING max(version) < {cutoff})"
+        )
+
+    def stored_rows(self) -> int:
+        """Rows kept on disk, live or not yet collected (what ``_collect`` shrinks)."""
+        table = self._con.arrow(f"SELECT count() AS n FROM {self._db}.cost_rows_all")
+        return int(table["n"][0].as_py())
+
+    def _write_settings(self) -> str:
+        return " SETTINGS " + ", ".join(f"{k} = {v}" for k, v in CLICKHOUSE_SETTINGS.items())
+
+    def delete_account(self, account: str) -> int:
+        count = self.count_rows(account)
+        self._con.command(f"DELETE FROM {self._db}.live_slots WHERE account = {_sql(account)}")
+        self._con.command(f"DELETE FROM {self._db}.cost_rows_all WHERE account = {_sql(account)}")
+        return count
+
+    def append(self, account: str, rows: pa.Table) -> None:
+        """Add rows to ``account`` and make them live at once (``outlay db copy``: an empty
+        target, one account's rows in batches; the slots are committed by ``commit_copy``)."""
+        version = self._copy_version.setdefault(account, self._version(account))
+        column = pa.array([version] * rows.num_rows, pa.uint64())
+        self._con.insert_arrow(
+            f"{self._db}.cost_rows_all", rows.cast(SCHEMA).append_column("version", column)
+        )
+
+    def commit_copy(self) -> None:
+        """Make every appended account's rows live (every slot they occupy)."""
+        for account, version in self._copy_version.items():
+            slots = self._con.arrow(
+                f"SELECT DISTINCT {_SLOT} AS slot FROM {self._db}.cost_rows_all "
+                f"WHERE account = {_sql(account)} AND version = {version}"
+            )
+            found = [d.as_py() for d in slots["slot"]]
+            if found:
+                self._commit(account, found, version)
+        self._copy_version.clear()
+
+
+def _staged_days(staged: StagedWindow) -> set[date]:
+    if not staged.rows:
+        return set()
+    stamps = pq.read_table(staged.path, columns=["ts"])["ts"]
+    return {d for d in pc.unique(pc.cast(stamps, pa.date32())).to_pylist() if d is not None}
+
+
+def _naive(table: pa.Table) -> pa.Table:
+    """Timestamps as naive UTC, as DuckDB returns them; the values are UTC already."""
+    for index, field in enumerate(table.schema):
+        if pa.types.is_timestamp(field.type) and field.type.tz is not None:
+            naive = table.column(index).cast(pa.timestamp(field.type.unit))
+            table = table.set_column(index, field.name, naive)
+    return table
+
+
+def _error(exc: Exception, timeout_s: float, memory_mb: int) -> Exception:
+    text = str(exc)
+    if "TIMEOUT_EXCEEDED" in text:
+        return InputError(
+            f"the report took longer than {timeout_s:g} s and was stopped; "
+            "narrow the period, the filter or the grouping"
+        )
+    if "MEMORY_LIMIT_EXCEEDED" in text:
+        return InputError(
+            f"the report needs more than {memory_mb} MB of memory and was stopped; "
+            "narrow the period, the filter or the grouping"
+        )
+    return StoreError(f"ClickHouse: {text.splitlines()[0] if text else exc!r}")

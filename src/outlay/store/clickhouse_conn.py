@@ -1,0 +1,157 @@
+"""The two ways to reach ClickHouse: chDB (the engine in this process) and a server over HTTP.
+
+Both give the store the same four operations: run a statement, read Arrow, insert a staged
+Parquet file, close. chDB runs one engine per process, on one data path: a second path cannot be
+opened while the first is, so every store of a process on that path shares one connection
+(counted), and a store on another path closes the engine first (tests give each store its own
+database inside one path instead).
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import parse_qs, urlsplit
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from outlay.errors import ConfigError, StoreBusyError
+
+#: Arrow batches of a staged file sent to a server in one insert each.
+INSERT_BATCH_ROWS = 200_000
+
+
+class Connector(Protocol):
+    database: str
+    #: The engine reads local files itself (chDB); a server is sent their rows.
+    reads_local_files: bool
+
+    def command(self, sql: str) -> None: ...
+
+    def arrow(self, sql: str) -> pa.Table: ...
+
+    def insert_parquet(self, table: str, path: Path, version: int) -> None: ...
+
+    def insert_arrow(self, table: str, rows: pa.Table) -> None: ...
+
+    def close(self) -> None: ...
+
+
+_ENGINE_LOCK = threading.Lock()
+_ENGINE: dict[str, Any] = {}  # "path", "connection", "users"
+
+
+class ChdbConnector:
+    reads_local_files = True
+
+    def __init__(self, path: Path, database: str) -> None:
+        import chdb
+
+        self.path, self.database = path, database
+        with _ENGINE_LOCK:
+            if _ENGINE and _ENGINE["path"] != str(path):
+                _ENGINE["connection"].close()
+                _ENGINE.clear()
+            if not _ENGINE:
+                path.mkdir(mode=0o700, parents=True, exist_ok=True)
+                _ENGINE.update(path=str(path), connection=_open(chdb, path), users=0)
+            _ENGINE["users"] += 1
+            self._con = _ENGINE["connection"]
+
+    def command(self, sql: str) -> None:
+        self._con.query(sql, "CSV")
+
+    def arrow(self, sql: str) -> pa.Table:
+        return self._con.query(sql, "ArrowTable")
+
+    def insert_parquet(self, table: str, path: Path, version: int) -> None:
+        quoted = str(path).replace("\\", "\\\\").replace("'", "\\'")
+        self.command(f"INSERT INTO {table} SELECT *, {int(version)} FROM file('{quoted}', Parquet)")
+
+    def insert_arrow(self, table: str, rows: pa.Table) -> None:
+        # chDB reads a Python object named in the query from the caller's frame, and takes
+        # decimals as 128-bit only (the values are the same).
+        arrow_rows = _wide_decimals(rows)  # noqa: F841 - read by name through Python()
+        self._con.query(f"INSERT INTO {table} SELECT * FROM Python(arrow_rows)", "CSV")
+
+    def close(self) -> None:
+        with _ENGINE_LOCK:
+            if _ENGINE and _ENGINE["connection"] is self._con:
+                _ENGINE["users"] -= 1
+
+
+def _open(chdb: Any, path: Path) -> Any:
+    try:
+        return chdb.connect(str(path))
+    except Exception as exc:
+        raise StoreBusyError(
+            f"chDB cannot open {path}: another process holds it (chDB is one process per "
+            "data path); stop it, or use a ClickHouse server (clickhouse://…) for several"
+        ) from exc
+
+
+class ServerConnector:
+    """A ClickHouse server through clickhouse-connect (HTTP). Untested here: no server runs."""
+
+    reads_local_files = False
+
+    def __init__(self, url: str) -> None:
+        import clickhouse_connect
+
+        parts = urlsplit(url)
+        self.database = parts.path.strip("/") or "default"
+        self._client = clickhouse_connect.get_client(
+            host=parts.hostname or "localhost",
+            port=parts.port or 8123,
+            username=parts.username or "default",
+            password=parts.password or "",
+            database=self.database,
+            secure=parse_qs(parts.query).get("secure", ["false"])[0] == "true",
+        )
+
+    def command(self, sql: str) -> None:
+        self._client.command(sql)
+
+    def arrow(self, sql: str) -> pa.Table:
+        return self._client.query_arrow(sql)
+
+    def insert_parquet(self, table: str, path: Path, version: int) -> None:
+        # The server cannot read this machine's files: send the rows, a batch at a time.
+        source = pq.ParquetFile(path)
+        for batch in source.iter_batches(batch_size=INSERT_BATCH_ROWS):
+            rows = pa.Table.from_batches([batch])
+            column = pa.array([version] * rows.num_rows, pa.uint64())
+            self.insert_arrow(table, rows.append_column("version", column))
+
+    def insert_arrow(self, table: str, rows: pa.Table) -> None:
+        db, _, name = table.rpartition(".")
+        self._client.insert_arrow(name, rows, database=db or self.database)
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def _wide_decimals(rows: pa.Table) -> pa.Table:
+    fields = [
+        pa.field(f.name, pa.decimal128(f.type.precision, f.type.scale), f.nullable)
+        if pa.types.is_decimal(f.type)
+        else f
+        for f in rows.schema
+    ]
+    return rows.cast(pa.schema(fields))
+
+
+def connect(url: str) -> Connector:
+    """The connector a ``chdb:///path[?database=name]`` or ``clickhouse://…`` URL names."""
+    if url.startswith("chdb:///"):
+        parts = urlsplit(url)
+        database = parse_qs(parts.query).get("database", ["outlay"])[0]
+        folder = url[len("chdb:///") :].split("?", 1)[0]  # as SQLAlchemy: ////abs, ///relative
+        if not database.isidentifier():
+            raise ConfigError(f"chDB database {database!r} is not a plain name; use letters")
+        return ChdbConnector(Path(folder), database)
+    if url.startswith("clickhouse://"):
+        return ServerConnector(url)
+    raise ConfigError(f"{url!r} is not a ClickHouse URL; use chdb:///path or clickhouse://…")

@@ -1,0 +1,95 @@
+"""``outlay db copy``: an embedded install into other stores, every report identical after."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from outlay.config import Settings
+from outlay.report.spec import ReportSpec
+from outlay.report.tags import parse_tags_yaml
+from outlay.service import Outlay
+from outlay.testing.cursor_fake.api import DEFAULT_KEY
+from outlay.testing.cursor_fake.team import TeamSpec
+from tests.fakes import BASE_URL, chdb_url, fake_cursor, make_outlay, run_cli
+
+pytestmark = pytest.mark.storage
+
+TAGS = parse_tags_yaml("""\
+- key: team
+  values:
+    - name: Heavy
+      filter: costs.service ~* '^(claude|gpt)'
+    - split: {Heavy: 60, Light: 40}
+      filter: costs.category = 'Requests'
+""")
+
+
+def specs(today: date) -> list[ReportSpec]:
+    start = today - timedelta(days=20)
+    return [
+        ReportSpec(start, today, date_bin="day", group_by=("service",)),
+        ReportSpec(start, today, date_bin="cumulative", group_by=("resource",)),
+        ReportSpec(start, today, date_bin="week", group_by=("tag:team",)),
+        ReportSpec(start, today, date_bin="month", filter="costs.service LIKE 'claude%'"),
+    ]
+
+
+def results(outlay: Outlay) -> list[Any]:
+    return [
+        (result.rows and list(result.rows), result.totals)
+        for result in (outlay.report(s, TAGS) for s in specs(outlay.today()))
+    ]
+
+
+def test_a_copied_install_answers_every_report_as_the_original(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = fake_cursor(TeamSpec(users=6, days=25))
+    source = make_outlay(tmp_path / "a", fake)
+    source.add_account("cursor", "acme", DEFAULT_KEY, base_url=BASE_URL)
+    source.sync("acme")
+    before = results(source)
+    assert before[0][0], "the synced team has costs to compare"
+    target_dir = tmp_path / "b"
+    target_dir.mkdir()
+    monkeypatch.setenv("OUTLAY_DATA_DIR", str(tmp_path / "a"))
+    monkeypatch.setenv("OUTLAY_FACTS_URL", source.settings.facts_url)
+    out = run_cli(
+        CliRunner(), "db", "copy", "--to-database-url", f"sqlite:///{target_dir}/meta.sqlite",
+        "--to-facts-url", chdb_url(target_dir), "--yes",
+    )  # fmt: skip
+    assert "Copy verified" in out and "table accounts" in out
+    copied = Outlay(
+        Settings(
+            data_dir=target_dir, facts_url=chdb_url(target_dir), allowed_base_urls=(BASE_URL,)
+        ),
+        clock=fake.clock,
+    )
+    assert results(copied) == before
+
+
+def test_a_target_that_holds_rows_is_refused_and_left_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = fake_cursor(TeamSpec(users=2, days=3))
+    source = make_outlay(tmp_path / "a", fake)
+    source.add_account("cursor", "acme", DEFAULT_KEY, base_url=BASE_URL)
+    monkeypatch.setenv("OUTLAY_DATA_DIR", str(tmp_path / "a"))
+    args = ("db", "copy", "--to-database-url", f"sqlite:///{tmp_path}/b.sqlite",
+            "--to-facts-url", chdb_url(tmp_path / "b"), "--yes")  # fmt: skip
+    run_cli(CliRunner(), *args)
+    out = run_cli(CliRunner(), *args, code=1)
+    assert "already holds rows (table" in out
+
+
+def test_an_unknown_facts_url_is_refused_in_one_line(tmp_path: Path) -> None:
+    out = run_cli(
+        CliRunner(), "--data-dir", str(tmp_path), "db", "copy", "--to-database-url",
+        "sqlite:///x.sqlite", "--to-facts-url", "parquet:///x", "--yes", code=1,
+    )  # fmt: skip
+    assert "is not a fact store; use duckdb:///path" in out
