@@ -18,7 +18,8 @@ STORAGE_TESTS = frozenset(
      "test_seats", "test_sync", "test_sync_failures", "test_sync_resume", "test_trust_surfaces",
      "test_migrations", "test_shared_state", "test_worker", "test_meta_store", "test_sso",
      "test_delivery", "test_budgets", "test_budget_surfaces", "test_channels_surfaces",
-     "test_alerts_service", "test_api_alerts"}
+     "test_alerts_service", "test_api_alerts", "test_audit", "test_lifecycle",
+     "test_lifecycle_web", "test_cli_users"}
 )  # fmt: skip
 #: Read once, before any test clears the OUTLAY_* variables.
 POSTGRES_URL = os.environ.get("OUTLAY_TEST_POSTGRES_URL")
@@ -42,7 +43,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "storage: touches the metadata store (run on every backend)")
     config.addinivalue_line("markers", "postgresql: needs PostgreSQL (skipped without it)")
     config.addinivalue_line(
-        "markers", "embedded_only: reads the SQLite file in the data dir (skipped on PostgreSQL)"
+        "markers",
+        "embedded_only: reads the embedded files in the data dir (skipped on PostgreSQL, chDB)",
     )
     if config.getoption("--database") == "postgresql":
         # Tests drop their Outlay without closing it: psycopg warns for each idle pooled
@@ -54,13 +56,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     on_postgres = config.getoption("--database") == "postgresql"
+    on_chdb = config.getoption("--facts") == "chdb"
     for item in items:
         if item.path.stem in STORAGE_TESTS:
             item.add_marker(pytest.mark.storage)
         if item.get_closest_marker("postgresql") and not on_postgres:
             item.add_marker(pytest.mark.skip(reason="needs --database postgresql"))
-        if item.get_closest_marker("embedded_only") and on_postgres:
-            item.add_marker(pytest.mark.skip(reason="reads the SQLite file in the data dir"))
+        if item.get_closest_marker("embedded_only") and (on_postgres or on_chdb):
+            item.add_marker(pytest.mark.skip(reason="reads the embedded files in the data dir"))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

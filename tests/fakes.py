@@ -146,9 +146,13 @@ metadata_urls = MetadataUrls()
 
 
 def cli_env(data_dir: Path) -> dict[str, str]:
-    """Environment for a CLI run on ``data_dir``'s metadata (empty: the SQLite file in it)."""
-    url = metadata_urls.of(data_dir)
-    return {"OUTLAY_DATABASE_URL": url} if url else {}
+    """Environment for a CLI run on ``data_dir``'s metadata and facts, wherever this test run
+    keeps them (empty: the files in the data dir)."""
+    env = {
+        "OUTLAY_DATABASE_URL": metadata_urls.of(data_dir),
+        "OUTLAY_FACTS_URL": facts_url(data_dir),
+    }
+    return {name: value for name, value in env.items() if value}
 
 
 #: The fact engine of this run (``pytest --facts chdb``) and, for chDB, its one engine folder:

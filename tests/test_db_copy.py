@@ -59,6 +59,8 @@ def test_a_copied_install_answers_every_report_as_the_original(
     target_dir.mkdir()
     monkeypatch.setenv("OUTLAY_DATA_DIR", str(tmp_path / "a"))
     monkeypatch.setenv("OUTLAY_FACTS_URL", source.settings.facts_url)
+    if source.settings.database_url:  # the PostgreSQL pass keeps the source's metadata there
+        monkeypatch.setenv("OUTLAY_DATABASE_URL", source.settings.database_url)
     out = run_cli(
         CliRunner(), "db", "copy", "--to-database-url", f"sqlite:///{target_dir}/meta.sqlite",
         "--to-facts-url", chdb_url(target_dir), "--yes",
@@ -80,6 +82,8 @@ def test_a_target_that_holds_rows_is_refused_and_left_alone(
     source = make_outlay(tmp_path / "a", fake)
     source.add_account("cursor", "acme", DEFAULT_KEY, base_url=BASE_URL)
     monkeypatch.setenv("OUTLAY_DATA_DIR", str(tmp_path / "a"))
+    if source.settings.database_url:  # the PostgreSQL pass keeps the source's metadata there
+        monkeypatch.setenv("OUTLAY_DATABASE_URL", source.settings.database_url)
     args = ("db", "copy", "--to-database-url", f"sqlite:///{tmp_path}/b.sqlite",
             "--to-facts-url", chdb_url(tmp_path / "b"), "--yes")  # fmt: skip
     run_cli(CliRunner(), *args)
@@ -93,3 +97,42 @@ def test_an_unknown_facts_url_is_refused_in_one_line(tmp_path: Path) -> None:
         "sqlite:///x.sqlite", "--to-facts-url", "parquet:///x", "--yes", code=1,
     )  # fmt: skip
     assert "is not a fact store; use duckdb:///path" in out
+
+
+@pytest.mark.postgresql
+def test_an_embedded_install_copied_to_postgresql_and_chdb_answers_every_report_as_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dataclasses import replace
+
+    from tests.fakes import fake_settings, metadata_urls
+
+    fake = fake_cursor(TeamSpec(users=6, days=25))
+    embedded = replace(fake_settings(tmp_path / "a"), database_url=None)  # SQLite + DuckDB
+    source = Outlay(embedded, http=lambda: fake.http(), clock=fake.clock,
+                    monotonic=fake.clock.monotonic, sleep=fake.clock.sleep)  # fmt: skip
+    source.add_account("cursor", "acme", DEFAULT_KEY, base_url=BASE_URL)
+    source.sync("acme")
+    source.add_user("owner@x.test", "owner", "correct horse battery")
+    before = results(source)
+    target_dir = tmp_path / "b"
+    target_dir.mkdir()
+    target_meta = metadata_urls.of(target_dir)
+    assert target_meta is not None and target_meta.startswith("postgresql")
+    monkeypatch.setenv("OUTLAY_DATA_DIR", str(tmp_path / "a"))
+    monkeypatch.setenv("OUTLAY_FACTS_URL", source.settings.facts_url)
+    out = run_cli(
+        CliRunner(), "db", "copy", "--to-database-url", target_meta,
+        "--to-facts-url", chdb_url(target_dir), "--yes",
+    )  # fmt: skip
+    assert "Copy verified" in out
+    copied = Outlay(
+        Settings(data_dir=target_dir, database_url=target_meta, facts_url=chdb_url(target_dir),
+                 allowed_base_urls=(BASE_URL,)),
+        http=lambda: fake.http(), clock=fake.clock,
+    )  # fmt: skip
+    assert results(copied) == before
+    # The copied ids do not collide with the next rows the new install writes.
+    copied.add_user("second@x.test", "viewer", "correct horse battery")
+    copied.add_account("cursor", "beta", DEFAULT_KEY, base_url=BASE_URL)
+    assert [a.name for a in copied.accounts()] == ["acme", "beta"]

@@ -33,6 +33,7 @@ ANSWERS = {
     errors.BudgetNotFound: (404, "not_found"),
     errors.UserNotFound: (404, "not_found"),
     errors.TokenNotFound: (404, "not_found"),
+    errors.InvitationNotFound: (404, "not_found"),
     errors.ConflictError: (409, "conflict"),
     errors.SyncBusyError: (409, "busy"),
     errors.StoreBusyError: (503, "busy"),

@@ -82,8 +82,6 @@ PERIOD = {"start_date": {"end_date": "2026-12-31"}, "end_date": {"start_date": "
 PERIOD_SPEC = {"start": {"end": "2026-12-31"}, "end": {"start": "2026-01-01"}, "interval": {}}
 #: Sign-out ends the session every other request uses; it is fuzzed through its CSRF field only.
 LAST = {("POST", "/logout")}
-#: The whole run stays within this; it takes about a third of it.
-BUDGET_S = 60
 
 
 @dataclass
@@ -229,7 +227,8 @@ def test_no_route_answers_500_and_api_errors_have_one_shape(world: World) -> Non
     elapsed = time.monotonic() - started
     print(f"fuzzed {len(targets)} routes with {fuzzer.answers} requests in {elapsed:.1f} s")
     assert not fuzzer.problems, "\n".join(fuzzer.problems[:30])
-    assert fuzzer.answers > 2000 and elapsed < BUDGET_S, (fuzzer.answers, elapsed)
+    # How long it takes is printed, not asserted: a busy machine would fail a timed unit test.
+    assert fuzzer.answers > 2000, fuzzer.answers
 
 
 def test_the_csv_export_is_spreadsheet_safe_unless_raw_is_asked(tmp_path: Path) -> None:

@@ -88,8 +88,8 @@ def test_one_scheduler_is_active_and_another_takes_over_when_it_stops(tmp_path: 
         ("DATABASE_URL", "mysql://u:secret@db/outlay",
          r"^OUTLAY_DATABASE_URL must start with sqlite:/// or postgresql\+psycopg:// .*not 'mysql://...'$"),
         ("DATABASE_URL", "postgresql://u@db/outlay", r"not 'postgresql://...'$"),
-        ("FACTS_URL", "clickhouse+http://db", r"^OUTLAY_FACTS_URL must be duckdb:///path, chdb:///path or clickhouse://"),
-        ("FACTS_URL", "duckdb:///", r"not 'duckdb://...'$"),
+        ("FACTS_URL", "clickhouse+http://u:secret@db", r"^OUTLAY_FACTS_URL 'clickhouse\+http://\.\.\.' is not a fact store; use duckdb:///path, chdb:///path or clickhouse://"),
+        ("FACTS_URL", "duckdb:///", r"^OUTLAY_FACTS_URL 'duckdb://\.\.\.' is not a fact store"),
     ],
 )  # fmt: skip
 def test_a_database_url_of_another_form_is_one_line_naming_the_accepted_ones(

@@ -23,6 +23,7 @@ from outlay.config import Settings
 from outlay.errors import ConfigError, InputError, SignInRefused
 from outlay.service import Outlay
 from outlay.service.sso import claim_groups, verified_email
+from outlay.store.audit import AuditQuery
 from outlay.web.app import create_app
 from tests.oidc_provider import IdpUser, TestIdp, running_idp
 
@@ -459,3 +460,29 @@ def test_group_claims_a_string_a_nested_claim_and_the_entra_overage() -> None:
     assert claim_groups({}, "groups") == frozenset()
     with pytest.raises(SignInRefused, match="too many groups"):
         claim_groups({"_claim_names": {"groups": "src1"}}, "groups")
+
+
+def test_each_sso_sign_in_writes_one_audit_row_naming_who_and_from_where(
+    client: TestClient, idp: TestIdp, outlay: Outlay
+) -> None:
+    before = len(outlay.audit_log.entries(AuditQuery(limit=1000)))
+    assert sign_in(client, idp, "ivy@acme.example", ["outlay-finance"]).status_code == 303
+    refusal(sign_in(client, idp, "ivy@acme.example", ["somewhere-else"]))
+    rows = outlay.audit_log.entries(AuditQuery(limit=1000))[
+        : len(outlay.audit_log.entries(AuditQuery(limit=1000))) - before
+    ]
+    assert sorted((r.action, r.actor) for r in rows) == [
+        ("auth.sso_login", "ivy@acme.example"),
+        ("auth.sso_login.failed", "ivy@acme.example"),
+    ]
+    assert all(r.address for r in rows)
+
+
+def test_a_disabled_user_cannot_sign_in_by_sso(
+    client: TestClient, idp: TestIdp, outlay: Outlay
+) -> None:
+    assert sign_in(client, idp, "jo@acme.example", ["outlay-finance"]).status_code == 303
+    owner = outlay.principal_of(outlay.access.user_by_email(OWNER))  # type: ignore[arg-type]
+    outlay.disable_user("jo@acme.example", owner)
+    line = refusal(sign_in(client, idp, "jo@acme.example", ["outlay-finance"]))
+    assert "jo@acme.example is disabled" in line

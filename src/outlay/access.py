@@ -35,12 +35,14 @@ _NEEDS = {Action.READ: "viewer", Action.EDIT: "editor", Action.ADMIN: "admin", A
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is asking. ``workspace_ids`` None means every workspace (owners, the local CLI)."""
+    """Who is asking. ``workspace_ids`` None means every workspace (owners, the local CLI).
+    ``address`` is where the request came from, set by the web layer for the audit log."""
 
     user_id: int | None
     email: str
     role: str
     workspace_ids: frozenset[int] | None
+    address: str = "local"
 
     def can(self, action: Action) -> bool:
         return ROLES.index(self.role) >= ROLES.index(_NEEDS[action])
@@ -56,6 +58,17 @@ class Principal:
 
 
 LOCAL_OWNER = Principal(None, "local command line", "owner", None)
+#: The server's own scheduled syncs: an owner whose calls the audit log leaves out (nobody
+#: started them by hand).
+SCHEDULER = Principal(None, "scheduler", "owner", None, address="scheduler")
+
+
+def role_at_most(principal: Principal, role: str) -> str:
+    """``role``, if the principal may hand it out: nobody grants a role above their own."""
+    check_role(role)
+    if ROLES.index(role) > ROLES.index(principal.role):
+        raise ForbiddenError(f"{principal.email} is a {principal.role} and cannot grant {role}")
+    return role
 
 
 @functools.cache
@@ -80,12 +93,16 @@ def check_role(role: str) -> str:
     return role
 
 
-def hash_password(password: str) -> str:
+def check_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
         raise InputError(
             f"the password must be at least {MIN_PASSWORD} characters", field="password"
         )
-    return _hasher().hash(password)
+    return password
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(check_password(password))
 
 
 def verify_password(password_hash: str, password: str) -> bool:

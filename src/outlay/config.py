@@ -30,7 +30,8 @@ def check_facts_url(url: str) -> None:
     scheme = next((s for s in FACTS_SCHEMES if url.startswith(s)), None)
     if scheme is None or len(url) == len(scheme):
         raise ConfigError(
-            f"{ENV_PREFIX}FACTS_URL={url!r} is not a fact store; use duckdb:///path, "
+            # Only the scheme is repeated: a server URL may carry a password.
+            f"{ENV_PREFIX}FACTS_URL {_scheme(url)} is not a fact store; use duckdb:///path, "
             "chdb:///path or clickhouse://user:pass@host:8123/db"
         )
 

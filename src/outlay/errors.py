@@ -15,7 +15,7 @@ and code the web app and API answer with; nothing picks a status from the messag
     ├── ForbiddenError             403  the role does not allow the action
     ├── NotFoundError              404  (one subclass per kind of thing)
     │   ├── AccountNotFound, WorkspaceNotFound, UserNotFound, TokenNotFound
-    │   └── ReportNotFound, TagNotFound, ChannelNotFound, BudgetNotFound
+    │   └── ReportNotFound, TagNotFound, ChannelNotFound, BudgetNotFound, InvitationNotFound
     ├── ConflictError              409  a name that is taken, a thing removed meanwhile
     │   └── SyncBusyError          409  a sync of this account is already running
     ├── ProviderError              502  talking to a provider's API
@@ -106,6 +106,10 @@ class UserNotFound(NotFoundError):
 
 
 class TokenNotFound(NotFoundError):
+    pass
+
+
+class InvitationNotFound(NotFoundError):
     pass
 
 

@@ -68,9 +68,10 @@ def _register() -> None:
     # Every command module imports only typer and light modules at the top, and what its
     # command needs inside it: ``outlay --help`` and a report load no web framework.
     from outlay.cli.accounts import app as accounts_app
-    from outlay.cli.admin import tokens, users, workspaces
+    from outlay.cli.admin import invite, tokens, users, workspaces
     from outlay.cli.alerts import app as alerts_app
     from outlay.cli.anomalies import app as anomalies_app
+    from outlay.cli.audit import audit
     from outlay.cli.budgets import app as budgets_app
     from outlay.cli.channels import app as channels_app
     from outlay.cli.channels import deliver, events
@@ -117,6 +118,8 @@ def _register() -> None:
     app.command("completeness")(completeness)
     app.add_typer(db_app, name="db")
     app.command("worker")(worker)
+    app.command("invite")(invite)
+    app.command("audit")(audit)
 
 
 _register()

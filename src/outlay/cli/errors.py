@@ -12,6 +12,7 @@ from outlay.errors import (
     ChannelNotFound,
     ConflictError,
     OutlayError,
+    TokenNotFound,
     UserNotFound,
     WorkspaceNotFound,
 )
@@ -39,6 +40,10 @@ FLAGS = {
     "min_cost": "--min-cost",
     "sensitivity": "--sensitivity",
     "reason": "--reason",
+    # Users and tokens.
+    "scope": "--scope",
+    "days": "--expires-in",
+    "workspaces": "--workspace",
 }
 #: The command that does what an input cannot, by the error's ``field``.
 COMMANDS = {"tags_document": "to delete every tag use `outlay tags delete --all`"}
@@ -48,6 +53,7 @@ HINTS: tuple[tuple[type[OutlayError], str], ...] = (
     (WorkspaceNotFound, "see `outlay workspaces list`"),
     (UserNotFound, "add one with `outlay users add`"),
     (ChannelNotFound, "see `outlay channels list`"),
+    (TokenNotFound, "see `outlay tokens list`"),
 )
 
 

@@ -53,3 +53,18 @@ def mail_of(notice: Notice) -> Mail:
         parts.append(f'<p><a href="{escape(notice.url)}">Open in outlay</a></p>')
     parts.append(f'<p style="color:#666">outlay · workspace {escape(notice.workspace)}</p>')
     return Mail(subject, "\n".join(text) + "\n", "<html><body>" + "".join(parts) + "</body></html>")
+
+
+def invitation_mail(link: str, workspace: str, role: str, expires: str) -> Mail:
+    """The e-mail that carries an invitation's one-time link."""
+    subject = f"You are invited to outlay ({workspace}, {role})"
+    text = (
+        f"You are invited to the outlay workspace {workspace} as {role}.\n\n"
+        f"Set your password here (the link works once, until {expires}):\n{link}\n"
+    )
+    html = (
+        f"<p>You are invited to the outlay workspace <b>{escape(workspace)}</b> as "
+        f'{escape(role)}.</p><p><a href="{escape(link)}">Set your password</a> (the link '
+        f"works once, until {escape(expires)}).</p>"
+    )
+    return Mail(subject, text, html)

@@ -10,6 +10,8 @@ principal it is given (the local command line is an owner):
 - ``exports``: a report scope as a FOCUS 1.2 file;
 - ``seats``: an account's seat price and the seat cost rows it turns on;
 - ``identity``: workspaces, users, API tokens, sign-in and sessions;
+- ``lifecycle``: a user's role, workspaces, disabling, removal, passwords and invitations;
+- ``audit``: the ``@audited`` declaration and the append-only audit log;
 - ``trust``: reconciliation with the provider's spend, and completeness per day;
 - ``guardrails``: guardrail events, recorded once each with their deliveries queued;
 - ``channels``, ``delivery``: notification channels, and the queue that sends to them;
@@ -26,7 +28,8 @@ from outlay.service.accounts import PROVIDERS, Accounts
 from outlay.service.core import HttpFactory, default_http, requires
 from outlay.service.exports import Exports
 from outlay.service.guardrail_run import Guardrail, GuardrailRun
-from outlay.service.identity import SESSION_LIFETIME, TOKEN_DAYS, TOKEN_PREFIX, Identity
+from outlay.service.identity import SESSION_LIFETIME, TOKEN_DAYS, TOKEN_PREFIX
+from outlay.service.lifecycle import Lifecycle
 from outlay.service.reports import TAGS_DOCUMENT, Reports
 from outlay.service.seats import Seats
 from outlay.service.sso import Sso
@@ -34,7 +37,7 @@ from outlay.service.sync_queue import SyncQueue
 from outlay.service.trust import Trust
 
 
-class Outlay(Guardrail, Seats, Accounts, Exports, Reports, Sso, Identity, Trust):
+class Outlay(Guardrail, Seats, Accounts, Exports, Reports, Sso, Lifecycle, Trust):
     """The one service object; see the package docstring for where each method lives."""
 
 

@@ -9,6 +9,7 @@ from outlay.access import LOCAL_OWNER, Action, Principal
 from outlay.errors import ConflictError, ForbiddenError, InputError
 from outlay.ingest.lock import account_lock
 from outlay.secrets import mask_key
+from outlay.service.audit import audited
 from outlay.service.core import Core, path_safe, requires
 from outlay.store.meta import Account
 
@@ -22,6 +23,7 @@ PROVIDERS = ("cursor",)
 
 
 class Accounts(Core):
+    @audited("account.add")
     @requires(Action.ADMIN)
     def add_account(
         self, provider: str, name: str, api_key: str, *, base_url: str | None = None,
@@ -85,6 +87,7 @@ class Accounts(Core):
     def account(self, name: str, principal: Principal = LOCAL_OWNER) -> Account:
         return self._named(name, self._visible_accounts(principal))
 
+    @audited("account.remove")
     @requires(Action.ADMIN)
     def remove_account(self, name: str, principal: Principal = LOCAL_OWNER) -> int:
         """Delete the account and all its cost rows; returns how many rows went."""
@@ -116,6 +119,7 @@ class Accounts(Core):
         spaces = self.access.workspaces_of_account(account.id)
         return [w.name for w in spaces if principal.sees(w.id)]
 
+    @audited("account.attach")
     @requires(Action.ADMIN)
     def attach(self, account_name: str, workspace: str, principal: Principal = LOCAL_OWNER) -> None:
         self.access.attach(
@@ -124,6 +128,7 @@ class Accounts(Core):
 
     # -- sync ----------------------------------------------------------------------------------
 
+    @audited("account.sync")
     @requires(Action.ADMIN)
     def sync(
         self, name: str, *, since: date | None = None, listener: SyncListener | None = None,
@@ -161,6 +166,7 @@ class Accounts(Core):
                 listener=listener,
             )
 
+    @audited("account.sync_requested")
     @requires(Action.ADMIN)
     def request_sync(self, name: str, principal: Principal = LOCAL_OWNER) -> Account:
         """Queue a sync of the account for the server's scheduler ("Sync now"); asking again

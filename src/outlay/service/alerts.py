@@ -27,6 +27,7 @@ from outlay.errors import InputError, OutlayError
 from outlay.ingest.windows import utc_day
 from outlay.report.batch import Batch, CostQuery
 from outlay.service.anomalies import Anomalies, rows_of
+from outlay.service.audit import audited
 from outlay.service.core import path_safe, requires
 from outlay.store.access import Workspace
 from outlay.store.alert_rules import AlertRule, AlertRuleStore
@@ -42,6 +43,7 @@ class Alerts(Anomalies):
     def alert_rules(self) -> AlertRuleStore:
         return AlertRuleStore(self.meta)
 
+    @audited("alert.add")
     @requires(Action.EDIT)
     def add_cost_alert(
         self, name: str, *, interval: str, threshold: str, notify: Sequence[str],
@@ -59,6 +61,7 @@ class Alerts(Anomalies):
         )  # fmt: skip
         return self._add_rule(space, name, "cost", rule.to_data(), notify)
 
+    @audited("alert.add")
     @requires(Action.EDIT)
     def add_anomaly_watch(
         self, name: str, *, notify: Sequence[str], filter: str | None = None,
@@ -105,6 +108,7 @@ class Alerts(Anomalies):
                                       None))  # fmt: skip
         return rules
 
+    @audited("alert.remove")
     @requires(Action.EDIT)
     def remove_alert_rule(
         self, name: str, principal: Principal = LOCAL_OWNER, workspace: str | None = None

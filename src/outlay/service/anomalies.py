@@ -20,6 +20,7 @@ from outlay.alerts.event import AlertEvent
 from outlay.errors import InputError
 from outlay.report.compile import Shape, compile_report_query
 from outlay.report.vql import And, Expr, InList, parse_vql
+from outlay.service.audit import audited
 from outlay.service.core import requires
 from outlay.service.guardrails import Guardrails
 from outlay.service.reports import Reports
@@ -58,6 +59,7 @@ class Anomalies(Reports, Guardrails):
             )
         return self.anomaly_store.list(self.workspace(workspace, principal).id, status)
 
+    @audited("anomaly.ignore")
     @requires(Action.EDIT)
     def ignore_anomaly(
         self, anomaly_id: int, reason: str, principal: Principal = LOCAL_OWNER,

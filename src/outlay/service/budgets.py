@@ -17,6 +17,7 @@ from outlay.errors import BudgetNotFound
 from outlay.report.forecast import HISTORY_DAYS
 from outlay.report.run import run_report
 from outlay.report.spec import ReportSpec
+from outlay.service.audit import audited, note
 from outlay.service.core import requires
 from outlay.service.guardrails import Guardrails
 from outlay.service.reports import Reports
@@ -71,6 +72,7 @@ class Budgets(Reports, Guardrails):
 
     # -- definitions -------------------------------------------------------------------------
 
+    @audited("budget.add")
     @requires(Action.EDIT)
     def add_budget(
         self, budget: Budget, *, principal: Principal = LOCAL_OWNER, workspace: str | None = None
@@ -78,8 +80,10 @@ class Budgets(Reports, Guardrails):
         space = self.workspace(workspace, principal)
         self._check_channels(space, budget.channels)
         self.budget_store.add(space.id, budget.name, budget.to_data(), now=self.clock.now())
+        note(target=budget.name, after=budget.to_data())
         return budget
 
+    @audited("budget.edit")
     @requires(Action.EDIT)
     def edit_budget(
         self, name: str, budget: Budget, *, principal: Principal = LOCAL_OWNER,
@@ -92,6 +96,7 @@ class Budgets(Reports, Guardrails):
             raise self._not_found(space, name)
         return budget
 
+    @audited("budget.remove")
     @requires(Action.EDIT)
     def remove_budget(
         self, name: str, *, principal: Principal = LOCAL_OWNER, workspace: str | None = None

@@ -17,6 +17,7 @@ from outlay.notify.targets import (
     check_url,
     mask_target,
 )
+from outlay.service.audit import audited
 from outlay.service.core import requires
 from outlay.service.delivery import NO_MAIL, Delivery, SharedHttp
 from outlay.store.access import Workspace
@@ -49,6 +50,7 @@ def _delivery_row(delivery: DeliveryState) -> dict[str, Any]:
 
 
 class Channels(Delivery):
+    @audited("channel.add")
     @requires(Action.ADMIN)
     def add_channel(
         self, kind: str, name: str, target: str, *, secret: str | None = None,
@@ -102,6 +104,7 @@ class Channels(Delivery):
             )
         return found
 
+    @audited("channel.remove")
     @requires(Action.ADMIN)
     def remove_channel(
         self, name: str, principal: Principal = LOCAL_OWNER, workspace: str | None = None

@@ -11,6 +11,7 @@ from outlay.alerts.event import AlertEvent
 from outlay.errors import InputError, ReportNotFound
 from outlay.report.run import run_report
 from outlay.report.spec import MONEY_MEASURES, ReportSpec
+from outlay.service.audit import audited
 from outlay.service.budgets import Budgets, utc_naive
 from outlay.service.core import requires
 from outlay.store.access import Workspace
@@ -18,6 +19,7 @@ from outlay.store.budgets import Digest
 
 
 class Digests(Budgets):
+    @audited("digest.set")
     @requires(Action.EDIT)
     def set_digest(
         self, report: str, every: str, channels: tuple[str, ...], *,
@@ -40,6 +42,7 @@ class Digests(Budgets):
         self.budget_store.put_digest(digest)
         return digest
 
+    @audited("digest.remove")
     @requires(Action.EDIT)
     def remove_digest(
         self, report: str, *, principal: Principal = LOCAL_OWNER, workspace: str | None = None

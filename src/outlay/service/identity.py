@@ -1,4 +1,5 @@
-"""Who uses outlay: workspaces, users, API tokens, sign-in and sessions.
+"""Who uses outlay: workspaces, users, API tokens, sign-in and sessions (the lifecycle of a
+user after they exist, invitations and password resets live in ``lifecycle``).
 
 ``login``, ``authenticate`` and ``principal_of`` are the way to a principal, so they take none;
 every other method checks the one it is given, like the rest of the service.
@@ -26,35 +27,49 @@ from outlay.errors import (
     UnauthenticatedError,
     UserNotFound,
 )
-from outlay.service.core import Core, path_safe, requires
+from outlay.service.audit import Audit, audited, note
+from outlay.service.core import path_safe, requires
 from outlay.store.access import Credential, User, Workspace
 
 TOKEN_PREFIX = "olt_"  # noqa: S105 (a marker that makes tokens recognisable, not a secret)
 TOKEN_DAYS = 365
 SESSION_LIFETIME = timedelta(days=7)
+SCOPES = ("read", "write")
+#: A token's last-used time is written at most this often: not one write per request.
+LAST_USED_STEP = timedelta(minutes=1)
+MAX_ID = 2**63
 
 
-class Identity(Core):
+def checked_email(email: str) -> str:
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 320:
+        raise InputError(f"{email!r} is not an email address", field="email")
+    return email
+
+
+class Identity(Audit):
+    @audited("workspace.add")
     @requires(Action.ADMIN)
     def add_workspace(self, name: str, principal: Principal = LOCAL_OWNER) -> Workspace:
         return self.access.add_workspace(
             path_safe(name, "a workspace name", "workspace_name"), now=self.clock.now()
         )
 
+    @audited("user.add")
     @requires(Action.OWN)
     def add_user(
         self, email: str, role: str, password: str, workspaces: list[str] | None = None,
         principal: Principal = LOCAL_OWNER,
     ) -> User:  # fmt: skip
         """A user of the web app and API, member of ``workspaces`` (Default when None)."""
-        email = email.strip().lower()
-        if "@" not in email or len(email) > 320:
-            raise InputError(f"{email!r} is not an email address", field="email")
+        email = checked_email(email)
         chosen: list[str | None] = list(workspaces) if workspaces else [None]
-        spaces = [self.workspace(w, principal).id for w in chosen]
+        spaces = [self.workspace(w, principal) for w in chosen]
+        note(after={"role": role, "workspaces": [w.name for w in spaces]})
         return self.access.add_user(
-            email, hash_password(password), check_role(role), spaces, now=self.clock.now()
-        )
+            email, hash_password(password), check_role(role), [w.id for w in spaces],
+            now=self.clock.now(),
+        )  # fmt: skip
 
     @requires(Action.OWN)
     def users(self, principal: Principal = LOCAL_OWNER) -> list[tuple[User, list[str]]]:
@@ -71,13 +86,19 @@ class Identity(Core):
 
     # -- API tokens ----------------------------------------------------------------------------
 
+    @audited("token.create", target="email")
     @requires(Action.READ)
     def create_token(
         self, email: str, name: str = "", days: int | None = TOKEN_DAYS,
-        principal: Principal = LOCAL_OWNER,
+        principal: Principal = LOCAL_OWNER, scope: str = "write",
     ) -> str:  # fmt: skip
         """A new API token for the user, returned once; only its hash is kept. Users create
-        their own tokens; an owner (and the local command line) may create one for anyone."""
+        their own tokens; an owner (and the local command line) may create one for anyone.
+        A ``read`` token may only read (GET); ``write`` may do whatever its user may."""
+        if scope not in SCOPES:
+            raise InputError(f"unknown scope {scope!r}; use read or write", field="scope")
+        if days is not None and not 0 < days <= 3650:
+            raise InputError("a token lasts 1 to 3650 days", field="days")
         user = self.access.user_by_email(email)
         if user is None:
             if principal.can(Action.OWN):
@@ -87,9 +108,11 @@ class Identity(Core):
         secret = TOKEN_PREFIX + new_secret()
         now = self.clock.now()
         expires = now + timedelta(days=days) if days else None
-        self.access.add_credential(
-            "token", secret_hash(secret), user.id, name=name, now=now, expires_at=expires
-        )
+        token = self.access.add_credential(
+            "token", secret_hash(secret), user.id, name=name, now=now, expires_at=expires,
+            scope=scope,
+        )  # fmt: skip
+        note(after={"id": token.id, "name": name, "scope": scope, "expires_at": expires})
         return secret
 
     @requires(Action.READ)
@@ -99,27 +122,40 @@ class Identity(Core):
             return []
         return self.access.credentials(principal.user_id, "token")
 
+    @requires(Action.ADMIN)
+    def all_tokens(self, principal: Principal = LOCAL_OWNER) -> list[tuple[Credential, str]]:
+        """Every user's API tokens with their email, oldest first (admins revoke any)."""
+        return self.access.all_tokens()
+
+    @audited("token.revoke", target="token_id")
     @requires(Action.READ)
     def revoke_token(self, principal: Principal, token_id: int) -> None:
-        """Revoke one of the principal's own tokens; anyone else's is "no such token"."""
-        found = next((t for t in self.tokens(principal) if t.id == token_id), None)
-        if found is None:
+        """Revoke one of the principal's own tokens, or (admins) anyone's; any other is
+        "no such token"."""
+        # An id no database row can have (from a URL, say) is simply no token.
+        found = self.access.credential_by_id(token_id) if 0 < token_id < MAX_ID else None
+        mine = found is not None and found.user_id == principal.user_id
+        if found is None or found.kind != "token" or not (mine or principal.can(Action.ADMIN)):
             raise TokenNotFound("no such token of yours")
-        self.revoke(found, principal)
+        self.access.revoke(found.id, now=self.clock.now())
 
+    @audited("credential.revoke")
     @requires(Action.READ)
     def revoke(self, credential: Credential, principal: Principal = LOCAL_OWNER) -> None:
         """End a session or token: one's own, or anyone's for an owner."""
         _own_or_owner(principal, credential.user_id, "revoke sessions and tokens")
+        note(target=f"{credential.kind} {credential.id}")
         self.access.revoke(credential.id, now=self.clock.now())
 
     # -- sign-in -------------------------------------------------------------------------------
 
+    @audited("auth.login", failures=(UnauthenticatedError,))
     def login(self, email: str, password: str, client: str = "local") -> tuple[str, str]:
         """(session secret, CSRF token) for a correct password. ``client`` is the address the
         attempt comes from; throttling (``outlay.service.throttle``) runs before any hashing."""
         now = self.clock.now()
         email = email.strip().lower()
+        note(actor=(None, email), address=client)
         throttle = self.login_throttle
         throttle.admit(email, client, now)
         user = self.access.user_by_email(email)
@@ -129,6 +165,9 @@ class Identity(Core):
         if user is None or not valid:
             throttle.failed(email, client, now)
             raise UnauthenticatedError("wrong email or password")
+        note(actor=(user.id, email))
+        if user.disabled_at is not None:
+            raise UnauthenticatedError(f"the user {email} is disabled; ask an owner")
         throttle.succeeded(email, client)
         secret, csrf = new_secret(), new_secret()
         self.access.add_credential(
@@ -154,6 +193,13 @@ class Identity(Core):
         user = self.access.user(found.user_id)
         if user is None:
             raise UnauthenticatedError("the user of this credential no longer exists")
+        if user.disabled_at is not None:
+            # Checked here, at every request: disabling takes effect on the very next one.
+            raise UnauthenticatedError(f"the user {user.email} is disabled; ask an owner")
+        if kind == "token" and (
+            found.last_used_at is None or now - found.last_used_at >= LAST_USED_STEP
+        ):
+            self.access.touch(found.id, now=now)
         return self.principal_of(user), found
 
 

@@ -13,6 +13,7 @@ from outlay.report.run import ReportResult, run_report
 from outlay.report.spec import ReportSpec
 from outlay.report.tag_csv import MatchReport, match_report, parse_tag_csv, spellings_of
 from outlay.report.tags import TagSet, VirtualTag, parse_tags_yaml
+from outlay.service.audit import audited
 from outlay.service.core import Core, path_safe, requires
 from outlay.store.access import Workspace
 from outlay.store.meta import SavedReport
@@ -53,6 +54,7 @@ class Reports(Core):
             accounts=accounts,
         )
 
+    @audited("report.save")
     @requires(Action.EDIT)
     def save_report(
         self, name: str, spec: ReportSpec, *, principal: Principal = LOCAL_OWNER,
@@ -63,6 +65,7 @@ class Reports(Core):
         name = path_safe(report_name(name), "a report name", "name")
         return self.meta.save_report(space.id, name, spec.to_data(), now=self.clock.now())
 
+    @audited("report.rename")
     @requires(Action.EDIT)
     def rename_report(
         self, name: str, new_name: str, principal: Principal = LOCAL_OWNER,
@@ -88,6 +91,7 @@ class Reports(Core):
         space = self.workspace(workspace, principal)
         return ReportSpec.from_data(self.meta.report(space.id, name).spec)
 
+    @audited("report.delete")
     @requires(Action.EDIT)
     def delete_report(
         self, name: str, principal: Principal = LOCAL_OWNER, workspace: str | None = None
@@ -104,6 +108,7 @@ class Reports(Core):
         body = self.meta.document(f"{TAGS_DOCUMENT}:{space.id}")
         return _stored_tags(body) if body else TagSet(())
 
+    @audited("tag.replace")
     @requires(Action.EDIT)
     def replace_tags(
         self, tags: TagSet, workspace: str | None = None, principal: Principal = LOCAL_OWNER
@@ -112,6 +117,7 @@ class Reports(Core):
         space = self.workspace(workspace, principal)
         self.meta.put_document(f"{TAGS_DOCUMENT}:{space.id}", tags.to_yaml(), now=self.clock.now())
 
+    @audited("tag.import", target="source")
     @requires(Action.EDIT)
     def import_tags(
         self, text: str, source: str, workspace: str | None = None,
@@ -130,6 +136,7 @@ class Reports(Core):
         self.replace_tags(tags, workspace, principal)
         return tags
 
+    @audited("tag.delete_all")
     @requires(Action.EDIT)
     def delete_all_tags(
         self, workspace: str | None = None, principal: Principal = LOCAL_OWNER
@@ -158,6 +165,7 @@ class Reports(Core):
         replaces = key in self._tags_in(space)
         return TagCsvPreview(tag, report, csv_tag.header, csv_tag.emails, replaces)
 
+    @audited("tag.import_csv")
     @requires(Action.EDIT)
     def import_tag_csv(
         self, key: str, text: str, source: str, workspace: str | None = None,
@@ -173,6 +181,7 @@ class Reports(Core):
         names = {a.id: a.name for a in self.meta.accounts()}
         return tuple(sorted(names[i] for i in self.access.account_ids(frozenset({space.id}))))
 
+    @audited("tag.delete")
     @requires(Action.EDIT)
     def delete_tag(
         self, key: str, workspace: str | None = None, principal: Principal = LOCAL_OWNER

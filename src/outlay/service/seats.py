@@ -11,6 +11,7 @@ from outlay.ingest.lock import account_lock
 from outlay.ingest.seats import listed, refresh_seats
 from outlay.providers.cursor.seats import PRESETS, seats_by_day
 from outlay.service.accounts import Accounts
+from outlay.service.audit import audited
 from outlay.service.core import requires
 from outlay.store.seats import SeatPrice, SeatStore
 
@@ -57,6 +58,7 @@ def parse_seat_price(text: str) -> Decimal:
 
 
 class Seats(Accounts):
+    @audited("account.set_seat_price")
     @requires(Action.ADMIN)
     def set_seat_price(
         self, name: str, price: str | None = None, *, preset: str | None = None,

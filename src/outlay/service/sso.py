@@ -19,6 +19,7 @@ from outlay.access import Action, Principal, new_secret, secret_hash
 from outlay.auth import oidc
 from outlay.auth.mapping import Grant, Rule, dump_rules, grant_for, parse_rules
 from outlay.errors import ConfigError, SignInRefused, UnauthenticatedError
+from outlay.service.audit import audited, note
 from outlay.service.core import requires
 from outlay.service.identity import SESSION_LIFETIME, Identity
 from outlay.store.access import DEFAULT_WORKSPACE, User
@@ -65,8 +66,13 @@ class Sso(Identity):
         )  # fmt: skip
         return browser, url
 
-    def sso_sign_in(self, params: dict[str, str], browser_secret: str) -> tuple[str, str]:
-        """(session secret, where to go) for the provider's callback ``params``."""
+    @audited("auth.sso_login", failures=(UnauthenticatedError,))
+    def sso_sign_in(
+        self, params: dict[str, str], browser_secret: str, client: str = ""
+    ) -> tuple[str, str]:
+        """(session secret, where to go) for the provider's callback ``params``; ``client`` is
+        the browser's address, for the audit log."""
+        note(actor=(None, "unknown"), address=client or None)
         self._require_sso()
         pending = self._take_pending(params.get("state", ""), browser_secret)
         if params.get("error"):
@@ -79,6 +85,7 @@ class Sso(Identity):
             raise SignInRefused("the identity provider sent no authorization code; start again")
         claims = self._verified_claims(params["code"], pending)
         user = self._mapped_user(claims)
+        note(actor=(user.id, user.email))
         return self._open_session(user), pending.next_path
 
     def _take_pending(self, state: str, browser_secret: str) -> PendingSignIn:
@@ -125,6 +132,7 @@ class Sso(Identity):
 
     def _mapped_user(self, claims: dict[str, Any]) -> User:
         email = verified_email(claims, str(self.settings.oidc_issuer))
+        note(actor=(None, email))
         groups = claim_groups(claims, self.settings.oidc_groups_claim)
         rules, _ = self._rules()
         user = self.access.user_by_email(email)
@@ -142,6 +150,8 @@ class Sso(Identity):
                     "ask an admin to add you to one"
                 )
             grant = found
+        if user is not None and user.disabled_at is not None:
+            raise SignInRefused(f"{email} is disabled in outlay; ask an admin to enable it")
         if user is None:
             if not jit:
                 raise SignInRefused(f"there is no outlay user {email}; ask an owner to add you")
@@ -196,6 +206,7 @@ class Sso(Identity):
         rules, source = self._rules()
         return dump_rules(rules), source, self.settings.oidc_mapping_file is None
 
+    @audited("sso.mapping")
     @requires(Action.OWN)
     def set_sso_mapping(self, text: str, principal: Principal) -> int:
         """Replace the stored rules (checked first); how many there are now."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from outlay.errors import ConflictError, InputError, WorkspaceNotFound
@@ -37,6 +37,7 @@ class User:
     email: str
     role: str
     password_hash: str
+    disabled_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,8 @@ class Credential:
     created_at: datetime
     expires_at: datetime | None
     revoked_at: datetime | None
+    scope: str = "write"
+    last_used_at: datetime | None = None
 
 
 def _workspace(row: WorkspaceRow) -> Workspace:
@@ -56,13 +59,13 @@ def _workspace(row: WorkspaceRow) -> Workspace:
 
 
 def _user(row: UserRow) -> User:
-    return User(row.id, row.email, row.role, row.password_hash)
+    return User(row.id, row.email, row.role, row.password_hash, row.disabled_at)
 
 
 def _credential(row: CredentialRow) -> Credential:
     return Credential(
         row.id, row.kind, row.user_id, row.name, row.csrf_token, row.created_at,
-        row.expires_at, row.revoked_at,
+        row.expires_at, row.revoked_at, row.scope, row.last_used_at,
     )  # fmt: skip
 
 
@@ -162,6 +165,40 @@ class AccessStore:
             row = s.get(UserRow, user_id)
             return _user(row) if row is not None else None
 
+    def set_role(self, user_id: int, role: str) -> None:
+        with self._meta.session() as s:
+            s.execute(update(UserRow).where(UserRow.id == user_id).values(role=role))
+
+    def set_workspaces(self, user_id: int, workspace_ids: list[int]) -> None:
+        with self._meta.session() as s:
+            s.execute(delete(UserWorkspaceRow).where(UserWorkspaceRow.user_id == user_id))
+            for workspace_id in workspace_ids:
+                s.add(UserWorkspaceRow(user_id=user_id, workspace_id=workspace_id))
+
+    def set_disabled(self, user_id: int, disabled_at: datetime | None) -> None:
+        with self._meta.session() as s:
+            s.execute(update(UserRow).where(UserRow.id == user_id).values(disabled_at=disabled_at))
+
+    def set_password(self, user_id: int, password_hash: str) -> None:
+        with self._meta.session() as s:
+            s.execute(
+                update(UserRow).where(UserRow.id == user_id).values(password_hash=password_hash)
+            )
+
+    def remove_user(self, user_id: int) -> None:
+        """The user, their memberships, sessions and tokens (audit rows keep their email)."""
+        with self._meta.session() as s:
+            s.execute(delete(CredentialRow).where(CredentialRow.user_id == user_id))
+            s.execute(delete(UserWorkspaceRow).where(UserWorkspaceRow.user_id == user_id))
+            s.execute(delete(UserRow).where(UserRow.id == user_id))
+
+    def active_owner_ids(self) -> set[int]:
+        with self._meta.session() as s:
+            rows = s.scalars(
+                select(UserRow.id).where(UserRow.role == "owner", UserRow.disabled_at.is_(None))
+            )
+            return set(rows)
+
     def user_workspace_ids(self, user_id: int) -> frozenset[int]:
         with self._meta.session() as s:
             rows = s.scalars(
@@ -173,12 +210,12 @@ class AccessStore:
 
     def add_credential(
         self, kind: str, secret_hash: str, user_id: int, *, name: str = "", csrf_token: str = "",
-        now: datetime, expires_at: datetime | None,
+        now: datetime, expires_at: datetime | None, scope: str = "write",
     ) -> Credential:  # fmt: skip
         with self._meta.session() as s:
             row = CredentialRow(
                 kind=kind, secret_hash=secret_hash, user_id=user_id, name=name,
-                csrf_token=csrf_token, created_at=now, expires_at=expires_at,
+                csrf_token=csrf_token, created_at=now, expires_at=expires_at, scope=scope,
             )  # fmt: skip
             s.add(row)
             s.flush()
@@ -201,6 +238,39 @@ class AccessStore:
                 .order_by(CredentialRow.id)
             )
             return [_credential(r) for r in rows]
+
+    def all_tokens(self) -> list[tuple[Credential, str]]:
+        """Every API token with its user's email, oldest first."""
+        with self._meta.session() as s:
+            rows = s.execute(
+                select(CredentialRow, UserRow.email)
+                .join(UserRow, UserRow.id == CredentialRow.user_id)
+                .where(CredentialRow.kind == "token")
+                .order_by(CredentialRow.id)
+            )
+            return [(_credential(row), email) for row, email in rows]
+
+    def credential_by_id(self, credential_id: int) -> Credential | None:
+        with self._meta.session() as s:
+            row = s.get(CredentialRow, credential_id)
+            return _credential(row) if row is not None else None
+
+    def touch(self, credential_id: int, *, now: datetime) -> None:
+        with self._meta.session() as s:
+            s.execute(
+                update(CredentialRow)
+                .where(CredentialRow.id == credential_id)
+                .values(last_used_at=now)
+            )
+
+    def revoke_all(self, user_id: int, *, now: datetime) -> None:
+        """End every open session and token of the user."""
+        with self._meta.session() as s:
+            s.execute(
+                update(CredentialRow)
+                .where(CredentialRow.user_id == user_id, CredentialRow.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
 
     def revoke(self, credential_id: int, *, now: datetime) -> None:
         with self._meta.session() as s:

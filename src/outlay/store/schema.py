@@ -87,6 +87,8 @@ class UserRow(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    #: Set while the user is disabled: checked at every authentication.
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
 
 
 class UserWorkspaceRow(Base):
@@ -125,6 +127,10 @@ class CredentialRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     expires_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    #: API tokens only: "read" (GET requests) or "write" (everything its user may do).
+    scope: Mapped[str] = mapped_column(String(10), default="write", server_default="write")
+    #: API tokens only: refreshed at most once a minute, not on every request.
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
 
 
 class SeatPriceRow(Base):
@@ -403,3 +409,42 @@ class AnomalyRow(Base):
     notified_amount: Mapped[str | None] = mapped_column(String(40), default=None)
     #: How many times it was notified: part of each notification's event id.
     notified_level: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# -- user lifecycle and audit (``store/links.py``, ``store/audit.py``) ---------------------------
+
+
+class OneTimeLinkRow(Base):
+    """An invitation or a password reset: a link that works once, until it expires. Only the
+    SHA-256 of its secret is kept."""
+
+    __tablename__ = "one_time_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), index=True)  # "invite" or "reset"
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(String(20), default="")  # invitations only
+    workspace_ids: Mapped[str] = mapped_column(Text, default="[]")  # JSON list, invitations only
+    created_by: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+
+
+class AuditRow(Base):
+    """One change, appended once and never updated or deleted (no code path does either)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    actor_id: Mapped[int | None] = mapped_column(Integer, default=None)  # no FK: users go
+    actor: Mapped[str] = mapped_column(String(320), index=True)  # email, or "local"
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    target: Mapped[str] = mapped_column(String(400), default="")
+    workspace: Mapped[str] = mapped_column(String(100), default="")
+    address: Mapped[str] = mapped_column(String(100), default="")
+    before: Mapped[str | None] = mapped_column(Text, default=None)  # JSON, when small
+    after: Mapped[str | None] = mapped_column(Text, default=None)

@@ -21,6 +21,7 @@ from outlay.providers.cursor.base_url import allowed_base_urls
 from outlay.service import Outlay
 from outlay.web import (
     api,
+    api_access,
     api_alerts,
     api_budgets,
     api_channels,
@@ -92,6 +93,7 @@ def create_app(
     app.include_router(api_channels.router)
     app.include_router(api_budgets.router)
     app.include_router(api_alerts.router)
+    app.include_router(api_access.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
 from fastapi import Depends, Form, Query, Request
@@ -37,13 +37,28 @@ OutlayDep = Annotated[Outlay, Depends(get_outlay)]
 Workspace = Annotated[str | None, Query(description="Workspace (default: Default).")]
 
 
+#: What a read-scoped API token may send.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def client_address(request: Request) -> str:
+    """The peer's address. Behind a reverse proxy that is the proxy's, so every client shares
+    its throttle; forwarded headers are not trusted, as any client can send them."""
+    return request.client.host if request.client else "unknown"
+
+
 def api_principal(request: Request, outlay: OutlayDep) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise UnauthenticatedError("send an API token: Authorization: Bearer <token>")
-    principal, _ = outlay.authenticate("token", secret.strip())
-    return principal
+    principal, token = outlay.authenticate("token", secret.strip())
+    if token.scope != "write" and request.method not in READ_METHODS:
+        raise ForbiddenError(
+            f"this API token has the {token.scope} scope and may only read; "
+            "create a token with the write scope for changes"
+        )
+    return replace(principal, address=client_address(request))
 
 
 ApiPrincipal = Annotated[Principal, Depends(api_principal)]
@@ -64,6 +79,7 @@ class SessionAuth:
 def page_session(request: Request, outlay: OutlayDep) -> SessionAuth:
     secret = request.cookies.get(SESSION_COOKIE, "")
     principal, credential = outlay.authenticate("session", secret)
+    principal = replace(principal, address=client_address(request))
     # Kept for the error handler, which renders the error page with the user's navigation.
     session = request.state.session = SessionAuth(principal, credential)
     return session

@@ -19,6 +19,7 @@ import threading
 import time
 from typing import Protocol
 
+from outlay.access import SCHEDULER
 from outlay.errors import OutlayError
 from outlay.ingest.lock import FileLock
 from outlay.service import Outlay
@@ -167,7 +168,7 @@ class Scheduler:
         """Never raises: the account shows the error (the sync records it); the next round
         tries again."""
         try:
-            result = self._outlay.sync(name)
+            result = self._outlay.sync(name, principal=SCHEDULER)  # not audited: no one asked
             log.info("synced %s: %d events in %d windows", name, result.events, result.windows)
             # Alert within the hour Cursor reports the usage: evaluate right after each sync.
             run = self._outlay.run_guardrails()

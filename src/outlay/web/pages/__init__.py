@@ -13,29 +13,23 @@ from fastapi import APIRouter
 from outlay.web.pages import (
     admin,
     alerts,
+    audit,
     auth,
     budgets,
     channels,
     integrations,
+    links,
     reports,
     sso,
     tag_import,
     tags,
     trust,
+    users,
 )
 
 router = APIRouter(include_in_schema=False)
 for module in (
-    auth,
-    integrations,
-    reports,
-    tags,
-    tag_import,
-    admin,
-    trust,
-    sso,
-    channels,
-    budgets,
-    alerts,
-):
+    auth, integrations, reports, tags, tag_import, admin, trust, users, links, audit, sso,
+    channels, budgets, alerts,
+):  # fmt: skip
     router.include_router(module.router)

@@ -1,4 +1,4 @@
-"""Workspaces, users and API tokens."""
+"""Workspaces, users and API tokens (user actions and invitations: ``users``)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from outlay.access import ROLES, Action, Principal
 from outlay.errors import InputError, OutlayError
 from outlay.service import Outlay
+from outlay.service.identity import SCOPES
 from outlay.web.deps import (
     CheckedSession,
     OutlayDep,
@@ -34,7 +35,15 @@ router = APIRouter(include_in_schema=False)
 
 
 def tokens_context(outlay: Outlay, principal: Principal) -> dict[str, Any]:
-    return {"tokens": list(reversed(outlay.tokens(principal))), "token_days": TOKEN_DAYS}
+    others = []
+    if principal.can(Action.ADMIN):
+        others = [(t, e) for t, e in outlay.all_tokens(principal) if t.user_id != principal.user_id]
+    return {
+        "tokens": list(reversed(outlay.tokens(principal))),
+        "token_days": TOKEN_DAYS,
+        "scopes": SCOPES,
+        "other_tokens": list(reversed(others)),
+    }
 
 
 def admin_context(outlay: Outlay, principal: Principal) -> dict[str, Any]:
@@ -43,13 +52,24 @@ def admin_context(outlay: Outlay, principal: Principal) -> dict[str, Any]:
     users = []
     if principal.can(Action.OWN):
         for user, member in outlay.users(principal):
-            users.append({"email": user.email, "role": user.role, "workspaces": member})
+            users.append(
+                {"email": user.email, "role": user.role, "workspaces": member,
+                 "disabled": user.disabled_at is not None}
+            )  # fmt: skip
+    names = {w.id: w.name for w in outlay.workspaces(principal)}
+    invitations = [
+        {"id": i.id, "email": i.email, "role": i.role, "expires_at": i.expires_at,
+         "workspaces": [names.get(w, "?") for w in i.workspace_ids], "by": i.created_by}
+        for i in outlay.invitations(principal)
+    ]  # fmt: skip
     return {
         "spaces": by_space,
         "workspaces": [name for name, _ in by_space],
         "accounts": [a.name for a in accounts],
         "users": users,
         "roles": ROLES,
+        "invite_roles": ROLES[: ROLES.index(principal.role) + 1],
+        "invitations": invitations,
         "can_own": principal.can(Action.OWN),
         **tokens_context(outlay, principal),
     }
@@ -139,11 +159,14 @@ def create_token(
     name: Annotated[str, Form()] = "",
     days: Annotated[str, Form()] = "365",
     back: Annotated[str, Form()] = "/tokens",
+    scope: Annotated[str, Form()] = "write",
 ) -> Response:
     principal = session.principal
     if days not in dict(TOKEN_DAYS):
         raise InputError(f"a token lasts {', '.join(d for d, _ in TOKEN_DAYS)} days (0: never)")
-    secret = outlay.create_token(principal.email, name.strip()[:100], int(days) or None, principal)
+    secret = outlay.create_token(
+        principal.email, name.strip()[:100], int(days) or None, principal, scope=scope
+    )
     # Shown once, on this page only (never cached): the store keeps just its hash.
     page = _back_page(request, session, outlay, back, new_token=secret, new_token_name=name)
     page.headers["Cache-Control"] = "no-store"

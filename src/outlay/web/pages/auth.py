@@ -15,10 +15,12 @@ from outlay.web.deps import (
     CheckedSession,
     OutlayDep,
     Session,
+    client_address,
     form_text,
     shows_errors_on,
 )
 from outlay.web.pages.common import (
+    notice_of,
     render,
     safe_next,
 )
@@ -39,7 +41,7 @@ def _login_page(
     token = new_secret()
     page = render(request, "login.html", status_code=status, next=safe_next(next),
                   error=error, email=email, login_csrf=token,
-                  **sso_login_context(request))  # fmt: skip
+                  notice=notice_of(request), **sso_login_context(request))  # fmt: skip
     page.set_cookie(
         LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", max_age=3600,
         secure=request.url.scheme == "https",
@@ -58,12 +60,6 @@ def _refused(request: Request, exc: OutlayError) -> Response:
         request, form_text(request, "next") or "/", str(exc), form_text(request, "email"),
         status=429 if isinstance(exc, ThrottledError) else 200,
     )  # fmt: skip
-
-
-def client_address(request: Request) -> str:
-    """The peer's address. Behind a reverse proxy that is the proxy's, so every client shares
-    its throttle; forwarded headers are not trusted, as any client can send them."""
-    return request.client.host if request.client else "unknown"
 
 
 @router.post("/login", dependencies=[shows_errors_on(_refused, (UnauthenticatedError,))])

@@ -84,6 +84,15 @@ NOTICES = {
     "workspace_added": "Added workspace {name}.",
     "user_added": "Added user {name}.",
     "token_revoked": "Revoked the token.",
+    "user_changed": "Changed {name}.",
+    "user_disabled": "Disabled {name}: their sessions and API tokens stop working now.",
+    "user_enabled": "Enabled {name} again.",
+    "user_removed": "Removed {name} with their sessions and API tokens.",
+    "invitation_sent": "Sent the invitation to {name}.",
+    "invitation_revoked": "Revoked the invitation.",
+    "invitation_accepted": "Welcome, {name}: sign in with the password you chose.",
+    "password_reset": "Password changed for {name}: sign in with the new one.",
+    "password_changed": "Your password is changed.",
     "seats_saved": "Saved the seat price of {name}; its seat costs are recomputed.",
 }
 

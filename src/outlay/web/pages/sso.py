@@ -20,6 +20,7 @@ from outlay.web.deps import (
     OutlayDep,
     Session,
     SessionAuth,
+    client_address,
     form_text,
     get_outlay,
     shows_errors_on,
@@ -72,7 +73,9 @@ def start(request: Request, outlay: OutlayDep, next: str = "/") -> Response:
 @router.get("/auth/oidc/callback", dependencies=[REFUSALS])
 def callback(request: Request, outlay: OutlayDep) -> Response:
     params = dict(request.query_params.items())
-    secret, target = outlay.sso_sign_in(params, request.cookies.get(BROWSER_COOKIE, ""))
+    secret, target = outlay.sso_sign_in(
+        params, request.cookies.get(BROWSER_COOKIE, ""), client_address(request)
+    )
     response = RedirectResponse(safe_next(target), status_code=303)
     set_session_cookie(request, response, secret)
     return response

@@ -1,5 +1,6 @@
-"""Budgets, report digests, cost alert rules and anomalies; Cursor member limits on spend
-reads; delivery first attempts; pending single sign-ons."""
+"""Guardrails (budgets, report digests, cost alert rules, anomalies, Cursor member limits on
+spend reads, delivery first attempts) and identity (pending single sign-ons, disabled users,
+token scopes and last use, one-time links, the audit log)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,40 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "audit_log",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.Column("actor_id", sa.Integer(), nullable=True),
+        sa.Column("actor", sa.String(length=320), nullable=False),
+        sa.Column("action", sa.String(length=60), nullable=False),
+        sa.Column("target", sa.String(length=400), nullable=False),
+        sa.Column("workspace", sa.String(length=100), nullable=False),
+        sa.Column("address", sa.String(length=100), nullable=False),
+        sa.Column("before", sa.Text(), nullable=True),
+        sa.Column("after", sa.Text(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(op.f("ix_audit_log_action"), "audit_log", ["action"], unique=False)
+    op.create_index(op.f("ix_audit_log_actor"), "audit_log", ["actor"], unique=False)
+    op.create_index(op.f("ix_audit_log_at"), "audit_log", ["at"], unique=False)
+    op.create_table(
+        "one_time_links",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.Column("secret_hash", sa.String(length=64), nullable=False),
+        sa.Column("email", sa.String(length=320), nullable=False),
+        sa.Column("role", sa.String(length=20), nullable=False),
+        sa.Column("workspace_ids", sa.Text(), nullable=False),
+        sa.Column("created_by", sa.String(length=320), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("expires_at", sa.DateTime(), nullable=False),
+        sa.Column("used_at", sa.DateTime(), nullable=True),
+        sa.Column("revoked_at", sa.DateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("secret_hash"),
+    )
+    op.create_index(op.f("ix_one_time_links_kind"), "one_time_links", ["kind"], unique=False)
     op.create_table(
         "sso_pending",
         sa.Column("state_hash", sa.String(length=64), nullable=False),
@@ -76,6 +111,11 @@ def upgrade() -> None:
     )
     op.add_column("alert_deliveries", sa.Column("first_attempt_at", sa.DateTime(), nullable=True))
     op.add_column(
+        "credentials",
+        sa.Column("scope", sa.String(length=10), nullable=False, server_default="write"),
+    )
+    op.add_column("credentials", sa.Column("last_used_at", sa.DateTime(), nullable=True))
+    op.add_column(
         "spend_members",
         sa.Column("hard_limit_override_dollars", sa.String(length=40), nullable=True),
     )
@@ -85,12 +125,16 @@ def upgrade() -> None:
     op.add_column(
         "spend_members", sa.Column("effective_limit_dollars", sa.String(length=40), nullable=True)
     )
+    op.add_column("users", sa.Column("disabled_at", sa.DateTime(), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column("users", "disabled_at")
     op.drop_column("spend_members", "effective_limit_dollars")
     op.drop_column("spend_members", "monthly_limit_dollars")
     op.drop_column("spend_members", "hard_limit_override_dollars")
+    op.drop_column("credentials", "last_used_at")
+    op.drop_column("credentials", "scope")
     op.drop_column("alert_deliveries", "first_attempt_at")
     op.drop_table("report_digests")
     op.drop_table("budgets")
@@ -99,3 +143,9 @@ def downgrade() -> None:
     op.drop_table("alert_rules")
     op.drop_index(op.f("ix_sso_pending_created_at"), table_name="sso_pending")
     op.drop_table("sso_pending")
+    op.drop_index(op.f("ix_one_time_links_kind"), table_name="one_time_links")
+    op.drop_table("one_time_links")
+    op.drop_index(op.f("ix_audit_log_at"), table_name="audit_log")
+    op.drop_index(op.f("ix_audit_log_actor"), table_name="audit_log")
+    op.drop_index(op.f("ix_audit_log_action"), table_name="audit_log")
+    op.drop_table("audit_log")
