@@ -207,19 +207,3 @@ def test_the_one_pass_summary_gives_each_rule_the_rows_of_its_own_query(tmp_path
     direct = [rows_of(outlay.facts.arrow(*p.query)) for p in plans if p.query]
     assert [sorted(rows) for rows in batched] == [sorted(rows) for rows in direct]
     assert all(batched)
-
-
-def test_the_summary_keeps_only_the_columns_the_rules_read() -> None:
-    from outlay.report.dimensions import PROVIDER_TAGS
-    from outlay.service.alerts import _PROVIDER_COLUMNS, fact_columns
-    from outlay.store.alert_rules import AlertRule
-
-    def rule(**spec: object) -> AlertRule:
-        return AlertRule(1, "r", "cost", dict(spec), (), None)
-
-    assert set(_PROVIDER_COLUMNS) == set(PROVIDER_TAGS)
-    found = fact_columns([rule(group_by=["resource", "tag:cursor:max_mode"]),
-                          rule(filter="costs.token_type = 'output'")])  # fmt: skip
-    assert found == {"resource", "max_mode", "token_type"}
-    assert fact_columns([rule(group_by=["tag:team"])]) is None
-    assert fact_columns([rule(filter="tags.name = NULL")]) is None

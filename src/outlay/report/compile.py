@@ -107,8 +107,10 @@ def needed_tags(shape: Shape, tags: TagSet) -> list[VirtualTag]:
     return tags.closure(keys)
 
 
-def compile_report_query(shape: Shape, tags: TagSet) -> CompiledQuery:
-    chain = needed_tags(shape, tags)
+def scoped_rows(shape: Shape, chain: Sequence[VirtualTag]) -> tuple[_Builder, list[str]]:
+    """The CTEs of ``shape``'s rows (period, accounts, table) with a column per tag of
+    ``chain`` (the measure as ``__m`` when one splits rows): the builder and the tags computed.
+    """
     column, scale = MEASURE_COLUMNS[shape.measure]
     split = any(t.has_split for t in chain)
     b = _Builder()
@@ -127,6 +129,14 @@ def compile_report_query(shape: Shape, tags: TagSet) -> CompiledQuery:
     for tag in chain:
         _add_tag(b, tag, computed, scale=None if shape.measure == "count" else scale)
         computed.append(tag.key)
+    return b, computed
+
+
+def compile_report_query(shape: Shape, tags: TagSet) -> CompiledQuery:
+    chain = needed_tags(shape, tags)
+    column = MEASURE_COLUMNS[shape.measure][0]
+    split = any(t.has_split for t in chain)
+    b, computed = scoped_rows(shape, chain)
 
     def resolve(name: str) -> str:
         return _column_sql(name, computed)

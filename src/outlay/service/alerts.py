@@ -1,7 +1,8 @@
 """Cost alert rules and anomaly watches of a workspace, and their evaluation.
 
-Each rule costs one report query: its scope's cost per group and interval (cost alerts) or per
-UTC day (anomaly watches), compiled by the report engine. Evaluation is pure
+Each rule is one report query: its scope's cost per group and interval (cost alerts) or per
+UTC day (anomaly watches); a workspace's rules are answered together by one query
+(``report.batch``). Evaluation is pure
 (``alerts.cost_alert``, ``alerts.anomaly``); what fires is recorded through ``_fire``, once.
 """
 
@@ -24,14 +25,12 @@ from outlay.alerts.cost_alert import CostRule, parse_threshold, parse_usd
 from outlay.alerts.event import AlertEvent
 from outlay.errors import InputError, OutlayError
 from outlay.ingest.windows import utc_day
-from outlay.report.dimensions import BASE_DIMENSIONS, TAG_PREFIX
-from outlay.report.vql import fields_used, parse_vql, uses_untagged
+from outlay.report.batch import Batch, CostQuery
 from outlay.service.anomalies import Anomalies, rows_of
 from outlay.service.audit import audited
 from outlay.service.core import path_safe, requires
 from outlay.store.access import Workspace
 from outlay.store.alert_rules import AlertRule, AlertRuleStore
-from outlay.store.fact_rollup import DayQuery, arrow_by_day
 
 log = logging.getLogger(__name__)
 
@@ -142,35 +141,36 @@ class Alerts(Anomalies):
         return fired
 
     def _plan(self, space: Workspace, rule: AlertRule, today: date) -> _Plan | None:
-        """The rule's one report query, or None (logged) when it cannot be compiled."""
+        """The rule's query, or None (logged) when it cannot be compiled."""
         try:
             if rule.kind == "anomaly":
                 watch = Watch.from_data(rule.spec)
-                start, scope = query_start(today), (watch.filter, watch.group_by, "day")
+                scope = CostQuery(watch.filter, watch.group_by, "day", query_start(today))
             else:
                 spec = CostRule.from_data(rule.spec)
                 start = cost_alert.query_range(spec, today)[0]
-                scope = (spec.filter, spec.group_by, spec.interval)
-            filter, group_by, bin_ = scope
-            query = self._compiled(space, filter, group_by, start, today, None, bin_)
+                scope = CostQuery(spec.filter, spec.group_by, spec.interval, start)
+            query = self._compiled(
+                space, scope.filter, scope.group_by, scope.start, today, None, scope.date_bin
+            )
         except OutlayError as exc:
             log.warning("alert rule %r of %s failed: %s", rule.name, space.name, exc)
             return None
-        return _Plan(rule, start, query)
+        return _Plan(rule, scope, query)
 
     def _run_plans(
         self, space: Workspace, plans: list[_Plan], today: date
     ) -> list[list[tuple[Any, ...]]]:
-        """Every plan's rows, from one pass over the period's cost rows."""
-        queries = [
-            DayQuery(p.query[0], p.query[1], fact_columns([p.rule]))
-            for p in plans
-            if p.query is not None
-        ]
-        if not queries:
+        """Every plan's rows, all from one query (``report.batch``)."""
+        live = [p for p in plans if p.query is not None]
+        if not live:
             return [[] for _ in plans]
-        start = min(p.start for p in plans)
-        tables = iter(arrow_by_day(self.facts, self._account_names(space), start, today, queries))
+        batch = Batch([p.scope for p in live])
+        compiled = batch.compile(
+            self._tags_in(space), end=today, accounts=self._account_names(space),
+            rollup=self.facts.rollup_table,
+        )  # fmt: skip
+        tables = iter(batch.split(self.facts.arrow(compiled.sql, compiled.params)))
         return [rows_of(next(tables)) if p.query is not None else [] for p in plans]
 
     def _judge(
@@ -189,41 +189,10 @@ class Alerts(Anomalies):
         return self._fire(events)
 
 
-def fact_columns(rules: list[AlertRule]) -> frozenset[str] | None:
-    """The cost-row columns the rules group or filter by; None (all) when one reads a virtual
-    tag, whose rules may read any column."""
-    names: set[str] = set()
-    for rule in rules:
-        names.update(rule.spec.get("group_by") or ())
-        text = rule.spec.get("filter")
-        if text:
-            expr = parse_vql(text)
-            if uses_untagged(expr):
-                return None
-            names.update(fields_used(expr))
-    columns = set()
-    for name in names:
-        if name in BASE_DIMENSIONS:
-            columns.add(name)
-        elif name.startswith(TAG_PREFIX) and name[len(TAG_PREFIX) :] in _PROVIDER_COLUMNS:
-            columns.add(_PROVIDER_COLUMNS[name[len(TAG_PREFIX) :]])
-        else:
-            return None
-    return frozenset(columns)
-
-
-#: The column each of Cursor's own tags reads (``report.dimensions.PROVIDER_TAGS``).
-_PROVIDER_COLUMNS = {
-    "cursor:max_mode": "max_mode", "cursor:headless": "headless", "cursor:user": "resource",
-    "cursor:service_account": "service_account", "cursor:cloud_agent": "cloud_agent",
-    "cursor:automation": "automation",
-}  # fmt: skip
-
-
 @dataclass(frozen=True)
 class _Plan:
     rule: AlertRule
-    #: The first day its query reads.
-    start: date
-    #: The compiled report query (None: the workspace has no account yet).
+    #: What its query asks: filter, group-by, bin and first day.
+    scope: CostQuery
+    #: Its own report query (None: the workspace has no account yet).
     query: tuple[str, list[Any]] | None

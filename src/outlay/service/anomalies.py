@@ -132,7 +132,9 @@ class Anomalies(Reports, Guardrails):
         for part in parts:
             flat.extend(part.items if isinstance(part, And) else (part,))
         expr = flat[0] if len(flat) == 1 else And(tuple(flat)) if flat else None
-        shape = Shape(start, end, date_bin, group_by, "cost", expr, accounts)
+        shape = Shape(
+            start, end, date_bin, group_by, "cost", expr, accounts, self.facts.rollup_table
+        )
         compiled = compile_report_query(shape, self._tags_in(space))
         return compiled.sql, compiled.params
 
