@@ -170,11 +170,20 @@ class Scheduler:
         try:
             result = self._outlay.sync(name, principal=SCHEDULER)  # not audited: no one asked
             log.info("synced %s: %d events in %d windows", name, result.events, result.windows)
-            # Alert within the hour Cursor reports the usage: evaluate right after each sync.
-            run = self._outlay.run_guardrails()
-            log.info("guardrails fired %d event(s), delivered %d", len(run.fired),
-                     run.deliveries.delivered)  # fmt: skip
         except OutlayError as exc:
             log.warning("sync of %s failed: %s", name, exc)
+            return
         except Exception:  # a bug or an OS failure must not end the thread
             log.exception("sync of %s failed unexpectedly", name)
+            return
+        self._guard()
+
+    def _guard(self) -> None:
+        """Alert within the hour Cursor reports the usage: evaluate right after each sync."""
+        try:
+            run = self._outlay.run_guardrails()
+        except Exception:  # the thread must outlive any failure; the next sync tries again
+            log.exception("cannot run the guardrails")
+            return
+        log.info("guardrails fired %d event(s), delivered %d", len(run.fired),
+                 run.deliveries.delivered)  # fmt: skip
