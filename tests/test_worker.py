@@ -85,5 +85,7 @@ def test_one_worker_syncs_the_other_waits_and_takes_over_when_it_is_killed(
             for process in workers.values():
                 if process.poll() is None:
                     process.send_signal(signal.SIGTERM)
-                    process.wait(60)
+                    # A stopping worker waits up to 60 s for its running sync (Scheduler.stop):
+                    # wait longer than that, or a sync that is still running fails the test.
+                    process.wait(90)
         assert workers["b"].returncode == 0, logs["b"].read_text()
