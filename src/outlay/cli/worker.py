@@ -38,5 +38,8 @@ def worker(
     scheduler = Scheduler(outlay, interval_s=interval)
     scheduler.start()
     console(stderr=True).print("outlay worker is running (Ctrl-C stops it)")
-    stop.wait()
+    # Wake every second: a signal the OS hands to another thread only runs its Python handler
+    # when the main thread next runs, so a wait without a timeout could miss SIGTERM for good.
+    while not stop.wait(1.0):
+        pass
     scheduler.stop()
