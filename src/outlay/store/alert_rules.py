@@ -75,10 +75,6 @@ class AlertRuleStore:
             )
             return [_rule(r) for r in rows]
 
-    def all_workspace_ids(self) -> list[int]:
-        with self._meta.session() as s:
-            return sorted(set(s.scalars(select(AlertRuleRow.workspace_id))))
-
     def remove(self, workspace_id: int, name: str) -> None:
         with self._meta.session() as s:
             row = s.get(AlertRuleRow, (workspace_id, name))

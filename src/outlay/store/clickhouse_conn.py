@@ -25,8 +25,6 @@ INSERT_BATCH_ROWS = 200_000
 
 class Connector(Protocol):
     database: str
-    #: The engine reads local files itself (chDB); a server is sent their rows.
-    reads_local_files: bool
 
     def command(self, sql: str) -> None: ...
 
@@ -44,8 +42,6 @@ _ENGINE: dict[str, Any] = {}  # "path", "connection", "users"
 
 
 class ChdbConnector:
-    reads_local_files = True
-
     def __init__(self, path: Path, database: str) -> None:
         import chdb
 
@@ -94,8 +90,6 @@ def _open(chdb: Any, path: Path) -> Any:
 
 class ServerConnector:
     """A ClickHouse server through clickhouse-connect (HTTP). Untested here: no server runs."""
-
-    reads_local_files = False
 
     def __init__(self, url: str) -> None:
         import clickhouse_connect

@@ -66,11 +66,6 @@ class LinkStore:
             )
             return _link(row) if row is not None else None
 
-    def by_id(self, link_id: int) -> OneTimeLink | None:
-        with self._meta.session() as s:
-            row = s.get(OneTimeLinkRow, link_id)
-            return _link(row) if row is not None else None
-
     def pending(self, kind: str, now: datetime) -> list[OneTimeLink]:
         """Links of ``kind`` not used, revoked or expired, oldest first."""
         with self._meta.session() as s:
