@@ -202,8 +202,8 @@ class DuckDBFacts:
         with self._connect() as con:
             for setting, value in WRITE_SETTINGS:
                 con.execute(f"SET {setting} = {value}")
-            con.execute("BEGIN TRANSACTION")
-            try:
+
+            def swap() -> None:
                 # Seat rows are not the window's: ``replace_seats`` owns them.
                 con.execute(
                     f"DELETE FROM {TABLE} WHERE account = ? AND ts BETWEEN ? AND ? "
@@ -215,10 +215,9 @@ class DuckDBFacts:
                         f"INSERT INTO {TABLE} SELECT * FROM read_parquet(?)", [str(staged.path)]
                     )
                 rollup.refresh_range(con, account, _ms_to_ts(start_ms), _ms_to_ts(end_ms))
-                con.execute("COMMIT")
-            except BaseException:
-                _rollback(con)
-                raise
+
+            try:
+                _in_transaction(con, swap)
             finally:
                 _reset_write_settings(con, self.memory_mb)
         return staged.rows
@@ -227,8 +226,8 @@ class DuckDBFacts:
         """Make ``rows`` the account's only seat rows, in one transaction (none: seats off)."""
         with self._connect() as con:
             seats = f"account = ? AND category = '{SEAT_CATEGORY}'"
-            con.execute("BEGIN TRANSACTION")
-            try:
+
+            def swap() -> None:
                 days = rollup.days_of(con, seats, [account])
                 con.execute(f"DELETE FROM {TABLE} WHERE {seats}", [account])
                 if rows.num_rows:
@@ -236,10 +235,8 @@ class DuckDBFacts:
                     con.execute(f"INSERT INTO {TABLE} SELECT * FROM seat_rows")
                     con.unregister("seat_rows")
                 rollup.refresh_days(con, account, days | rollup.days_of(con, seats, [account]))
-                con.execute("COMMIT")
-            except BaseException:
-                _rollback(con)
-                raise
+
+            _in_transaction(con, swap)
         return int(rows.num_rows)
 
     def delete_account(self, account: str) -> int:
