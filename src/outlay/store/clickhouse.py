@@ -31,9 +31,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -45,14 +43,8 @@ from outlay.costrows import SCHEMA
 from outlay.errors import InputError, StoreError
 from outlay.report.dialect import CLICKHOUSE, CLICKHOUSE_SETTINGS, literal_sql
 from outlay.store.clickhouse_conn import Connector, connect
-from outlay.store.facts_api import (
-    SEAT_CATEGORY,
-    TABLE,
-    QueryResult,
-    ms_to_ts,
-    resource_costs_sql,
-)
-from outlay.store.staging import StagedWindow, clear_account, open_private
+from outlay.store.facts_api import SEAT_CATEGORY, TABLE, QueryResult, SharedFacts, ms_to_ts
+from outlay.store.staging import StagedWindow
 
 #: Superseded rows stay this long after the commit that hid them (readers may still scan them).
 GRACE_S = 600.0
@@ -82,7 +74,7 @@ def _sql(value: Any) -> str:
     return literal_sql(value)
 
 
-class ClickHouseFacts:
+class ClickHouseFacts(SharedFacts):
     """Cost rows in ClickHouse; the same operations as ``DuckDBFacts``."""
 
     dialect = CLICKHOUSE
@@ -154,16 +146,6 @@ class ClickHouseFacts:
         table = self._read(sql, params)
         return QueryResult(table.column_names, [tuple(r.values()) for r in table.to_pylist()])
 
-    def count_rows(self, account: str | None = None) -> int:
-        where, params = ("WHERE account = ?", [account]) if account else ("", [])
-        return int(self.query(f"SELECT count(*) FROM {TABLE} {where}", params).rows[0][0])
-
-    def resource_costs(self, accounts: Sequence[str], since: datetime) -> dict[str, Decimal]:
-        if not accounts:
-            return {}
-        result = self.query(resource_costs_sql(len(accounts)), [since, *accounts])
-        return {str(resource): Decimal(cost or 0) for resource, cost in result.rows}
-
     def export(self, sql: str, params: Sequence[Any], path: Path, fmt: str) -> int:
         raise InputError(
             "FOCUS export streams through DuckDB's COPY and is not available on a ClickHouse "
@@ -190,17 +172,6 @@ class ClickHouseFacts:
         return [(f, (f + timedelta(days=32)).replace(day=1)) for f in firsts]
 
     # -- writes ------------------------------------------------------------------------------
-
-    @contextmanager
-    def stage(self, account: str = "") -> Iterator[StagedWindow]:
-        staged = StagedWindow(self._staging, account, opener=open_private)
-        try:
-            yield staged
-        finally:
-            staged.discard()
-
-    def clear_staging(self, account: str) -> int:
-        return clear_account(self._staging, account) if self._staging.is_dir() else 0
 
     def _version(self, account: str) -> int:
         newest = self._con.arrow(

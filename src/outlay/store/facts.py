@@ -13,8 +13,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,12 +23,7 @@ from outlay.costrows import SCHEMA
 from outlay.errors import InputError, StoreBusyError, StoreError
 from outlay.report.dialect import DUCKDB
 from outlay.store import rollup
-from outlay.store.facts_api import (
-    SEAT_CATEGORY,
-    TABLE,
-    QueryResult,
-    resource_costs_sql,
-)
+from outlay.store.facts_api import SEAT_CATEGORY, TABLE, QueryResult, SharedFacts
 from outlay.store.facts_api import ms_to_ts as _ms_to_ts
 from outlay.store.files import make_private, storage_error
 
@@ -109,7 +102,7 @@ def _reset_write_settings(con: duckdb.DuckDBPyConnection, memory_mb: int) -> Non
         log.debug("write settings not reset: %s", exc)
 
 
-class DuckDBFacts:
+class DuckDBFacts(SharedFacts):
     """The default fact store: one DuckDB file."""
 
     #: The daily rollup it keeps in step with the cost rows (``store.rollup``).
@@ -131,8 +124,9 @@ class DuckDBFacts:
         #: window replace's, set lower during it) and the wall-clock time.
         self.memory_mb = memory_mb
         self.timeout_s = timeout_s
-        #: How staged files are opened for writing (tests pass one that finds the disk full).
+        #: Tests pass an opener that finds the disk full.
         self._opener = opener
+        self._staging = path.parent / "staging"
         with self._connect() as con:
             con.execute(_DDL)
             if not rollup.exists(con):  # a database from before the rollup: build it once
@@ -173,28 +167,6 @@ class DuckDBFacts:
         finally:
             con.close()
             make_private(*files)  # a write-ahead log that outlived the connection
-
-    @property
-    def _staging(self) -> Path:
-        return self.path.parent / "staging"
-
-    @contextmanager
-    def stage(self, account: str = "") -> Iterator[StagedWindow]:
-        """A place for one window's rows until ``replace_window``; removed whatever happens."""
-        # Staging (Parquet writing) loads only for an import: a report never needs it.
-        from outlay.store.staging import StagedWindow, open_private
-
-        staged = StagedWindow(self._staging, account, opener=self._opener or open_private)
-        try:
-            yield staged
-        finally:
-            staged.discard()
-
-    def clear_staging(self, account: str) -> int:
-        """Remove what a killed sync of ``account`` staged; only under that account's lock."""
-        from outlay.store.staging import clear_account
-
-        return clear_account(self._staging, account) if self._staging.is_dir() else 0
 
     def replace_window(self, account: str, start_ms: int, end_ms: int, staged: StagedWindow) -> int:
         """Make the staged rows the account's only rows in [start_ms, end_ms]; all or nothing."""
@@ -316,19 +288,6 @@ class DuckDBFacts:
                 con.execute("RESET preserve_insertion_order")
                 con.execute(f"SET memory_limit = '{int(self.memory_mb)}MB'")
         return int(done[0]) if done else 0
-
-    def count_rows(self, account: str | None = None) -> int:
-        where, params = ("WHERE account = ?", [account]) if account else ("", [])
-        result = self.query(f"SELECT count(*) FROM {TABLE} {where}", params)
-        return int(result.rows[0][0])
-
-    def resource_costs(self, accounts: Sequence[str], since: datetime) -> dict[str, Decimal]:
-        """Every resource (user email) the accounts' rows carry, ever, with its cost since
-        ``since``: what a tag CSV is checked against before it is saved."""
-        if not accounts:
-            return {}
-        result = self.query(resource_costs_sql(len(accounts)), [since, *accounts])
-        return {str(resource): Decimal(cost or 0) for resource, cost in result.rows}
 
     def batches(self, account: str) -> Iterator[pa.RecordBatch]:
         """Every row of ``account`` in Arrow batches (what ``outlay db copy`` moves)."""

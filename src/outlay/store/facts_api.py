@@ -8,7 +8,7 @@ that callers must know about are flags on the dialect, never a test of the engin
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -21,7 +21,7 @@ from outlay.config import Settings
 
 if TYPE_CHECKING:
     from outlay.report.dialect import Dialect
-    from outlay.store.staging import StagedWindow
+    from outlay.store.staging import Opener, StagedWindow
 
 TABLE = "cost_rows"
 #: The category of seat rows (``providers.cursor.seats``), replaced apart from usage windows.
@@ -79,13 +79,50 @@ class Facts(Protocol):
     def close(self) -> None: ...
 
 
-def resource_costs_sql(count: int) -> str:
-    """Every resource of the accounts with its cost since a moment (one query, both engines)."""
-    marks = ", ".join("?" for _ in range(count))
-    return (
-        f"SELECT resource, SUM(CASE WHEN ts >= ? THEN cost ELSE 0 END) FROM {TABLE} "
-        f"WHERE resource IS NOT NULL AND account IN ({marks}) GROUP BY resource"
-    )
+class SharedFacts:
+    """What every engine does alike, in terms of its ``query`` and its staging folder."""
+
+    _staging: Path
+    #: How staged files are opened for writing; None: ``staging.open_private``.
+    _opener: Opener | None = None
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> QueryResult:
+        raise NotImplementedError
+
+    @contextmanager
+    def stage(self, account: str = "") -> Iterator[StagedWindow]:
+        """A place for one window's rows until ``replace_window``; removed whatever happens."""
+        # Staging (Parquet writing) loads only for an import: a report never needs it.
+        from outlay.store.staging import StagedWindow, open_private
+
+        staged = StagedWindow(self._staging, account, opener=self._opener or open_private)
+        try:
+            yield staged
+        finally:
+            staged.discard()
+
+    def clear_staging(self, account: str) -> int:
+        """Remove what a killed sync of ``account`` staged; only under that account's lock."""
+        from outlay.store.staging import clear_account
+
+        return clear_account(self._staging, account) if self._staging.is_dir() else 0
+
+    def count_rows(self, account: str | None = None) -> int:
+        where, params = ("WHERE account = ?", [account]) if account else ("", [])
+        return int(self.query(f"SELECT count(*) FROM {TABLE} {where}", params).rows[0][0])
+
+    def resource_costs(self, accounts: Sequence[str], since: datetime) -> dict[str, Decimal]:
+        """Every resource (user email) the accounts' rows carry, ever, with its cost since
+        ``since``: what a tag CSV is checked against before it is saved."""
+        if not accounts:
+            return {}
+        marks = ", ".join("?" for _ in accounts)
+        result = self.query(
+            f"SELECT resource, SUM(CASE WHEN ts >= ? THEN cost ELSE 0 END) FROM {TABLE} "
+            f"WHERE resource IS NOT NULL AND account IN ({marks}) GROUP BY resource",
+            [since, *accounts],
+        )
+        return {str(resource): Decimal(cost or 0) for resource, cost in result.rows}
 
 
 def open_facts(settings: Settings, url: str | None = None) -> Facts:
