@@ -182,7 +182,7 @@ class Sso(Identity):
         if user.role == "owner" and self.sso_store.owner_count() <= 1:
             return
         self.sso_store.set_access(user.id, "viewer", frozenset())
-        self.sso_store.revoke_all(user.id, now=self.clock.now())
+        self.access.revoke_all(user.id, now=self.clock.now())
 
     def _rules(self) -> tuple[tuple[Rule, ...], str]:
         """The mapping rules and where they come from: the YAML file wins over the DB."""

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 
 from outlay.store.meta import MetaStore
-from outlay.store.schema import CredentialRow, SsoPendingRow, UserRow, UserWorkspaceRow
+from outlay.store.schema import SsoPendingRow, UserRow, UserWorkspaceRow
 
 MAPPING_DOCUMENT = "sso_mapping"
 
@@ -77,18 +77,6 @@ class SsoStore:
                 )
             for workspace_id in workspace_ids - current:
                 s.add(UserWorkspaceRow(user_id=user_id, workspace_id=workspace_id))
-
-    def revoke_all(self, user_id: int, *, now: datetime) -> int:
-        """End every session and API token of the user; how many were open."""
-        with self._meta.session() as s:
-            rows = s.scalars(
-                select(CredentialRow).where(
-                    CredentialRow.user_id == user_id, CredentialRow.revoked_at.is_(None)
-                )
-            ).all()
-            for row in rows:
-                row.revoked_at = now
-            return len(rows)
 
     def owner_count(self) -> int:
         with self._meta.session() as s:
