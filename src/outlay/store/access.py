@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from outlay.errors import ConflictError, InputError, WorkspaceNotFound
-from outlay.store.meta import MetaStore
+from outlay.store.meta import MetaStore, from_row
 from outlay.store.schema import (
     AccountWorkspaceRow,
     CredentialRow,
@@ -54,21 +54,6 @@ class Credential:
     last_used_at: datetime | None = None
 
 
-def _workspace(row: WorkspaceRow) -> Workspace:
-    return Workspace(row.id, row.name)
-
-
-def _user(row: UserRow) -> User:
-    return User(row.id, row.email, row.role, row.password_hash, row.disabled_at)
-
-
-def _credential(row: CredentialRow) -> Credential:
-    return Credential(
-        row.id, row.kind, row.user_id, row.name, row.csrf_token, row.created_at,
-        row.expires_at, row.revoked_at, row.scope, row.last_used_at,
-    )  # fmt: skip
-
-
 class AccessStore:
     def __init__(self, meta: MetaStore, *, now: datetime) -> None:
         self._meta = meta
@@ -80,7 +65,8 @@ class AccessStore:
     def workspaces(self) -> list[Workspace]:
         with self._meta.session() as s:
             return [
-                _workspace(r) for r in s.scalars(select(WorkspaceRow).order_by(WorkspaceRow.id))
+                from_row(Workspace, r)
+                for r in s.scalars(select(WorkspaceRow).order_by(WorkspaceRow.id))
             ]
 
     def workspace(self, name: str) -> Workspace:
@@ -89,7 +75,7 @@ class AccessStore:
         if row is None:
             known = ", ".join(w.name for w in self.workspaces())
             raise WorkspaceNotFound(f"no workspace named {name!r} (workspaces: {known})")
-        return _workspace(row)
+        return from_row(Workspace, row)
 
     def add_workspace(self, name: str, *, now: datetime) -> Workspace:
         name = name.strip()
@@ -100,7 +86,7 @@ class AccessStore:
                 row = WorkspaceRow(name=name, created_at=now)
                 s.add(row)
                 s.flush()
-                return _workspace(row)
+                return from_row(Workspace, row)
         except IntegrityError:
             raise ConflictError(
                 f"a workspace named {name!r} exists already", field="workspace_name"
@@ -129,7 +115,7 @@ class AccessStore:
                 .where(AccountWorkspaceRow.account_id == account_id)
                 .order_by(WorkspaceRow.id)
             )
-            return [_workspace(r) for r in rows]
+            return [from_row(Workspace, r) for r in rows]
 
     # -- users -------------------------------------------------------------------------------
 
@@ -147,23 +133,23 @@ class AccessStore:
                 s.flush()
                 for workspace_id in workspace_ids:
                     s.add(UserWorkspaceRow(user_id=row.id, workspace_id=workspace_id))
-                return _user(row)
+                return from_row(User, row)
         except IntegrityError:
             raise ConflictError(f"a user {email!r} exists already", field="email") from None
 
     def users(self) -> list[User]:
         with self._meta.session() as s:
-            return [_user(r) for r in s.scalars(select(UserRow).order_by(UserRow.email))]
+            return [from_row(User, r) for r in s.scalars(select(UserRow).order_by(UserRow.email))]
 
     def user_by_email(self, email: str) -> User | None:
         with self._meta.session() as s:
             row = s.scalar(select(UserRow).where(func.lower(UserRow.email) == email.lower()))
-            return _user(row) if row is not None else None
+            return from_row(User, row) if row is not None else None
 
     def user(self, user_id: int) -> User | None:
         with self._meta.session() as s:
             row = s.get(UserRow, user_id)
-            return _user(row) if row is not None else None
+            return from_row(User, row) if row is not None else None
 
     def set_role(self, user_id: int, role: str) -> None:
         with self._meta.session() as s:
@@ -219,7 +205,7 @@ class AccessStore:
             )  # fmt: skip
             s.add(row)
             s.flush()
-            return _credential(row)
+            return from_row(Credential, row)
 
     def credential(self, kind: str, secret_hash: str) -> Credential | None:
         with self._meta.session() as s:
@@ -228,7 +214,7 @@ class AccessStore:
                     CredentialRow.kind == kind, CredentialRow.secret_hash == secret_hash
                 )
             )
-            return _credential(row) if row is not None else None
+            return from_row(Credential, row) if row is not None else None
 
     def credentials(self, user_id: int, kind: str) -> list[Credential]:
         with self._meta.session() as s:
@@ -237,7 +223,7 @@ class AccessStore:
                 .where(CredentialRow.user_id == user_id, CredentialRow.kind == kind)
                 .order_by(CredentialRow.id)
             )
-            return [_credential(r) for r in rows]
+            return [from_row(Credential, r) for r in rows]
 
     def all_tokens(self) -> list[tuple[Credential, str]]:
         """Every API token with its user's email, oldest first."""
@@ -248,12 +234,12 @@ class AccessStore:
                 .where(CredentialRow.kind == "token")
                 .order_by(CredentialRow.id)
             )
-            return [(_credential(row), email) for row, email in rows]
+            return [(from_row(Credential, row), email) for row, email in rows]
 
     def credential_by_id(self, credential_id: int) -> Credential | None:
         with self._meta.session() as s:
             row = s.get(CredentialRow, credential_id)
-            return _credential(row) if row is not None else None
+            return from_row(Credential, row) if row is not None else None
 
     def touch(self, credential_id: int, *, now: datetime) -> None:
         with self._meta.session() as s:

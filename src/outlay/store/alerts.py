@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 
 from outlay.alerts.event import AlertEvent
 from outlay.errors import ConflictError
-from outlay.store.meta import MetaStore
+from outlay.store.meta import MetaStore, from_row
 from outlay.store.schema import AlertEventRow, ChannelRow, DeliveryRow
 
 PENDING = "pending"
@@ -68,20 +68,6 @@ class Outcome:
     error: str | None = None
 
 
-def _channel(row: ChannelRow) -> Channel:
-    return Channel(
-        row.workspace_id, row.name, row.kind, row.sealed_target, row.masked_target,
-        row.sealed_secret, row.created_at, row.last_delivery_at, row.last_error,
-    )  # fmt: skip
-
-
-def _delivery(row: DeliveryRow) -> Delivery:
-    return Delivery(
-        row.event_id, row.channel, row.status, row.attempts, row.next_attempt_at,
-        row.last_http_status, row.last_error, row.updated_at, row.first_attempt_at,
-    )  # fmt: skip
-
-
 class AlertStore:
     def __init__(self, meta: MetaStore) -> None:
         self._meta = meta
@@ -115,12 +101,12 @@ class AlertStore:
                 .where(ChannelRow.workspace_id == workspace_id)
                 .order_by(ChannelRow.name)
             )
-            return [_channel(r) for r in rows]
+            return [from_row(Channel, r) for r in rows]
 
     def channel(self, workspace_id: int, name: str) -> Channel | None:
         with self._meta.session() as s:
             row = s.get(ChannelRow, (workspace_id, name))
-            return None if row is None else _channel(row)
+            return None if row is None else from_row(Channel, row)
 
     def note_channel(
         self, workspace_id: int, name: str, *, now: datetime, error: str | None
@@ -199,7 +185,7 @@ class AlertStore:
                 .order_by(DeliveryRow.channel)
             )
             for row in rows:
-                found[row.event_id].append(_delivery(row))
+                found[row.event_id].append(from_row(Delivery, row))
         return found
 
     # -- the delivery queue -------------------------------------------------------------------
@@ -251,7 +237,7 @@ class AlertStore:
             event = s.get(AlertEventRow, event_id)
             assert row is not None and event is not None
             body = AlertEvent.from_data(event.workspace_id, json.loads(event.body))
-            return Claimed(_delivery(row), body)
+            return Claimed(from_row(Delivery, row), body)
 
     def settle(self, claimed: Claimed, outcome: Outcome, *, now: datetime) -> None:
         """Write what the send did to the delivery (one more attempt) and to its channel."""

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine
 from sqlalchemy import event as sa_event
@@ -26,6 +26,7 @@ from outlay.store.files import make_private, storage_error
 from outlay.store.schema import AccountRow, DocumentRow, ReportRow
 
 IMPORTING, STABLE, ERROR = "importing", "stable", "error"
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -76,8 +77,9 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z") if moment else None
 
 
-def _account(row: AccountRow) -> Account:
-    return Account(**{f: getattr(row, f) for f in Account.__dataclass_fields__})
+def from_row(kind: type[_T], row: object) -> _T:
+    """The frozen value ``kind`` of an ORM row whose attributes carry each of its fields."""
+    return kind(**{f: getattr(row, f) for f in kind.__dataclass_fields__})  # type: ignore[attr-defined]
 
 
 class MetaStore:
@@ -159,7 +161,7 @@ class MetaStore:
             with self._session() as session:
                 session.add(row)
                 session.flush()
-                return _account(row)
+                return from_row(Account, row)
         except IntegrityError:
             raise ConflictError(
                 f"an account named {name!r} exists already", field="account_name"
@@ -168,7 +170,7 @@ class MetaStore:
     def accounts(self) -> list[Account]:
         with self._session() as session:
             rows = session.query(AccountRow).order_by(AccountRow.name).all()
-            return [_account(r) for r in rows]
+            return [from_row(Account, r) for r in rows]
 
     def account(self, name: str) -> Account:
         with self._session() as session:
@@ -176,7 +178,7 @@ class MetaStore:
             if row is None:
                 known = ", ".join(a.name for a in self.accounts()) or "none yet"
                 raise AccountNotFound(f"no account named {name!r} (accounts: {known})")
-            return _account(row)
+            return from_row(Account, row)
 
     def update(self, account: Account, **changes: Any) -> Account:
         with self._session() as session:
