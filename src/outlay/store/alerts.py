@@ -116,12 +116,7 @@ class AlertStore:
             _note(s.get(ChannelRow, (workspace_id, name)), now, error)
 
     def remove_channel(self, workspace_id: int, name: str) -> bool:
-        with self._meta.session() as s:
-            row = s.get(ChannelRow, (workspace_id, name))
-            if row is None:
-                return False
-            s.delete(row)
-            return True
+        return self._meta.delete(ChannelRow, (workspace_id, name))
 
     # -- events and their deliveries ----------------------------------------------------------
 

@@ -84,12 +84,7 @@ class BudgetStore:
             ]  # fmt: skip
 
     def remove(self, workspace_id: int, name: str) -> bool:
-        with self._meta.session() as s:
-            row = s.get(BudgetRow, (workspace_id, name))
-            if row is None:
-                return False
-            s.delete(row)
-            return True
+        return self._meta.delete(BudgetRow, (workspace_id, name))
 
     # -- report digests ----------------------------------------------------------------------
 
@@ -118,12 +113,7 @@ class BudgetStore:
             ]  # fmt: skip
 
     def remove_digest(self, workspace_id: int, report: str) -> bool:
-        with self._meta.session() as s:
-            row = s.get(DigestRow, (workspace_id, report))
-            if row is None:
-                return False
-            s.delete(row)
-            return True
+        return self._meta.delete(DigestRow, (workspace_id, report))
 
     def recorded(self, event_ids: Sequence[str]) -> set[str]:
         """Which of these events are recorded already: a digest sent for its period is not

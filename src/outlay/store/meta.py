@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from outlay.errors import AccountNotFound, ConflictError, InputError, ReportNotFound, StoreError
 from outlay.store.files import make_private, storage_error
-from outlay.store.schema import AccountRow, DocumentRow, ReportRow
+from outlay.store.schema import AccountRow, Base, DocumentRow, ReportRow
 
 IMPORTING, STABLE, ERROR = "importing", "stable", "error"
 _T = TypeVar("_T")
@@ -190,10 +190,15 @@ class MetaStore:
         return replace(account, **changes)
 
     def remove_account(self, account: Account) -> None:
+        self.delete(AccountRow, account.id)
+
+    def delete(self, model: type[Base], key: Any) -> bool:
+        """Remove the ``model`` row at primary key ``key``; False if there was none."""
         with self._session() as session:
-            row = session.get(AccountRow, account.id)
+            row = session.get(model, key)
             if row is not None:
                 session.delete(row)
+            return row is not None
 
     # -- documents and saved reports -------------------------------------------------------------
 
