@@ -16,18 +16,15 @@ from outlay.errors import SyncBusyError
 
 @contextmanager
 def account_lock(folder: Path, account_id: int, name: str) -> Iterator[None]:
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd = os.open(folder / f"account-{account_id}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    lock = FileLock(folder / f"account-{account_id}.lock")
+    if not lock.try_acquire():
+        raise SyncBusyError(
+            f"account {name!r} is being synced by another process; wait for it to finish"
+        )
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise SyncBusyError(
-                f"account {name!r} is being synced by another process; wait for it to finish"
-            ) from None
         yield
     finally:
-        os.close(fd)
+        lock.release()
 
 
 class FileLock:
