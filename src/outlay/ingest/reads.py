@@ -15,22 +15,18 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from outlay.errors import ProviderError
 from outlay.ingest.windows import DAY_MS, Window, day_start_ms, utc_day
 from outlay.providers.cursor.client import CursorClient, EventWindow
 from outlay.providers.cursor.models import DailyUsageRow
 from outlay.store.fact_totals import WindowTotals, window_totals
-from outlay.store.facts_api import Facts
+from outlay.store.facts_api import Facts, ms_to_ts
 from outlay.store.meta import Account
 from outlay.store.trust import DayRead, DayTotals, SpendMember, SpendSnapshot, TrustStore
 
 log = logging.getLogger(__name__)
-
-
-def _moment(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, UTC).replace(tzinfo=None)
 
 
 def snapshot_spend(account: Account, client: CursorClient, trust: TrustStore, now_ms: int) -> None:
@@ -61,7 +57,7 @@ def snapshot_spend(account: Account, client: CursorClient, trust: TrustStore, no
         for row in rows
     )
     trust.add_spend_snapshot(
-        SpendSnapshot(account.id, now_ms, cycle_start, _moment(now_ms), members)
+        SpendSnapshot(account.id, now_ms, cycle_start, ms_to_ts(now_ms), members)
     )
 
 
@@ -102,7 +98,7 @@ class DayRecorder:
         self.facts = facts
         self.trust = trust
         self.window = window
-        self.now = _moment(now_ms)
+        self.now = ms_to_ts(now_ms)
         self.prior: dict[date, DayRead] = {}
         self.cutoff = window.start_ms - 1
         self.old: WindowTotals | None = None
