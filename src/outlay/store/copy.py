@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from outlay.errors import InputError, StoreError
 from outlay.store import migrations
 from outlay.store.facts_api import TABLE, Facts
+from outlay.store.meta import one_line
 from outlay.store.schema import Base
 
 #: Metadata rows inserted per statement.
@@ -53,7 +54,7 @@ def copy_install(
         _copy_facts(source_facts, target_facts)
         checks = list(_compare(source, target, source_facts, target_facts))
     except SQLAlchemyError as exc:
-        raise StoreError(f"copy: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") from exc
+        raise StoreError(f"copy: {one_line(exc)}") from exc
     finally:
         source.dispose()
         target.dispose()
