@@ -42,7 +42,7 @@ import pyarrow.parquet as pq
 from outlay.costrows import SCHEMA
 from outlay.errors import InputError, StoreError
 from outlay.report.dialect import CLICKHOUSE, CLICKHOUSE_SETTINGS, literal_sql
-from outlay.store.clickhouse_conn import Connector, connect
+from outlay.store.clickhouse_conn import Connector, connect, versioned
 from outlay.store.facts_api import SEAT_CATEGORY, TABLE, QueryResult, SharedFacts, ms_to_ts
 from outlay.store.staging import StagedWindow
 
@@ -208,9 +208,8 @@ class ClickHouseFacts(SharedFacts):
         self._collect(account)
         version = self._version(account)
         if rows.num_rows:
-            column = pa.array([version] * rows.num_rows, pa.uint64())
             self._con.insert_arrow(
-                f"{self._db}.cost_rows_all", rows.cast(SCHEMA).append_column("version", column)
+                f"{self._db}.cost_rows_all", versioned(rows.cast(SCHEMA), version)
             )
         self._commit(account, [SEAT_SLOT], version)
         return int(rows.num_rows)
@@ -248,10 +247,7 @@ class ClickHouseFacts(SharedFacts):
         """Add rows to ``account`` and make them live at once (``outlay db copy``: an empty
         target, one account's rows in batches; the slots are committed by ``commit_copy``)."""
         version = self._copy_version.setdefault(account, self._version(account))
-        column = pa.array([version] * rows.num_rows, pa.uint64())
-        self._con.insert_arrow(
-            f"{self._db}.cost_rows_all", rows.cast(SCHEMA).append_column("version", column)
-        )
+        self._con.insert_arrow(f"{self._db}.cost_rows_all", versioned(rows.cast(SCHEMA), version))
 
     def commit_copy(self) -> None:
         """Make every appended account's rows live (every slot they occupy)."""
