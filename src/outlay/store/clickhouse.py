@@ -246,7 +246,9 @@ class ClickHouseFacts(SharedFacts):
     def append(self, account: str, rows: pa.Table) -> None:
         """Add rows to ``account`` and make them live at once (``outlay db copy``: an empty
         target, one account's rows in batches; the slots are committed by ``commit_copy``)."""
-        version = self._copy_version.setdefault(account, self._version(account))
+        if account not in self._copy_version:  # once per account, not per batch
+            self._copy_version[account] = self._version(account)
+        version = self._copy_version[account]
         self._con.insert_arrow(f"{self._db}.cost_rows_all", versioned(rows.cast(SCHEMA), version))
 
     def commit_copy(self) -> None:
