@@ -271,7 +271,6 @@ class DuckDBFacts(SharedFacts):
         with self._connect() as con:
             con.execute(f"SET memory_limit = '{limit_mb}MB'")
             con.execute("SET preserve_insertion_order = false")
-            con.execute("SET enable_progress_bar = false")  # never into the CLI's output
             con.execute(f"SET temp_directory = '{_quoted(spill)}'")
             try:
                 done = con.execute(
