@@ -35,7 +35,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from outlay.alerts.cost_alert import check_filter, check_group_by, parse_usd
+from outlay.alerts.cost_alert import check_filter, check_group_by
+from outlay.alerts.text import parse_usd
 from outlay.errors import InputError
 
 Key = tuple[str, ...]

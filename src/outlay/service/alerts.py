@@ -21,8 +21,9 @@ from outlay.access import LOCAL_OWNER, Action, Principal
 from outlay.alerts import cost_alert
 from outlay.alerts.anomaly import DEFAULT_GROUP_BY, Watch, query_start
 from outlay.alerts.anomaly import DEFAULT_MIN_COST as ANOMALY_MIN_COST
-from outlay.alerts.cost_alert import CostRule, parse_threshold, parse_usd
+from outlay.alerts.cost_alert import CostRule, parse_threshold
 from outlay.alerts.event import AlertEvent
+from outlay.alerts.text import parse_usd
 from outlay.errors import InputError, OutlayError
 from outlay.ingest.windows import utc_day
 from outlay.report.batch import Batch, CostQuery
