@@ -26,11 +26,6 @@ from outlay.store.budgets import BudgetStore
 from outlay.store.trust import TrustStore
 
 
-def utc_naive(moment: datetime) -> datetime:
-    """A moment as the clock gives it: UTC without a zone (a zoned one is converted)."""
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
-
-
 @dataclass(frozen=True)
 class LimitStatus:
     """A Cursor-limit budget: every member with a limit, their spend against it."""
@@ -202,7 +197,7 @@ class Budgets(Reports, Guardrails):
     ) -> list[AlertEvent]:
         """Evaluate every budget of every workspace the principal sees as of ``now`` (default:
         the clock), record what fired and return the events not recorded before."""
-        today = (utc_naive(now) if now else self.clock.now()).date()
+        today = self._today_at(now)
         events: list[AlertEvent] = []
         for space in self.workspaces(principal):
             for budget in self._budgets_of(space):
