@@ -78,10 +78,11 @@ class Digests(Budgets):
             return None  # set up after this period's day: the first one goes out next time
         if self.budget_store.recorded([digest_id(space.id, digest.report, digest.every, due)]):
             return None  # sent for this period already
-        known = {r.name: r for r in self.meta.reports(space.id)}
-        if digest.report not in known:
+        try:
+            saved = self.meta.report(space.id, digest.report)
+        except ReportNotFound:
             return None  # the report was deleted; its digest stays off until it is saved again
-        spec = ReportSpec.from_data(known[digest.report].spec)
+        spec = ReportSpec.from_data(saved.spec)
         spec = replace(spec, compare=spec.compare or "previous")
         result = run_report(
             self.facts, spec, self._tags_in(space), today=today,
