@@ -172,9 +172,8 @@ class Budgets(Reports, Guardrails):
 
     def _member_limits(self, space: Workspace) -> list[MemberLimit]:
         trust = TrustStore(self.meta)
-        ids = self.access.account_ids(frozenset({space.id}))
         found: list[MemberLimit] = []
-        for account in (a for a in self.meta.accounts() if a.id in ids):
+        for account in self._accounts_in(frozenset({space.id})):
             snapshots = trust.latest_spend_snapshots(account.id)
             if not snapshots:
                 continue
