@@ -35,7 +35,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from outlay.alerts.cost_alert import check_filter, check_group_by, parse_usd
+from outlay.alerts.cost_alert import check_filter, check_group_by
+from outlay.alerts.text import parse_usd
 from outlay.errors import InputError
 
 Key = tuple[str, ...]
@@ -275,9 +276,11 @@ def _money(value: Decimal) -> Decimal:
     return value.quantize(_CENT)
 
 
-def by_group(rows: Iterable[tuple[Key, date, Decimal]]) -> dict[Key, dict[date, Decimal]]:
-    """Daily totals as ``detect`` takes them, from (group, day, cost) rows."""
+def by_group(rows: Iterable[tuple[Any, ...]]) -> dict[Key, dict[date, Decimal]]:
+    """Daily totals as ``detect`` takes them, from a daily report query's (day, *group values,
+    cost) rows."""
     out: dict[Key, dict[date, Decimal]] = defaultdict(dict)
-    for key, day, cost in rows:
+    for row in rows:
+        key, day, cost = tuple(row[1:-1]), row[0], row[-1]
         out[key][day] = out[key].get(day, Decimal(0)) + cost
     return dict(out)

@@ -20,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from outlay.alerts.event import AlertEvent, event_id
-from outlay.alerts.text import report_path, usd
+from outlay.alerts.text import parse_usd, report_path, usd
 from outlay.errors import FilterError, InputError
 from outlay.report.dimensions import check_dimension
 from outlay.report.forecast import Projection, project_period
@@ -28,7 +28,6 @@ from outlay.report.intervals import months_before, resolve_interval
 from outlay.report.vql import parse_vql
 
 DEFAULT_ALERT_AT = (Decimal(80), Decimal(100))
-MAX_AMOUNT = Decimal(1_000_000_000)
 MAX_PERCENT = Decimal(1000)
 _CENT = Decimal("0.01")
 _TENTH = Decimal("0.1")
@@ -36,17 +35,7 @@ _TENTH = Decimal("0.1")
 
 def parse_amount(text: str, label: str = "amount") -> Decimal:
     """A positive USD amount such as ``4000`` or ``4000.50``."""
-    try:
-        value = Decimal(text.strip().removeprefix("$").replace(",", ""))
-    except InvalidOperation:
-        value = Decimal("NaN")
-    if not value.is_finite() or not 0 < value <= MAX_AMOUNT or value != value.quantize(_CENT):
-        raise InputError(
-            f"{label} {text!r} is not an amount in USD; use a positive number of dollars up to "
-            f"{MAX_AMOUNT:,} with at most cents, e.g. 4000 or 4000.50",
-            field="amount",
-        )
-    return value
+    return parse_usd(text, label, "amount")
 
 
 def parse_percents(text: str) -> tuple[Decimal, ...]:

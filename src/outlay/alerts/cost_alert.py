@@ -23,6 +23,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from outlay.alerts.event import AlertEvent, event_id
+from outlay.alerts.text import parse_usd
 from outlay.errors import InputError
 from outlay.report.dimensions import check_dimension
 from outlay.report.intervals import months_before
@@ -30,26 +31,8 @@ from outlay.report.vql import parse_vql
 
 INTERVALS = ("day", "week", "month")
 DEFAULT_MIN_COST = Decimal(10)
-#: Amounts a rule may name: a cent to a billion dollars.
-_MAX_USD = Decimal(10) ** 9
 CENT = Decimal("0.01")
 Key = tuple[str, ...]
-
-
-def parse_usd(text: str, what: str, field: str, *, allow_zero: bool = False) -> Decimal:
-    """A USD amount like ``500`` or ``12.50``; anything else is an input error naming it."""
-    try:
-        value = Decimal(text.strip().removeprefix("$").replace(",", ""))
-    except (InvalidOperation, AttributeError):
-        value = Decimal("NaN")
-    low = Decimal(0) if allow_zero else CENT
-    if not value.is_finite() or not low <= value <= _MAX_USD or value != value.quantize(CENT):
-        raise InputError(
-            f"{what} {text!r} is not an amount in USD; use a number like 500 or 12.50"
-            + ("" if allow_zero else " (more than 0)"),
-            field=field,
-        )
-    return value
 
 
 def parse_threshold(text: str) -> tuple[Decimal, bool]:

@@ -44,15 +44,6 @@ def due_day(every: str, today: date) -> date:
     return this_month if today >= this_month else months_before(this_month, 1)
 
 
-def next_day(every: str, due: date) -> date:
-    """The scheduled day after ``due``."""
-    if every == "day":
-        return due + timedelta(days=1)
-    if every == "week":
-        return due + timedelta(days=7)
-    return months_before(due, -1)
-
-
 def _number(value: Any) -> str:
     return format(Decimal(value), "f")
 

@@ -1,14 +1,35 @@
-"""How guardrail events read: amounts in a sentence, and the report an event links to."""
+"""Amounts as people type them (``parse_usd``) and read them in a sentence (``usd``), and the
+report an event links to."""
 
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from urllib.parse import urlencode
 
+from outlay.errors import InputError
 from outlay.report.dimensions import TAG_PREFIX
 
 _CENT = Decimal("0.01")
+#: Amounts a budget or rule may name: a cent to a billion dollars.
+MAX_USD = Decimal(10) ** 9
+
+
+def parse_usd(text: str, what: str, field: str, *, allow_zero: bool = False) -> Decimal:
+    """A USD amount like ``500``, ``$4,000.50``; anything else is an input error naming it."""
+    try:
+        value = Decimal(text.strip().removeprefix("$").replace(",", ""))
+    except (InvalidOperation, AttributeError):
+        value = Decimal("NaN")
+    low = Decimal(0) if allow_zero else _CENT
+    if not value.is_finite() or not low <= value <= MAX_USD or value != value.quantize(_CENT):
+        raise InputError(
+            f"{what} {text!r} is not an amount in USD; use a number of dollars up to "
+            f"{MAX_USD:,} with at most cents, like 500 or 12.50"
+            + ("" if allow_zero else " (more than 0)"),
+            field=field,
+        )
+    return value
 
 
 def usd(amount: Decimal) -> str:

@@ -45,7 +45,7 @@ class Notice:
 
 def _money(text: Any) -> str:
     try:
-        return dollars(Decimal(str(text)))
+        return dollars(text)
     except (InvalidOperation, ValueError):
         return str(text)
 

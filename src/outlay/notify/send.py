@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from email.utils import make_msgid, parsedate_to_datetime
+from email.utils import make_msgid
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
@@ -63,17 +63,10 @@ def _redact(text: str, secrets: Sequence[str]) -> str:
 
 
 def _retry_after(value: str | None, now: datetime) -> timedelta | None:
-    if not value:
-        return None
-    if value.strip().isdigit():
-        return timedelta(seconds=int(value.strip()))
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(when.astimezone(UTC).replace(tzinfo=None) - now, timedelta(0))
+    from outlay.providers.cursor.policy import parse_retry_after
+
+    seconds = parse_retry_after(value, now.replace(tzinfo=UTC))
+    return None if seconds is None else timedelta(seconds=seconds)
 
 
 def _network_error(exc: Exception) -> str:

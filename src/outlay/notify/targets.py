@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 from outlay.errors import InputError
 
 CHANNEL_KINDS = ("email", "slack", "teams", "webhook")
-URL_KINDS = ("slack", "teams", "webhook")
 MAX_RECIPIENTS = 50
 MAX_NAME = 100
 MAX_URL = 2048

@@ -81,11 +81,11 @@ class Accounts(Core):
     @requires(Action.READ)
     def accounts(self, principal: Principal = LOCAL_OWNER) -> list[Account]:
         """Accounts attached to a workspace the principal sees."""
-        return self._visible_accounts(principal)
+        return self._accounts_in(principal.workspace_ids)
 
     @requires(Action.READ)
     def account(self, name: str, principal: Principal = LOCAL_OWNER) -> Account:
-        return self._named(name, self._visible_accounts(principal))
+        return self._named(name, self._accounts_in(principal.workspace_ids))
 
     @audited("account.remove")
     @requires(Action.ADMIN)

@@ -12,7 +12,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from functools import cached_property
 from typing import Any
@@ -21,10 +21,10 @@ from outlay.access import LOCAL_OWNER, Action, Principal
 from outlay.alerts import cost_alert
 from outlay.alerts.anomaly import DEFAULT_GROUP_BY, Watch, query_start
 from outlay.alerts.anomaly import DEFAULT_MIN_COST as ANOMALY_MIN_COST
-from outlay.alerts.cost_alert import CostRule, parse_threshold, parse_usd
+from outlay.alerts.cost_alert import CostRule, parse_threshold
 from outlay.alerts.event import AlertEvent
+from outlay.alerts.text import parse_usd
 from outlay.errors import InputError, OutlayError
-from outlay.ingest.windows import utc_day
 from outlay.report.batch import Batch, CostQuery
 from outlay.service.anomalies import Anomalies, rows_of
 from outlay.service.audit import audited
@@ -123,8 +123,7 @@ class Alerts(Anomalies):
         """Evaluate every cost alert and anomaly watch of every workspace the principal sees;
         record what fired and return the events not recorded before. A rule that fails is
         logged and skipped."""
-        moment = None if now is None else now if now.tzinfo else now.replace(tzinfo=UTC)
-        today = utc_day(int(moment.timestamp() * 1000)) if moment else self.today()
+        today = self._today_at(now)
         fired: list[AlertEvent] = []
         for space in self.workspaces(principal):
             plans = [p for r in self._rules_of(space) if (p := self._plan(space, r, today))]

@@ -83,7 +83,7 @@ class Anomalies(Reports, Guardrails):
         history_start = query_start(found.first_day)
         group_by = tuple(found.group)
         scope = _groups_scope([found.group])
-        rows = self._daily_rows(space, None, group_by, history_start, last, scope)
+        rows = self._query(space, None, group_by, history_start, last, scope)
         key = tuple(found.group[d] for d in group_by)
         days = by_group(rows).get(key, {})
         base = baseline(days, history_start, found.first_day - timedelta(days=1))
@@ -102,13 +102,6 @@ class Anomalies(Reports, Guardrails):
                 "upper": None if upper is None else format(upper.quantize(_CENT), "f"),
             })  # fmt: skip
         return AnomalyChart(found, points)
-
-    def _daily_rows(
-        self, space: Workspace, filter: str | None, group_by: tuple[str, ...], start: date,
-        end: date, extra: Expr | None = None,
-    ) -> list[tuple[tuple[str, ...], date, Decimal]]:  # fmt: skip
-        rows = self._query(space, filter, group_by, start, end, extra)
-        return [(tuple(r[1:-1]), r[0], r[-1]) for r in rows]
 
     def _query(
         self, space: Workspace, filter: str | None, group_by: tuple[str, ...], start: date,
@@ -144,7 +137,7 @@ class Anomalies(Reports, Guardrails):
         """From the watch's daily rows (``_compiled``'s): detect, fold into anomalies, attach
         drivers, notify what is due, archive."""
         watch = Watch.from_data(rule.spec)
-        daily = by_group((tuple(r[1:-1]), r[0], r[-1]) for r in rows)
+        daily = by_group(rows)
         flags = detect(daily, watch, today)
         store = self.anomaly_store
         existing = store.recent(space.id, rule.name, today - timedelta(days=30))

@@ -26,11 +26,6 @@ from outlay.store.budgets import BudgetStore
 from outlay.store.trust import TrustStore
 
 
-def utc_naive(moment: datetime) -> datetime:
-    """A moment as the clock gives it: UTC without a zone (a zoned one is converted)."""
-    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
-
-
 @dataclass(frozen=True)
 class LimitStatus:
     """A Cursor-limit budget: every member with a limit, their spend against it."""
@@ -177,9 +172,8 @@ class Budgets(Reports, Guardrails):
 
     def _member_limits(self, space: Workspace) -> list[MemberLimit]:
         trust = TrustStore(self.meta)
-        ids = self.access.account_ids(frozenset({space.id}))
         found: list[MemberLimit] = []
-        for account in (a for a in self.meta.accounts() if a.id in ids):
+        for account in self._accounts_in(frozenset({space.id})):
             snapshots = trust.latest_spend_snapshots(account.id)
             if not snapshots:
                 continue
@@ -202,7 +196,7 @@ class Budgets(Reports, Guardrails):
     ) -> list[AlertEvent]:
         """Evaluate every budget of every workspace the principal sees as of ``now`` (default:
         the clock), record what fired and return the events not recorded before."""
-        today = (utc_naive(now) if now else self.clock.now()).date()
+        today = self._today_at(now)
         events: list[AlertEvent] = []
         for space in self.workspaces(principal):
             for budget in self._budgets_of(space):

@@ -166,13 +166,14 @@ class Core:
         known = ", ".join(w.name for w in visible) or "none"
         raise WorkspaceNotFound(f"no workspace named {name!r} (workspaces: {known})")
 
-    def _visible_accounts(self, principal: Principal) -> list[Account]:
-        """Accounts attached to a workspace the principal sees."""
+    def _accounts_in(self, workspace_ids: frozenset[int] | None) -> list[Account]:
+        """Accounts attached to any of these workspaces (None: every account), in the
+        metadata store's order; ``principal.workspace_ids`` gives those a principal sees."""
         accounts = self.meta.accounts()
-        if principal.workspace_ids is None:
+        if workspace_ids is None:
             return accounts
-        visible = self.access.account_ids(principal.workspace_ids)
-        return [a for a in accounts if a.id in visible]
+        attached = self.access.account_ids(workspace_ids)
+        return [a for a in accounts if a.id in attached]
 
     @staticmethod
     def _named(name: str, accounts: list[Account]) -> Account:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 
 from outlay.access import LOCAL_OWNER, Action, Principal
 from outlay.alerts.digest import check_every, digest_event, digest_id, due_day
@@ -12,7 +12,7 @@ from outlay.errors import InputError, ReportNotFound
 from outlay.report.run import run_report
 from outlay.report.spec import MONEY_MEASURES, ReportSpec
 from outlay.service.audit import audited
-from outlay.service.budgets import Budgets, utc_naive
+from outlay.service.budgets import Budgets
 from outlay.service.core import requires
 from outlay.store.access import Workspace
 from outlay.store.budgets import Digest
@@ -63,26 +63,26 @@ class Digests(Budgets):
     ) -> list[AlertEvent]:
         """Fire every digest due as of ``now`` (default: the clock) and not sent for its
         period yet; return the new events."""
-        moment = utc_naive(now) if now else self.clock.now()
+        today = self._today_at(now)
         events = []
         for space in self.workspaces(principal):
             for digest in self.budget_store.digests(space.id):
-                event = self._digest_event(space, digest, moment)
+                event = self._digest_event(space, digest, today)
                 if event is not None:
                     events.append(event)
         return self._fire(events)
 
-    def _digest_event(self, space: Workspace, digest: Digest, now: datetime) -> AlertEvent | None:
-        today = now.date()
+    def _digest_event(self, space: Workspace, digest: Digest, today: date) -> AlertEvent | None:
         due = due_day(digest.every, today)
         if digest.created_at.date() > due:
             return None  # set up after this period's day: the first one goes out next time
         if self.budget_store.recorded([digest_id(space.id, digest.report, digest.every, due)]):
             return None  # sent for this period already
-        known = {r.name: r for r in self.meta.reports(space.id)}
-        if digest.report not in known:
+        try:
+            saved = self.meta.report(space.id, digest.report)
+        except ReportNotFound:
             return None  # the report was deleted; its digest stays off until it is saved again
-        spec = ReportSpec.from_data(known[digest.report].spec)
+        spec = ReportSpec.from_data(saved.spec)
         spec = replace(spec, compare=spec.compare or "previous")
         result = run_report(
             self.facts, spec, self._tags_in(space), today=today,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, date, datetime
 from functools import cached_property
 
 from outlay.alerts.event import AlertEvent
@@ -16,6 +17,13 @@ class Guardrails(Core):
     @cached_property
     def alert_store(self) -> AlertStore:
         return AlertStore(self.meta)
+
+    def _today_at(self, now: datetime | None) -> date:
+        """The UTC day guardrails are evaluated for: that of ``now`` (a naive one is UTC
+        already, as the clock gives it), or the clock's today."""
+        if now is None:
+            return self.today()
+        return (now.astimezone(UTC) if now.tzinfo else now).date()
 
     def _fire(self, events: Sequence[AlertEvent]) -> list[AlertEvent]:
         """Record what fired; return only the events not recorded before (the ones to send)."""

@@ -169,7 +169,11 @@ class Identity(Audit):
         if user.disabled_at is not None:
             raise UnauthenticatedError(f"the user {email} is disabled; ask an owner")
         throttle.succeeded(email, client)
-        secret, csrf = new_secret(), new_secret()
+        return self._open_session(user)
+
+    def _open_session(self, user: User) -> tuple[str, str]:
+        """(session secret, CSRF token) of a new session for ``user``, who has signed in."""
+        secret, csrf, now = new_secret(), new_secret(), self.clock.now()
         self.access.add_credential(
             "session", secret_hash(secret), user.id, csrf_token=csrf, now=now,
             expires_at=now + SESSION_LIFETIME,

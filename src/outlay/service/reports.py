@@ -178,8 +178,7 @@ class Reports(Core):
         return preview
 
     def _account_names(self, space: Workspace) -> tuple[str, ...]:
-        names = {a.id: a.name for a in self.meta.accounts()}
-        return tuple(sorted(names[i] for i in self.access.account_ids(frozenset({space.id}))))
+        return tuple(sorted(a.name for a in self._accounts_in(frozenset({space.id}))))
 
     @audited("tag.delete")
     @requires(Action.EDIT)

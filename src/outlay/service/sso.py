@@ -21,7 +21,7 @@ from outlay.auth.mapping import Grant, Rule, dump_rules, grant_for, parse_rules
 from outlay.errors import ConfigError, SignInRefused, UnauthenticatedError
 from outlay.service.audit import audited, note
 from outlay.service.core import requires
-from outlay.service.identity import SESSION_LIFETIME, Identity
+from outlay.service.identity import Identity
 from outlay.store.access import DEFAULT_WORKSPACE, User
 from outlay.store.sso import MAPPING_DOCUMENT, PendingSignIn, SsoStore
 
@@ -86,7 +86,7 @@ class Sso(Identity):
         claims = self._verified_claims(params["code"], pending)
         user = self._mapped_user(claims)
         note(actor=(user.id, user.email))
-        return self._open_session(user), pending.next_path
+        return self._open_session(user)[0], pending.next_path
 
     def _take_pending(self, state: str, browser_secret: str) -> PendingSignIn:
         pending = self.sso_store.take_pending(secret_hash(state)) if state else None
@@ -119,14 +119,6 @@ class Sso(Identity):
             nonce=pending.nonce, now=self.clock.now(),
         )  # fmt: skip
         return claims
-
-    def _open_session(self, user: User) -> str:
-        secret, now = new_secret(), self.clock.now()
-        self.access.add_credential(
-            "session", secret_hash(secret), user.id, csrf_token=new_secret(), now=now,
-            expires_at=now + SESSION_LIFETIME,
-        )  # fmt: skip
-        return secret
 
     # -- matching and mapping ------------------------------------------------------------------
 

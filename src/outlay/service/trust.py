@@ -36,7 +36,7 @@ class Trust(Core):
         return TrustStore(self.meta)
 
     def _visible(self, name: str | None, principal: Principal) -> list[Account]:
-        accounts = self._visible_accounts(principal)
+        accounts = self._accounts_in(principal.workspace_ids)
         return accounts if name is None else [self._named(name, accounts)]
 
     @requires(Action.READ)
@@ -145,11 +145,10 @@ class Trust(Core):
     ) -> list[str]:  # fmt: skip
         """One line per account of the workspace whose days in [start, end] are incomplete."""
         space = self.workspace(workspace, principal)
-        ids = self.access.account_ids(frozenset({space.id}))
         pending_from = lag_start(self.today(), self.settings.lag_days)
         notes = []
-        for found in self.meta.accounts():
-            if found.id not in ids or found.oldest_day is None:
+        for found in self._accounts_in(frozenset({space.id})):
+            if found.oldest_day is None:
                 continue
             reads = self.trust.day_reads(found.id, max(start, found.oldest_day), end)
             missing = [d for d, r in reads.items() if r.missing and d < pending_from]
