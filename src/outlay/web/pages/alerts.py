@@ -30,7 +30,7 @@ def alerts_page(
     principal = session.principal
     space = workspace_name(outlay, principal, workspace)
     rules = [r.public() for r in outlay.alert_rule_list(principal, space)]
-    channels = [c.name for c in outlay.alert_store.channels(outlay.workspace(space, principal).id)]
+    channels = [c["name"] for c in outlay.channels(principal, space)]
     return render(
         request, "alerts.html", session, rules=rules, workspace=space, channels=channels,
         workspaces=visible_workspaces(outlay, principal), can_edit=principal.can(Action.EDIT),
