@@ -38,8 +38,9 @@ class TokenCreate(BaseModel):
     expires_in_days: int | None = Field(default=TOKEN_DAYS, ge=1, le=3650)
 
 
-def _names(outlay: Outlay) -> dict[int, str]:
-    return {w.id: w.name for w in outlay.access.workspaces()}
+def _names(outlay: Outlay, principal: ApiPrincipal) -> dict[int, str]:
+    """Workspace names by id: an invitation listed or made is into workspaces the principal sees."""
+    return {w.id: w.name for w in outlay.workspaces(principal)}
 
 
 def _user_data(outlay: Outlay, principal: ApiPrincipal, email: str) -> dict[str, Any]:
@@ -88,7 +89,8 @@ def reset_link(
 
 @router.get("/invitations")
 def list_invitations(outlay: OutlayDep, principal: ApiPrincipal) -> list[dict[str, Any]]:
-    return [invitation_data(i, _names(outlay)) for i in outlay.invitations(principal)]
+    names = _names(outlay, principal)
+    return [invitation_data(i, names) for i in outlay.invitations(principal)]
 
 
 @router.post("/invitations", status_code=201)
@@ -98,7 +100,7 @@ def create_invitation(
     """Invite an email into a workspace with a role. ``link`` is in the answer only when it
     was not e-mailed: it is not shown again."""
     issued = outlay.invite(body.email, body.workspace, body.role, str(request.base_url), principal)
-    data = invitation_data(issued.record, _names(outlay))
+    data = invitation_data(issued.record, _names(outlay, principal))
     return {
         **data,
         "delivered": issued.delivered,
