@@ -50,11 +50,11 @@ def budgets_page(
     status: int = 200, **extra: Any,
 ) -> HTMLResponse:  # fmt: skip
     space = workspace_name(outlay, session.principal, workspace)
-    rows = [s.to_data() for s in outlay.budget_statuses(principal=session.principal,
-                                                        workspace=space)]  # fmt: skip
+    statuses = outlay.budget_statuses(principal=session.principal, workspace=space)
+    rows = [s.to_data() for s in statuses]
     for row in rows:
         row["groups"] = [_bars(g) for g in row.get("groups", [])[:MAX_GROUP_ROWS]]
-    definitions = {b.name: b for b in outlay.budgets(principal=session.principal, workspace=space)}
+    definitions = {s.budget.name: s.budget for s in statuses}  # no second read of the budgets
     notice = BUDGET_NOTICES.get(request.query_params.get("notice", ""))
     return render(
         request, "budgets.html", session, status, workspace=space,
