@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -95,7 +96,7 @@ def anomaly_page(
     report = report_path(a.group, None, a.first_day - timedelta(days=27), a.last_day)
     return render(
         request, "anomaly.html", session, anomaly=a.to_data(), points=chart.points,
-        workspace=space, report=f"{report}&workspace={space}",
+        workspace=space, report=f"{report}&{urlencode({'workspace': space})}",
         can_edit=principal.can(Action.EDIT),
     )  # fmt: skip
 
