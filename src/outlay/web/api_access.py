@@ -5,7 +5,7 @@ The same ``Outlay`` methods as the pages and the CLI, so the roles and the audit
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from outlay.people import invitation_data, iso, token_data, user_data
 from outlay.service import TOKEN_DAYS, Outlay
 from outlay.service.audit import MAX_AUDIT_PAGE
+from outlay.service.budgets import utc_naive
 from outlay.store.audit import AuditQuery
 from outlay.web.deps import ApiPrincipal, OutlayDep
 
@@ -154,6 +155,11 @@ def audit(
     limit: Annotated[int, Query(ge=1, le=MAX_AUDIT_PAGE)] = 100,
 ) -> list[dict[str, Any]]:
     """The audit log, newest first (owners)."""
-    moment = since.astimezone(UTC).replace(tzinfo=None) if since and since.tzinfo else since
-    query = AuditQuery(since=moment, actor=actor, action=action, before_id=before_id, limit=limit)
+    query = AuditQuery(
+        since=utc_naive(since) if since else None,
+        actor=actor,
+        action=action,
+        before_id=before_id,
+        limit=limit,
+    )
     return [entry.to_data() for entry in outlay.audit(query, principal)]
