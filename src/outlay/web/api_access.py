@@ -5,7 +5,7 @@ The same ``Outlay`` methods as the pages and the CLI, so the roles and the audit
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from outlay.people import invitation_data, iso, token_data, user_data
 from outlay.service import TOKEN_DAYS, Outlay
 from outlay.service.audit import MAX_AUDIT_PAGE
+from outlay.service.budgets import utc_naive
 from outlay.store.audit import AuditQuery
 from outlay.web.deps import ApiPrincipal, OutlayDep
 
@@ -38,8 +39,9 @@ class TokenCreate(BaseModel):
     expires_in_days: int | None = Field(default=TOKEN_DAYS, ge=1, le=3650)
 
 
-def _names(outlay: Outlay) -> dict[int, str]:
-    return {w.id: w.name for w in outlay.access.workspaces()}
+def _names(outlay: Outlay, principal: ApiPrincipal) -> dict[int, str]:
+    """Workspace names by id: an invitation listed or made is into workspaces the principal sees."""
+    return {w.id: w.name for w in outlay.workspaces(principal)}
 
 
 def _user_data(outlay: Outlay, principal: ApiPrincipal, email: str) -> dict[str, Any]:
@@ -88,7 +90,8 @@ def reset_link(
 
 @router.get("/invitations")
 def list_invitations(outlay: OutlayDep, principal: ApiPrincipal) -> list[dict[str, Any]]:
-    return [invitation_data(i, _names(outlay)) for i in outlay.invitations(principal)]
+    names = _names(outlay, principal)
+    return [invitation_data(i, names) for i in outlay.invitations(principal)]
 
 
 @router.post("/invitations", status_code=201)
@@ -98,7 +101,7 @@ def create_invitation(
     """Invite an email into a workspace with a role. ``link`` is in the answer only when it
     was not e-mailed: it is not shown again."""
     issued = outlay.invite(body.email, body.workspace, body.role, str(request.base_url), principal)
-    data = invitation_data(issued.record, _names(outlay))
+    data = invitation_data(issued.record, _names(outlay, principal))
     return {
         **data,
         "delivered": issued.delivered,
@@ -152,6 +155,11 @@ def audit(
     limit: Annotated[int, Query(ge=1, le=MAX_AUDIT_PAGE)] = 100,
 ) -> list[dict[str, Any]]:
     """The audit log, newest first (owners)."""
-    moment = since.astimezone(UTC).replace(tzinfo=None) if since and since.tzinfo else since
-    query = AuditQuery(since=moment, actor=actor, action=action, before_id=before_id, limit=limit)
+    query = AuditQuery(
+        since=utc_naive(since) if since else None,
+        actor=actor,
+        action=action,
+        before_id=before_id,
+        limit=limit,
+    )
     return [entry.to_data() for entry in outlay.audit(query, principal)]

@@ -29,9 +29,13 @@ def error_page(request: Request, session: SessionAuth | None, exc: OutlayError) 
     return render(request, "error.html", session, exc.status, message=str(exc), status=exc.status)
 
 
+def _is_api(request: Request) -> bool:
+    return request.url.path == "/api" or request.url.path.startswith("/api/")
+
+
 async def handle_outlay_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, OutlayError)
-    if request.url.path.startswith("/api/"):
+    if _is_api(request):
         return error_body(exc.status, exc.code, str(exc))
     view = getattr(request.state, "form_view", None)
     if isinstance(view, FormView) and isinstance(exc, view.errors):
@@ -42,10 +46,6 @@ async def handle_outlay_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, UnauthenticatedError):
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
     return error_page(request, session_of(request), exc)
-
-
-def _is_api(request: Request) -> bool:
-    return request.url.path == "/api" or request.url.path.startswith("/api/")
 
 
 async def handle_http_error(request: Request, exc: Exception) -> Response:

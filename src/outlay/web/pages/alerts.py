@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -30,7 +31,7 @@ def alerts_page(
     principal = session.principal
     space = workspace_name(outlay, principal, workspace)
     rules = [r.public() for r in outlay.alert_rule_list(principal, space)]
-    channels = [c.name for c in outlay.alert_store.channels(outlay.workspace(space, principal).id)]
+    channels = [c["name"] for c in outlay.channels(principal, space)]
     return render(
         request, "alerts.html", session, rules=rules, workspace=space, channels=channels,
         workspaces=visible_workspaces(outlay, principal), can_edit=principal.can(Action.EDIT),
@@ -95,7 +96,7 @@ def anomaly_page(
     report = report_path(a.group, None, a.first_day - timedelta(days=27), a.last_day)
     return render(
         request, "anomaly.html", session, anomaly=a.to_data(), points=chart.points,
-        workspace=space, report=f"{report}&workspace={space}",
+        workspace=space, report=f"{report}&{urlencode({'workspace': space})}",
         can_edit=principal.can(Action.EDIT),
     )  # fmt: skip
 

@@ -24,16 +24,18 @@ from outlay.web.deps import (
     shows_errors_on,
     signed_in,
 )
-from outlay.web.pages.common import NOTICES, redirect, render, visible_workspaces, workspace_name
+from outlay.web.pages.common import (
+    notice_of,
+    redirect,
+    render,
+    visible_workspaces,
+    workspace_name,
+)
 
 router = APIRouter(include_in_schema=False)
 FORM_FIELDS = ("name", "amount", "filter", "per", "alert_at", "notify", "months", "original")
 #: Groups shown per budget; the API and the CLI's JSON have them all.
 MAX_GROUP_ROWS = 50
-BUDGET_NOTICES = {
-    "budget_saved": "Saved budget {name}.",
-    "budget_removed": "Removed budget {name}.",
-}
 
 
 def _bars(row: dict[str, Any]) -> dict[str, Any]:
@@ -50,12 +52,11 @@ def budgets_page(
     status: int = 200, **extra: Any,
 ) -> HTMLResponse:  # fmt: skip
     space = workspace_name(outlay, session.principal, workspace)
-    rows = [s.to_data() for s in outlay.budget_statuses(principal=session.principal,
-                                                        workspace=space)]  # fmt: skip
+    statuses = outlay.budget_statuses(principal=session.principal, workspace=space)
+    rows = [s.to_data() for s in statuses]
     for row in rows:
         row["groups"] = [_bars(g) for g in row.get("groups", [])[:MAX_GROUP_ROWS]]
-    definitions = {b.name: b for b in outlay.budgets(principal=session.principal, workspace=space)}
-    notice = BUDGET_NOTICES.get(request.query_params.get("notice", ""))
+    definitions = {s.budget.name: s.budget for s in statuses}  # no second read of the budgets
     return render(
         request, "budgets.html", session, status, workspace=space,
         workspaces=visible_workspaces(outlay, session.principal),
@@ -63,7 +64,7 @@ def budgets_page(
         limits=[m.to_data() for m in outlay.member_limits(principal=session.principal,
                                                            workspace=space)],
         can_edit=session.principal.can(Action.EDIT), dimensions=BASE_DIMENSIONS,
-        notice=notice.format(name=request.query_params.get("name", "")) if notice else None,
+        notice=notice_of(request),
         editing=_editing(definitions, request.query_params.get("edit", "")),
         **extra,
     )  # fmt: skip
@@ -141,6 +142,3 @@ def remove_budget(
 ) -> Response:  # fmt: skip
     outlay.remove_budget(name, principal=session.principal, workspace=workspace or None)
     return redirect("/budgets", notice="budget_removed", name=name, workspace=workspace)
-
-
-assert not set(BUDGET_NOTICES) & set(NOTICES)

@@ -24,15 +24,15 @@ from outlay.web.deps import (
     shows_errors_on,
     signed_in,
 )
-from outlay.web.pages.common import redirect, render, visible_workspaces, workspace_name
+from outlay.web.pages.common import (
+    notice_of,
+    redirect,
+    render,
+    visible_workspaces,
+    workspace_name,
+)
 
 router = APIRouter(include_in_schema=False)
-#: What a redirect back to the Channels page may say (the URL carries the code and the name).
-NOTICES = {
-    "added": "Added channel {name}. Send it a test message to check it.",
-    "tested": "Sent a test message to channel {name}.",
-    "removed": "Removed channel {name}.",
-}
 KIND_LABELS = {
     "email": "E-mail",
     "slack": "Slack",
@@ -45,13 +45,11 @@ def _page(
     request: Request, session: SessionAuth, workspace: str, status: int = 200, **extra: Any
 ) -> HTMLResponse:
     outlay, principal = get_outlay(request), session.principal
-    template = NOTICES.get(request.query_params.get("notice", ""))
-    name = request.query_params.get("name", "")
     context: dict[str, Any] = {
         "channels": outlay.channels(principal, workspace), "workspace": workspace,
         "workspaces": visible_workspaces(outlay, principal), "kinds": KIND_LABELS,
         "can_admin": principal.can(Action.ADMIN), "form": {}, "add_error": None,
-        "test_error": None, "notice": template.format(name=name) if template else None,
+        "test_error": None, "notice": notice_of(request),
     }  # fmt: skip
     context.update(extra)
     return render(request, "channels.html", session, status, **context)
@@ -93,7 +91,7 @@ def add(
         kind, name, target, secret=secret.strip() or None, principal=session.principal,
         workspace=space,
     )  # fmt: skip
-    return redirect("/channels", workspace=space, notice="added", name=row["name"])
+    return redirect("/channels", workspace=space, notice="channel_added", name=row["name"])
 
 
 def _test_failed(request: Request, exc: OutlayError) -> Response:
@@ -113,7 +111,7 @@ def test(
 ) -> Response:
     space = workspace_name(outlay, session.principal, workspace)
     outlay.test_channel(name, session.principal, space)
-    return redirect("/channels", workspace=space, notice="tested", name=name)
+    return redirect("/channels", workspace=space, notice="channel_tested", name=name)
 
 
 @router.get("/channels/remove")
@@ -140,7 +138,7 @@ def remove(
     if confirm != "yes":  # not from the confirmation page: ask there
         return redirect("/channels/remove", workspace=space, name=name)
     outlay.remove_channel(name, session.principal, space)
-    return redirect("/channels", workspace=space, notice="removed", name=name)
+    return redirect("/channels", workspace=space, notice="channel_removed", name=name)
 
 
 @router.get("/alerts/events")

@@ -94,6 +94,12 @@ NOTICES = {
     "password_reset": "Password changed for {name}: sign in with the new one.",
     "password_changed": "Your password is changed.",
     "seats_saved": "Saved the seat price of {name}; its seat costs are recomputed.",
+    "channel_added": "Added channel {name}. Send it a test message to check it.",
+    "channel_tested": "Sent a test message to channel {name}.",
+    "channel_removed": "Removed channel {name}.",
+    "budget_saved": "Saved budget {name}.",
+    "budget_removed": "Removed budget {name}.",
+    "sso_saved": "Saved the group mapping; it applies at each user's next sign-in.",
 }
 
 

@@ -28,6 +28,7 @@ from outlay.web.pages.common import (
     dimension_label,
     visible_workspaces,
 )
+from outlay.web.pages.report_chart import Drill
 from outlay.web.pages.report_view import ReportView, series_label, value_label
 
 
@@ -197,9 +198,6 @@ def _forecastable(outlay: Outlay, spec: ReportSpec, page: ReportPage) -> ReportS
         return spec
     page.notes.append(reason)
     return replace(spec, forecast=False)
-
-
-Drill = Callable[[Any], str | None]
 
 
 def _table_row(

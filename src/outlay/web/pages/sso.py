@@ -26,13 +26,12 @@ from outlay.web.deps import (
     shows_errors_on,
     signed_in,
 )
-from outlay.web.pages.common import redirect, render, safe_next
+from outlay.web.pages.common import notice_of, redirect, render, safe_next
 
 router = APIRouter(include_in_schema=False)
 #: Binds a pending sign-in to the browser that started it; only the callback path reads it.
 BROWSER_COOKIE = "outlay_sso"
 CALLBACK_COOKIE_PATH = "/auth/oidc"
-NOTICE = "Saved the group mapping; it applies at each user's next sign-in."
 
 
 def sso_login_context(request: Request) -> dict[str, Any]:
@@ -89,8 +88,8 @@ def _mapping_page(
 ) -> HTMLResponse:
     session.principal.require(Action.OWN)
     text, source, editable = outlay.sso_mapping(session.principal)
-    notice = NOTICE if request.query_params.get("notice") == "sso_saved" else None
-    context = {"mapping": text, "source": source, "editable": editable, "notice": notice,
+    context = {"mapping": text, "source": source, "editable": editable,
+               "notice": notice_of(request),
                "settings": outlay.settings, "redirect_uri": outlay.redirect_uri}  # fmt: skip
     return render(request, "sso_admin.html", session, status, **{**context, **extra})
 

@@ -201,9 +201,12 @@ def tag_preview(outlay: Outlay, principal: Principal, draft: TagDraft) -> dict[s
 
 
 def tags_context(
-    outlay: Outlay, principal: Principal, workspace: str, draft: TagDraft | None
-) -> dict[str, Any]:
-    tags = outlay.tags(workspace, principal)
+    outlay: Outlay, principal: Principal, workspace: str, draft: TagDraft | None,
+    tags: TagSet | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """``tags``: the workspace's, when the handler has read them already."""
+    if tags is None:
+        tags = outlay.tags(workspace, principal)
     return {
         "tags": tags.tags,
         "workspace": workspace,
@@ -232,7 +235,7 @@ def tags_page(
         draft = draft_of(tags, tag, workspace)
     elif new:
         draft = TagDraft(workspace, values=[DraftValue()])
-    context = tags_context(outlay, principal, workspace, draft)
+    context = tags_context(outlay, principal, workspace, draft, tags)
     return render(request, "tags.html", session, notice=notice_of(request), **context)
 
 
@@ -308,7 +311,7 @@ def tags_delete(
     if confirm != "yes":
         tags = outlay.tags(space, principal)
         tags.without(key)  # unknown, or used by another tag: say so before asking
-        context = tags_context(outlay, principal, space, None)
+        context = tags_context(outlay, principal, space, None, tags)
         return render(request, "tags.html", session, confirm_delete=tags.get(key), **context)
     outlay.delete_tag(key, space, principal)
     return redirect("/tags", workspace=space, notice="tag_deleted", name=key)

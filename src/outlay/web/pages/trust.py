@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from outlay.errors import InputError
 from outlay.reconcile.completeness import DayStatus
+from outlay.report.options import parse_day
 from outlay.report.spec import FIRST_DAY, LAST_DAY
 from outlay.web.deps import OutlayDep, Session
 from outlay.web.pages.common import render
@@ -49,10 +50,7 @@ def completeness(
 
 
 def _day(text: str) -> date:
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise InputError(f"end {text!r} is not a date; use YYYY-MM-DD", field="end") from None
+    day = parse_day(text, "end")
     if not FIRST_DAY <= day <= LAST_DAY:
         raise InputError(f"end {day} is out of range; use a day from {FIRST_DAY} to {LAST_DAY}")
     return day
