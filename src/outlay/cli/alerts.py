@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from outlay.cli.render import TableOrJson, TableOrJsonOption, console, print_json, table
+from outlay.cli.render import TableOrJson, TableOrJsonOption, console, print_json, print_rows
 from outlay.cli.state import outlay_of, workspace_of
 
 app = typer.Typer(
@@ -93,18 +93,16 @@ def add_anomaly(
 def list_rules(ctx: typer.Context, fmt: TableOrJsonOption = TableOrJson.table) -> None:
     """The workspace's rules, the built-in anomaly watch included."""
     rules = [r.public() for r in outlay_of(ctx).alert_rule_list(workspace=workspace_of(ctx))]
-    if fmt is TableOrJson.json:
-        print_json(rules)
-        return
-    grid = table(None, ["name", "kind", "settings", "channels"])
-    for r in rules:
-        settings = ", ".join(
-            f"{k}={','.join(v) if isinstance(v, list) else v}"
-            for k, v in r.items()
-            if k not in ("name", "kind", "channels", "builtin") and v not in (None, [])
-        )
-        grid.add_row(r["name"], r["kind"], settings, ", ".join(r["channels"]) or "-")
-    console().print(grid)
+    print_rows(rules, fmt, ["name", "kind", "settings", "channels"], _rule_cells)
+
+
+def _rule_cells(r: dict[str, Any]) -> list[str]:
+    settings = ", ".join(
+        f"{k}={','.join(v) if isinstance(v, list) else v}"
+        for k, v in r.items()
+        if k not in ("name", "kind", "channels", "builtin") and v not in (None, [])
+    )
+    return [r["name"], r["kind"], settings, ", ".join(r["channels"]) or "-"]
 
 
 @app.command("remove")

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from outlay.cli.render import TableOrJson, TableOrJsonOption, console, print_json, table
+from outlay.cli.render import TableOrJson, TableOrJsonOption, console, print_rows
 from outlay.cli.state import outlay_of, workspace_of
 
 
@@ -43,13 +43,8 @@ def digests(ctx: typer.Context, fmt: TableOrJsonOption = TableOrJson.table) -> N
     """The saved reports sent on a schedule."""
     found = outlay_of(ctx).digests(workspace=workspace_of(ctx))
     rows = [{"report": d.report, "every": d.every, "channels": list(d.channels)} for d in found]
-    if fmt == TableOrJson.json:
-        print_json(rows)
-        return
-    if not rows:
-        console().print("No digests. Add one: outlay reports digest NAME --every week --notify CH")
-        return
-    grid = table(None, ["report", "every", "channels"])
-    for d in found:
-        grid.add_row(d.report, d.every, ", ".join(d.channels))
-    console().print(grid)
+    print_rows(
+        rows, fmt, ["report", "every", "channels"],
+        lambda d: [d["report"], d["every"], ", ".join(d["channels"])],
+        empty="No digests. Add one: outlay reports digest NAME --every week --notify CH",
+    )  # fmt: skip

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -59,3 +59,26 @@ def console(stderr: bool = False) -> Console:
     from rich.console import Console  # JSON and CSV output never needs it
 
     return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def print_rows(
+    rows: Sequence[dict[str, Any]],
+    fmt: TableOrJson,
+    columns: Sequence[str],
+    cells: Callable[[dict[str, Any]], Sequence[str]],
+    *,
+    right: Sequence[str] = (),
+    empty: str | None = None,
+) -> None:
+    """A list command's output: ``rows`` as JSON, or a table of ``cells(row)`` per row
+    (``empty`` instead, when given and there are no rows)."""
+    if fmt is TableOrJson.json:
+        print_json(rows)
+        return
+    if not rows and empty is not None:
+        console().print(empty)
+        return
+    grid = table(None, columns, right)
+    for row in rows:
+        grid.add_row(*cells(row))
+    console().print(grid)
