@@ -216,18 +216,28 @@ _MACROS = (
 )
 
 
+def generate_rows(con: duckdb.DuckDBPyConnection, p: QueryParams, chunk: int = 0) -> None:
+    """``p``'s events as cost rows into the product's table, ``chunk`` events per statement
+    (0: one statement; each chunk is a slice of the same range, so the rows are the same)."""
+    con.execute("SET enable_progress_bar = false")
+    con.execute(f"SET VARIABLE seed = {p.seed}")
+    for macro in _MACROS:
+        con.execute(macro)
+    sql = _generator_sql(p).replace(f"FROM range({p.events})", "FROM range(?, ?)")
+    step = chunk or p.events
+    for first in range(0, p.events, step):
+        con.execute(sql, [first, min(p.events, first + step)])
+    # Rows made behind the store's back: drop its rollup, so the next open builds it as it
+    # would for a database from before the rollup.
+    con.execute(f"DROP TABLE IF EXISTS {rollup.TABLE}")
+    con.execute("CHECKPOINT")
+
+
 def build_duckdb(path: Path, p: QueryParams) -> int:
     path.unlink(missing_ok=True)
     DuckDBFacts(path)  # outlay's own DDL, so the table is exactly what the product queries
     with duckdb.connect(str(path)) as con:
-        con.execute("SET enable_progress_bar = false")
-        con.execute(f"SET VARIABLE seed = {p.seed}")
-        for macro in _MACROS:
-            con.execute(macro)
-        con.execute(_generator_sql(p))
-        # Rows made behind the store's back: its daily rollup is rebuilt from them below.
-        con.execute(f"DROP TABLE IF EXISTS {rollup.TABLE}")
-        con.execute("CHECKPOINT")
+        generate_rows(con, p)
         row = con.execute(f"SELECT count(*) FROM {TABLE}").fetchone()
     DuckDBFacts(path)  # builds the missing rollup, as for a database from before it
     return int(row[0]) if row else 0
