@@ -14,8 +14,10 @@ a later run with the same parameters reuses them instead of rebuilding.
 from __future__ import annotations
 
 import json
+import multiprocessing as mp
 import sqlite3
 import statistics
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -355,6 +357,12 @@ def ensure_dataset(
 
 
 # -- measurements (each runs in a fresh process, so "cold" means a cold process) ---------------
+
+
+def in_fresh_process(fn: Any, *args: Any) -> Any:
+    """Run ``fn`` in a new interpreter, so its first query is really the process's first."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn")) as pool:
+        return pool.submit(fn, *args).result()
 
 
 def _ms(seconds: float) -> float:

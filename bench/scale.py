@@ -17,14 +17,12 @@ process for the largest size. Another engine is one row of ``ENGINES``.
 from __future__ import annotations
 
 import json
-import multiprocessing as mp
 import resource
 import shutil
 import statistics
 import subprocess
 import sys
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -34,7 +32,7 @@ from typing import Any
 import duckdb
 
 from outlay.store import rollup
-from query import DATA_START, QueryParams, generate_rows
+from query import DATA_START, QueryParams, generate_rows, in_fresh_process
 
 SEATS = 1_000
 DAYS = 1_095
@@ -197,11 +195,6 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1000
 
 
-def fresh(fn: Any, *args: Any) -> Any:
-    with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn")) as pool:
-        return pool.submit(fn, *args).result()
-
-
 # The CLI as a user runs it; a wrapper process so RUSAGE_CHILDREN is that one command's peak.
 _CLI_WRAPPER = (
     "import resource, subprocess, sys, time\n"
@@ -260,7 +253,7 @@ def prepare(
     before_mb = file_mb(dataset)
     folder = out_dir / f"data-{engine}-{p.stem}"
     # The first open builds a missing rollup, as it does for a database from before it.
-    opened_s, open_peak = fresh(open_child, str(dataset))
+    opened_s, open_peak = in_fresh_process(open_child, str(dataset))
     env = ENGINES[engine].attach(dataset, folder)
     info = {"events": events, "dataset": dataset, "folder": folder, "env": env,
             "build_s": built_s, "open_s": opened_s, "open_peak_mb": open_peak,
@@ -308,7 +301,7 @@ def run(
         info = prepare(engine, events, out_dir, days)
         for report in reports(days):
             for path in paths:
-                r = fresh(measure_child, str(info["folder"]), report, path)
+                r = in_fresh_process(measure_child, str(info["folder"]), report, path)
                 results.append({"engine": engine, "events": events, "report": report.label,
                                 "path": path, **r})  # fmt: skip
                 print(f"    {report.label:<48} {path:<5} cold {r['cold_ms']:>8,.0f} ms  "
