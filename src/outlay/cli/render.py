@@ -1,4 +1,5 @@
-"""Output helpers shared by commands: exact decimals in JSON, Rich tables and consoles."""
+"""Output helpers shared by commands: exact decimals in JSON, Rich tables and consoles; and the
+options several commands share."""
 
 from __future__ import annotations
 
@@ -25,6 +26,19 @@ class TableOrJson(StrEnum):
 
 
 TableOrJsonOption = Annotated[TableOrJson, typer.Option("--format", help="table or json.")]
+FilterOption = Annotated[
+    str | None,
+    typer.Option("--filter", metavar="VQL", help="Scope, e.g. costs.service LIKE 'claude%'."),
+]
+NotifyOption = Annotated[
+    str | None,
+    typer.Option("--notify", metavar="CH[,CH...]", help="Channels to notify (`channels list`)."),
+]
+
+
+def comma_names(text: str | None) -> tuple[str, ...]:
+    """The names of a comma-separated option (``--notify a,b``), each once, in order."""
+    return tuple(dict.fromkeys(n.strip() for n in (text or "").split(",") if n.strip()))
 
 
 def json_ready(value: Any) -> Any:
