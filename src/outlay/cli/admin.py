@@ -4,7 +4,7 @@ API (``outlay audit``: ``cli/audit.py``)."""
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -13,6 +13,9 @@ from outlay.cli.render import TableOrJson, TableOrJsonOption, console, print_row
 from outlay.cli.state import outlay_of
 from outlay.config import secret_from_env
 from outlay.errors import InputError
+
+if TYPE_CHECKING:
+    from outlay.service.lifecycle import IssuedLink
 
 users = typer.Typer(help="People who sign in to the web app.", no_args_is_help=True)
 workspaces = typer.Typer(help="Workspaces scope what each user sees.", no_args_is_help=True)
@@ -197,11 +200,7 @@ def remove(ctx: typer.Context, email: Email) -> None:
 def reset_password(ctx: typer.Context, email: Email, server_url: ServerUrl = None) -> None:
     """Print a one-time link with which the user sets a new password (expires in a day)."""
     issued = outlay_of(ctx).create_reset_link(email, server_url)
-    console(stderr=True).print(
-        f"Send this link to {issued.record.email}: it works once, until "
-        f"{issued.record.expires_at:%Y-%m-%d %H:%M} UTC, and is not shown again."
-    )
-    typer.echo(issued.link)
+    _print_link(issued)
 
 
 def invite(
@@ -216,6 +215,11 @@ def invite(
     if issued.delivered:
         console().print(f"Invitation e-mailed to {issued.record.email}.")
         return
+    _print_link(issued)
+
+
+def _print_link(issued: IssuedLink) -> None:
+    """The link on stdout (for scripts), what to do with it on stderr."""
     console(stderr=True).print(
         f"Send this link to {issued.record.email}: it works once, until "
         f"{issued.record.expires_at:%Y-%m-%d %H:%M} UTC, and is not shown again."
