@@ -28,7 +28,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from outlay.alerts.anomaly import RECENT_DAYS, Watch, by_group, detect
+from outlay.alerts.anomaly import RECENT_DAYS, Watch, detect
 
 START = date(2026, 6, 1)
 USERS, DAYS, JOINERS, SPIKES = 200, 90, 10, 400
@@ -171,7 +171,3 @@ def measure_speed(facts: Path, end: date, runs: int = 3) -> dict[str, Any]:
             cpu.append(time.process_time() - cpu_started)
         return {"rules": RULES + 1, "first_s": timings[0], "best_s": min(timings),
                 "best_cpu_s": min(cpu), "fired": fired}  # fmt: skip
-
-
-def daily_from(team: Team) -> dict[tuple[str, ...], dict[date, Decimal]]:
-    return by_group((k, d, v) for k, days in team.daily.items() for d, v in days.items())

@@ -14,8 +14,10 @@ a later run with the same parameters reuses them instead of rebuilding.
 from __future__ import annotations
 
 import json
+import multiprocessing as mp
 import sqlite3
 import statistics
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -216,18 +218,28 @@ _MACROS = (
 )
 
 
+def generate_rows(con: duckdb.DuckDBPyConnection, p: QueryParams, chunk: int = 0) -> None:
+    """``p``'s events as cost rows into the product's table, ``chunk`` events per statement
+    (0: one statement; each chunk is a slice of the same range, so the rows are the same)."""
+    con.execute("SET enable_progress_bar = false")
+    con.execute(f"SET VARIABLE seed = {p.seed}")
+    for macro in _MACROS:
+        con.execute(macro)
+    sql = _generator_sql(p).replace(f"FROM range({p.events})", "FROM range(?, ?)")
+    step = chunk or p.events
+    for first in range(0, p.events, step):
+        con.execute(sql, [first, min(p.events, first + step)])
+    # Rows made behind the store's back: drop its rollup, so the next open builds it as it
+    # would for a database from before the rollup.
+    con.execute(f"DROP TABLE IF EXISTS {rollup.TABLE}")
+    con.execute("CHECKPOINT")
+
+
 def build_duckdb(path: Path, p: QueryParams) -> int:
     path.unlink(missing_ok=True)
     DuckDBFacts(path)  # outlay's own DDL, so the table is exactly what the product queries
     with duckdb.connect(str(path)) as con:
-        con.execute("SET enable_progress_bar = false")
-        con.execute(f"SET VARIABLE seed = {p.seed}")
-        for macro in _MACROS:
-            con.execute(macro)
-        con.execute(_generator_sql(p))
-        # Rows made behind the store's back: its daily rollup is rebuilt from them below.
-        con.execute(f"DROP TABLE IF EXISTS {rollup.TABLE}")
-        con.execute("CHECKPOINT")
+        generate_rows(con, p)
         row = con.execute(f"SELECT count(*) FROM {TABLE}").fetchone()
     DuckDBFacts(path)  # builds the missing rollup, as for a database from before it
     return int(row[0]) if row else 0
@@ -345,6 +357,12 @@ def ensure_dataset(
 
 
 # -- measurements (each runs in a fresh process, so "cold" means a cold process) ---------------
+
+
+def in_fresh_process(fn: Any, *args: Any) -> Any:
+    """Run ``fn`` in a new interpreter, so its first query is really the process's first."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn")) as pool:
+        return pool.submit(fn, *args).result()
 
 
 def _ms(seconds: float) -> float:

@@ -16,10 +16,8 @@ import platform
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import anomaly
 import cli
@@ -35,12 +33,6 @@ OUT_DIR = Path(__file__).resolve().parent / "out"
 
 # (name, target text, measured text, met?) rows for the summary.
 Summary = list[tuple[str, str, str, bool | None]]
-
-
-def _in_fresh_process(fn: Any, *args: Any) -> Any:
-    """Run ``fn`` in a new interpreter, so its first query is really the process's first."""
-    with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn")) as pool:
-        return pool.submit(fn, *args).result()
 
 
 def bench_ingest(args: argparse.Namespace, summary: Summary) -> None:
@@ -115,8 +107,8 @@ def bench_query(args: argparse.Namespace, summary: Summary) -> None:
         f"{in_window:,} in the window; on disk: DuckDB {dataset.on_disk_mb['duckdb']:,.0f} MB, "
         f"SQLite {dataset.on_disk_mb['sqlite']:,.0f} MB"
     )
-    duck = _in_fresh_process(query.measure_duckdb, str(dataset.duckdb_path), params)
-    lite = _in_fresh_process(query.measure_sqlite, str(dataset.sqlite_path), params)
+    duck = query.in_fresh_process(query.measure_duckdb, str(dataset.duckdb_path), params)
+    lite = query.in_fresh_process(query.measure_sqlite, str(dataset.sqlite_path), params)
     same = duck["groups"] == lite["groups"]
     speedup = lite["warm_ms"] / duck["warm_ms"]
 
@@ -163,7 +155,7 @@ def bench_tags(args: argparse.Namespace, summary: Summary) -> None:
             f"\n== Virtual tags: reports grouped by tag:team x day over all {params.days} days, "
             f"{params.events:,} synthetic events =="
         )
-        results = _in_fresh_process(tags.measure, params, args.out)
+        results = query.in_fresh_process(tags.measure, params, args.out)
         rows = results[0]["cost_rows"]
         print(f"  {rows:,} cost rows\n")
         print(tags.format_table(results))
@@ -187,7 +179,7 @@ def bench_web(args: argparse.Namespace, summary: Summary) -> None:
         f"\n== Web: report page and GET /api/v1/costs, day x service over {params.days} days, "
         f"{params.events:,} events =="
     )
-    results = _in_fresh_process(web.measure, params, args.out)
+    results = query.in_fresh_process(web.measure, params, args.out)
     print(f"  {results[0]['rows']:,} cost rows, {results[0]['groups']:,} result rows\n")
     print(web.format_table(results))
     print(f"  p50 of {web.RUNS} requests after the first, in-process (no network).")
@@ -207,7 +199,8 @@ def bench_page(args: argparse.Namespace, summary: Summary) -> None:
         "a 10-user team of the same events as the baseline =="
     )
     results = [
-        _in_fresh_process(page.measure, users, args.page_events, args.out) for users in (10, 300)
+        query.in_fresh_process(page.measure, users, args.page_events, args.out)
+        for users in (10, 300)
     ]
     print(page.format_table(results))
     print(
@@ -239,9 +232,11 @@ def bench_focus(args: argparse.Namespace, summary: Summary) -> None:
     dataset = query.ensure_dataset(params, args.out, with_sqlite=False)
     print(f"  {dataset.rows:,} cost rows\n")
     path = str(dataset.duckdb_path)
-    results = [_in_fresh_process(focus.measure_baseline, path, params)]
+    results = [query.in_fresh_process(focus.measure_baseline, path, params)]
     for fmt in ("csv", "parquet"):
-        results.append(_in_fresh_process(focus.measure_export, path, params, fmt, str(args.out)))
+        results.append(
+            query.in_fresh_process(focus.measure_export, path, params, fmt, str(args.out))
+        )
     print(focus.format_table(results))
     print(
         "  each case in a fresh process: peak RSS = its ru_maxrss (MB = 10^6 bytes), imports "
@@ -265,7 +260,7 @@ def bench_cli(args: argparse.Namespace, summary: Summary) -> None:
         f"\n== CLI end to end: costs by service x resource x day, {params.window_days} days, "
         f"{params.users} users, {params.events:,} events, beside sqlite3 =="
     )
-    r = _in_fresh_process(cli.measure_cli, params, args.out)
+    r = query.in_fresh_process(cli.measure_cli, params, args.out)
     print(
         f"  {r['cost_rows']:,} cost rows, {r['result_rows']:,} result rows "
         f"(JSON {r['json']['mb']:,.1f} MB, CSV {r['csv']['mb']:,.1f} MB)\n"
@@ -319,7 +314,7 @@ def bench_anomaly(args: argparse.Namespace, summary: Summary) -> None:
     end = query.DATA_START + timedelta(days=params.days - 1)
     print(f"\n== Guardrails: {anomaly.RULES} cost alerts + the default anomaly watch, "
           f"{params.events:,} events ({dataset.rows:,} cost rows) ==")  # fmt: skip
-    r = _in_fresh_process(anomaly.measure_speed, dataset.duckdb_path, end)
+    r = query.in_fresh_process(anomaly.measure_speed, dataset.duckdb_path, end)
     print(f"  first run {r['first_s']:.1f} s, best {r['best_s']:.1f} s wall, "
           f"{r['best_cpu_s']:.1f} s CPU; {r['fired']} events fired (first run only)")  # fmt: skip
     summary.append((f"run_guardrails, {r['rules']} rules, 10M events", "< 5 s",

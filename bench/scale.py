@@ -17,14 +17,12 @@ process for the largest size. Another engine is one row of ``ENGINES``.
 from __future__ import annotations
 
 import json
-import multiprocessing as mp
 import resource
 import shutil
 import statistics
 import subprocess
 import sys
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -33,7 +31,8 @@ from typing import Any
 
 import duckdb
 
-from query import _MACROS, DATA_START, QueryParams, _generator_sql
+from outlay.store import rollup
+from query import DATA_START, QueryParams, generate_rows, in_fresh_process
 
 SEATS = 1_000
 DAYS = 1_095
@@ -45,7 +44,6 @@ GENERATE_MEMORY = "6GB"
 OUTLAY = Path(sys.executable).with_name("outlay")
 #: Bump when the data changes, so a cached dataset is rebuilt, not reused.
 VERSION = 1
-ROLLUP = "cost_daily"
 
 
 def params(events: int, days: int = DAYS) -> QueryParams:
@@ -75,28 +73,13 @@ def synthesize_duckdb(p: QueryParams, out_dir: Path) -> Path:
     path.unlink(missing_ok=True)
     DuckDBFacts(path)  # the product's own DDL, so the table is exactly what reports read
     with duckdb.connect(str(path)) as con:
-        _generate(con, p, out_dir)
-        # Rows made behind the store's back: drop its rollup, so the first open builds it as
-        # it would for a database from before the rollup (that build is measured).
-        con.execute(f"DROP TABLE IF EXISTS {ROLLUP}")
+        con.execute(f"SET memory_limit = '{GENERATE_MEMORY}'")
+        con.execute(f"SET temp_directory = '{out_dir / 'spill'}'")
+        # Chunks of at most 25M events keep generation's memory flat. Its rollup is dropped:
+        # the first open builds it (that build is measured).
+        generate_rows(con, p, chunk=25_000_000)
     done.write_text(json.dumps({"params": p.stem, "version": VERSION}))
     return path
-
-
-def _generate(con: duckdb.DuckDBPyConnection, p: QueryParams, out_dir: Path) -> None:
-    con.execute("SET enable_progress_bar = false")
-    con.execute(f"SET memory_limit = '{GENERATE_MEMORY}'")
-    con.execute(f"SET temp_directory = '{out_dir / 'spill'}'")
-    con.execute(f"SET VARIABLE seed = {p.seed}")
-    for macro in _MACROS:
-        con.execute(macro)
-    # Chunks of at most 25M events keep generation's memory flat; each chunk is a slice of the
-    # same range, so the rows are those one statement would make, in timestamp order.
-    sql = _generator_sql(p).replace(f"FROM range({p.events})", "FROM range(?, ?)")
-    step = 25_000_000
-    for first in range(0, p.events, step):
-        con.execute(sql, [first, min(p.events, first + step)])
-    con.execute("CHECKPOINT")
 
 
 def attach_duckdb(dataset: Path, folder: Path) -> dict[str, str]:
@@ -212,11 +195,6 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1000
 
 
-def fresh(fn: Any, *args: Any) -> Any:
-    with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn")) as pool:
-        return pool.submit(fn, *args).result()
-
-
 # The CLI as a user runs it; a wrapper process so RUSAGE_CHILDREN is that one command's peak.
 _CLI_WRAPPER = (
     "import resource, subprocess, sys, time\n"
@@ -275,14 +253,14 @@ def prepare(
     before_mb = file_mb(dataset)
     folder = out_dir / f"data-{engine}-{p.stem}"
     # The first open builds a missing rollup, as it does for a database from before it.
-    opened_s, open_peak = fresh(open_child, str(dataset))
+    opened_s, open_peak = in_fresh_process(open_child, str(dataset))
     env = ENGINES[engine].attach(dataset, folder)
     info = {"events": events, "dataset": dataset, "folder": folder, "env": env,
             "build_s": built_s, "open_s": opened_s, "open_peak_mb": open_peak,
             "file_mb_before": before_mb, "file_mb": file_mb(dataset)}  # fmt: skip
     with duckdb.connect(str(dataset), read_only=True) as con:
         info["cost_rows"] = _count(con, "cost_rows")
-        info["rollup_rows"] = _count(con, "cost_daily")
+        info["rollup_rows"] = _count(con, rollup.TABLE)
     log(
         f"  {events:,} events: {info['cost_rows']:,} cost rows, rollup "
         f"{info['rollup_rows'] or 0:,} rows; built in {built_s:,.1f} s, "
@@ -323,7 +301,7 @@ def run(
         info = prepare(engine, events, out_dir, days)
         for report in reports(days):
             for path in paths:
-                r = fresh(measure_child, str(info["folder"]), report, path)
+                r = in_fresh_process(measure_child, str(info["folder"]), report, path)
                 results.append({"engine": engine, "events": events, "report": report.label,
                                 "path": path, **r})  # fmt: skip
                 print(f"    {report.label:<48} {path:<5} cold {r['cold_ms']:>8,.0f} ms  "

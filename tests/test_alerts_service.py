@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -17,8 +16,7 @@ from outlay.errors import FilterError, ForbiddenError, InputError
 from outlay.service import Outlay
 from outlay.store.alerts import Channel
 from outlay.testing.cursor_fake import DEFAULT_KEY, Spike, TeamSpec
-from outlay.testing.cursor_fake.clock import DAY_MS, day_start_ms
-from tests.fakes import BASE_URL, NOW_MS, FakeCursor, fake_cursor, make_outlay, run_cli
+from tests.fakes import BASE_URL, NOW_MS, fake_cursor, make_outlay, run_cli
 
 TODAY = datetime.fromtimestamp(NOW_MS / 1000).date()
 SPIKE_DAY = TODAY - timedelta(days=1)
@@ -32,14 +30,6 @@ def add_channel(outlay: Outlay, name: str = "ops", workspace_id: int = 1) -> Non
     )  # fmt: skip
 
 
-def busiest_pair(fake: FakeCursor, day: date) -> tuple[str, str]:
-    """The (email, model) with the most events on ``day`` in the fake team."""
-    start = day_start_ms(day.toordinal())
-    events = fake.team.events(start, start + DAY_MS - 1)
-    pairs = Counter((e["userEmail"], e["model"]) for e in events if e.get("userEmail"))
-    return pairs.most_common(1)[0][0]
-
-
 def synced(tmp_path: Path, spikes: tuple[Spike, ...] = ()) -> Outlay:
     fake = fake_cursor(TeamSpec(users=8, days=40, spikes=spikes))
     outlay = make_outlay(tmp_path, fake)
@@ -50,7 +40,7 @@ def synced(tmp_path: Path, spikes: tuple[Spike, ...] = ()) -> Outlay:
 
 @pytest.fixture(scope="module")
 def spike() -> Spike:
-    email, model = busiest_pair(fake_cursor(TeamSpec(users=8, days=40)), SPIKE_DAY)
+    email, model = fake_cursor(TeamSpec(users=8, days=40)).team.busiest(SPIKE_DAY)
     return Spike(email, model, SPIKE_DAY, 20)
 
 

@@ -22,19 +22,9 @@ def digest(events: list[dict[str, object]]) -> str:
     return hashlib.sha256(json.dumps(events, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def busiest(team: FakeTeam) -> tuple[str, str]:
-    start = day_start_ms(DAY.toordinal())
-    pairs: dict[tuple[str, str], int] = {}
-    for e in team.events(start, start + DAY_MS - 1):
-        if e.get("userEmail"):
-            key = (str(e["userEmail"]), str(e["model"]))
-            pairs[key] = pairs.get(key, 0) + 1
-    return max(pairs, key=lambda k: pairs[k])
-
-
 def test_a_spike_multiplies_only_its_events_and_leaves_the_rest_byte_identical() -> None:
     plain = FakeTeam(SPEC, lambda: NOW_MS)
-    email, model = busiest(plain)
+    email, model = plain.busiest(DAY)
     spiked = FakeTeam(
         TeamSpec(users=6, days=20, spikes=(Spike(email, model, DAY, 10),)), lambda: NOW_MS
     )
@@ -63,7 +53,7 @@ def test_a_spike_multiplies_only_its_events_and_leaves_the_rest_byte_identical()
     ],
 )
 def test_a_bad_spike_is_refused(spike: Spike, message: str) -> None:
-    email, model = busiest(FakeTeam(SPEC, lambda: NOW_MS))
+    email, model = FakeTeam(SPEC, lambda: NOW_MS).busiest(DAY)
     spike = Spike(spike.email.format(email=email), spike.model.format(model=model), spike.day,
                   spike.factor)  # fmt: skip
     with pytest.raises(ValueError, match=message):

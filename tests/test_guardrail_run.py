@@ -16,7 +16,6 @@ import pytest
 from outlay.alerts.budget import Budget
 from outlay.service import Outlay
 from outlay.testing.cursor_fake import DEFAULT_KEY, FakeTeam, Spike, TeamSpec
-from outlay.testing.cursor_fake.clock import DAY_MS, day_start_ms
 from tests.channel_kit import http_receiver
 from tests.fakes import BASE_URL, NOW_MS, fake_cursor, fake_settings, make_outlay
 
@@ -29,13 +28,7 @@ YESTERDAY = date(2026, 11, 19)  # NOW_MS is 2026-11-20 15:30 UTC
 def spiked_team() -> TeamSpec:
     """A team whose busiest user x model of yesterday ran 100 times its usual tokens."""
     spec = TeamSpec(users=8, days=40)
-    start = day_start_ms(YESTERDAY.toordinal())
-    counts: dict[tuple[str, str], int] = {}
-    for event in FakeTeam(spec, now_ms=lambda: NOW_MS).events(start, start + DAY_MS - 1):
-        if event.get("userEmail"):
-            key = (str(event["userEmail"]), str(event["model"]))
-            counts[key] = counts.get(key, 0) + 1
-    email, model = max(counts, key=lambda k: (counts[k], k))
+    email, model = FakeTeam(spec, now_ms=lambda: NOW_MS).busiest(YESTERDAY)
     return TeamSpec(users=8, days=40, spikes=(Spike(email, model, YESTERDAY, 100),))
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from outlay.cli.render import TableOrJson, TableOrJsonOption, console, print_json, table
+from outlay.cli.render import TableOrJson, TableOrJsonOption, console, print_rows
 from outlay.cli.state import outlay_of
 from outlay.config import secret_from_env
 from outlay.errors import InputError
@@ -66,27 +66,15 @@ def list_accounts(
     fmt: TableOrJsonOption = TableOrJson.table,
 ) -> None:
     """Connected accounts with their sync status."""
-    accounts = [a.public() for a in outlay_of(ctx).accounts()]
-    out = console()
-    if fmt is TableOrJson.json:
-        print_json(accounts)
-        return
-    if not accounts:
-        out.print(
-            "No accounts yet. Connect one: outlay accounts add cursor --name NAME --api-key-env VAR"
-        )
-        return
-    grid = table(
-        None,
+    print_rows(
+        [a.public() for a in outlay_of(ctx).accounts()], fmt,
         ["name", "provider", "status", "last synced", "since", "events", "error"],
+        lambda a: [a["name"], a["provider"], a["status"], a["last_synced_at"] or "never",
+                   a["oldest_day"] or "—", f"{a['events_imported']:,}", a["error"] or ""],
         right=["events"],
-    )
-    for a in accounts:
-        grid.add_row(
-            a["name"], a["provider"], a["status"], a["last_synced_at"] or "never",
-            a["oldest_day"] or "—", f"{a['events_imported']:,}", a["error"] or "",
-        )  # fmt: skip
-    out.print(grid)
+        empty="No accounts yet. Connect one: "
+              "outlay accounts add cursor --name NAME --api-key-env VAR",
+    )  # fmt: skip
 
 
 @app.command("remove")

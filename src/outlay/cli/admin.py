@@ -4,15 +4,18 @@ API (``outlay audit``: ``cli/audit.py``)."""
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from outlay.access import ROLES
-from outlay.cli.render import TableOrJson, TableOrJsonOption, console, print_json, table
+from outlay.cli.render import TableOrJson, TableOrJsonOption, console, print_rows
 from outlay.cli.state import outlay_of
 from outlay.config import secret_from_env
 from outlay.errors import InputError
+
+if TYPE_CHECKING:
+    from outlay.service.lifecycle import IssuedLink
 
 users = typer.Typer(help="People who sign in to the web app.", no_args_is_help=True)
 workspaces = typer.Typer(help="Workspaces scope what each user sees.", no_args_is_help=True)
@@ -103,15 +106,14 @@ def list_tokens(ctx: typer.Context, fmt: TableOrJsonOption = TableOrJson.table) 
     from outlay.people import token_data
 
     rows = [token_data(t, email) for t, email in outlay_of(ctx).all_tokens()]
-    if fmt is TableOrJson.json:
-        print_json(rows)
-        return
-    grid = table(None, ["id", "user", "name", "scope", "expires", "last used", "status"])
-    for r in rows:
-        status = f"revoked {_minute(r['revoked_at'])}" if r["revoked_at"] else "active"
-        grid.add_row(str(r["id"]), r["user"], r["name"] or "—", r["scope"],
-                     _minute(r["expires_at"]), _minute(r["last_used_at"]), status)  # fmt: skip
-    console().print(grid)
+    columns = ["id", "user", "name", "scope", "expires", "last used", "status"]
+    print_rows(rows, fmt, columns, _token_cells)
+
+
+def _token_cells(r: dict[str, Any]) -> list[str]:
+    status = f"revoked {_minute(r['revoked_at'])}" if r["revoked_at"] else "active"
+    return [str(r["id"]), r["user"], r["name"] or "—", r["scope"], _minute(r["expires_at"]),
+            _minute(r["last_used_at"]), status]  # fmt: skip
 
 
 def _minute(iso: str | None) -> str:
@@ -145,16 +147,12 @@ def list_users(ctx: typer.Context, fmt: TableOrJsonOption = TableOrJson.table) -
     from outlay.people import user_data
 
     rows = [user_data(user, spaces) for user, spaces in outlay_of(ctx).users()]
-    if fmt is TableOrJson.json:
-        print_json(rows)
-        return
-    grid = table(None, ["email", "role", "workspaces", "status"])
-    for r in rows:
-        spaces = r["workspaces"] if isinstance(r["workspaces"], str) else ", ".join(r["workspaces"])
-        grid.add_row(
-            r["email"], r["role"], spaces or "—", "disabled" if r["disabled"] else "active"
-        )
-    console().print(grid)
+    print_rows(rows, fmt, ["email", "role", "workspaces", "status"], _user_cells)
+
+
+def _user_cells(r: dict[str, Any]) -> list[str]:
+    spaces = r["workspaces"] if isinstance(r["workspaces"], str) else ", ".join(r["workspaces"])
+    return [r["email"], r["role"], spaces or "—", "disabled" if r["disabled"] else "active"]
 
 
 @users.command("set-role")
@@ -202,11 +200,7 @@ def remove(ctx: typer.Context, email: Email) -> None:
 def reset_password(ctx: typer.Context, email: Email, server_url: ServerUrl = None) -> None:
     """Print a one-time link with which the user sets a new password (expires in a day)."""
     issued = outlay_of(ctx).create_reset_link(email, server_url)
-    console(stderr=True).print(
-        f"Send this link to {issued.record.email}: it works once, until "
-        f"{issued.record.expires_at:%Y-%m-%d %H:%M} UTC, and is not shown again."
-    )
-    typer.echo(issued.link)
+    _print_link(issued)
 
 
 def invite(
@@ -221,6 +215,11 @@ def invite(
     if issued.delivered:
         console().print(f"Invitation e-mailed to {issued.record.email}.")
         return
+    _print_link(issued)
+
+
+def _print_link(issued: IssuedLink) -> None:
+    """The link on stdout (for scripts), what to do with it on stderr."""
     console(stderr=True).print(
         f"Send this link to {issued.record.email}: it works once, until "
         f"{issued.record.expires_at:%Y-%m-%d %H:%M} UTC, and is not shown again."

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from outlay.cli.render import TableOrJson, TableOrJsonOption, console, print_json, table
+from outlay.cli.render import (
+    FilterOption,
+    NotifyOption,
+    TableOrJson,
+    TableOrJsonOption,
+    comma_names,
+    console,
+    print_json,
+    print_rows,
+)
 from outlay.cli.state import outlay_of, workspace_of
 
 app = typer.Typer(
@@ -16,21 +25,10 @@ add_app = typer.Typer(help="Add a cost alert or an anomaly watch.", no_args_is_h
 app.add_typer(add_app, name="add")
 
 NameArg = Annotated[str, typer.Argument(help="The rule's name, unique in the workspace.")]
-FilterOpt = Annotated[
-    str | None, typer.Option("--filter", metavar="VQL", help="Scope, e.g. costs.service = 'x'.")
-]
 GroupByOpt = Annotated[
     str | None,
     typer.Option("--group-by", metavar="DIMS", help="Evaluate per group, e.g. resource,service."),
 ]
-NotifyOpt = Annotated[
-    str,
-    typer.Option("--notify", metavar="CH[,CH...]", help="Channels to notify (`channels list`)."),
-]
-
-
-def _names(text: str | None) -> tuple[str, ...]:
-    return tuple(n.strip() for n in (text or "").split(",") if n.strip())
 
 
 @add_app.command("cost")
@@ -48,8 +46,8 @@ def add_cost(
             help="Increase against the previous interval: 500 (USD) or 25%.",
         ),
     ],
-    notify: NotifyOpt,
-    filter: FilterOpt = None,
+    notify: NotifyOption,
+    filter: FilterOption = None,
     group_by: GroupByOpt = None,
     min_cost: Annotated[
         str | None,
@@ -59,8 +57,8 @@ def add_cost(
     """Alert when a group's cost grows past a threshold against the previous interval; a group
     new in the interval fires as a USD alert."""
     rule = outlay_of(ctx).add_cost_alert(
-        name, interval=interval, threshold=threshold, notify=_names(notify), filter=filter,
-        group_by=_names(group_by), min_cost=min_cost, workspace=workspace_of(ctx),
+        name, interval=interval, threshold=threshold, notify=comma_names(notify), filter=filter,
+        group_by=comma_names(group_by), min_cost=min_cost, workspace=workspace_of(ctx),
     )  # fmt: skip
     console().print(f"Added cost alert {rule.name!r}.")
 
@@ -69,8 +67,8 @@ def add_cost(
 def add_anomaly(
     ctx: typer.Context,
     name: NameArg,
-    notify: NotifyOpt,
-    filter: FilterOpt = None,
+    notify: NotifyOption,
+    filter: FilterOption = None,
     group_by: GroupByOpt = None,
     min_cost: Annotated[
         str | None,
@@ -83,7 +81,7 @@ def add_anomaly(
     """Watch for anomalous daily cost per group (default resource,service); the name
     ``default`` replaces the built-in watch."""
     rule = outlay_of(ctx).add_anomaly_watch(
-        name, notify=_names(notify), filter=filter, group_by=_names(group_by),
+        name, notify=comma_names(notify), filter=filter, group_by=comma_names(group_by),
         min_cost=min_cost, sensitivity=sensitivity, workspace=workspace_of(ctx),
     )  # fmt: skip
     console().print(f"Added anomaly watch {rule.name!r}.")
@@ -93,18 +91,16 @@ def add_anomaly(
 def list_rules(ctx: typer.Context, fmt: TableOrJsonOption = TableOrJson.table) -> None:
     """The workspace's rules, the built-in anomaly watch included."""
     rules = [r.public() for r in outlay_of(ctx).alert_rule_list(workspace=workspace_of(ctx))]
-    if fmt is TableOrJson.json:
-        print_json(rules)
-        return
-    grid = table(None, ["name", "kind", "settings", "channels"])
-    for r in rules:
-        settings = ", ".join(
-            f"{k}={','.join(v) if isinstance(v, list) else v}"
-            for k, v in r.items()
-            if k not in ("name", "kind", "channels", "builtin") and v not in (None, [])
-        )
-        grid.add_row(r["name"], r["kind"], settings, ", ".join(r["channels"]) or "-")
-    console().print(grid)
+    print_rows(rules, fmt, ["name", "kind", "settings", "channels"], _rule_cells)
+
+
+def _rule_cells(r: dict[str, Any]) -> list[str]:
+    settings = ", ".join(
+        f"{k}={','.join(v) if isinstance(v, list) else v}"
+        for k, v in r.items()
+        if k not in ("name", "kind", "channels", "builtin") and v not in (None, [])
+    )
+    return [r["name"], r["kind"], settings, ", ".join(r["channels"]) or "-"]
 
 
 @app.command("remove")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from outlay.cli.render import TableOrJson, TableOrJsonOption, console, print_json, table
+from outlay.cli.render import TableOrJson, TableOrJsonOption, console, print_rows
 from outlay.cli.state import outlay_of, workspace_of
 
 app = typer.Typer(help="Anomalies found by the anomaly watches.", no_args_is_help=True)
@@ -22,24 +22,16 @@ def list_anomalies(
 ) -> None:
     """Anomalies, newest first."""
     found = [a.to_data() for a in outlay_of(ctx).anomaly_list(status, workspace=workspace_of(ctx))]
-    if fmt is TableOrJson.json:
-        print_json(found)
-        return
-    if not found:
-        console().print("No anomalies.")
-        return
-    grid = table(
-        None, ["id", "group", "days", "actual", "expected", "status"], ["actual", "expected"]
+    columns = ["id", "group", "days", "actual", "expected", "status"]
+    print_rows(found, fmt, columns, _cells, right=["actual", "expected"], empty="No anomalies.")
+
+
+def _cells(a: dict[str, Any]) -> list[str]:
+    days = (
+        a["first_day"] if a["first_day"] == a["last_day"] else f"{a['first_day']}..{a['last_day']}"
     )
-    for a in found:
-        days = (
-            a["first_day"]
-            if a["first_day"] == a["last_day"]
-            else f"{a['first_day']}..{a['last_day']}"
-        )
-        group = ", ".join(f"{k}={v}" for k, v in a["group"].items())
-        grid.add_row(str(a["id"]), group, days, a["actual"], a["expected"], a["status"])
-    console().print(grid)
+    group = ", ".join(f"{k}={v}" for k, v in a["group"].items())
+    return [str(a["id"]), group, days, a["actual"], a["expected"], a["status"]]
 
 
 @app.command("ignore")

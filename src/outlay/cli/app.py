@@ -77,7 +77,6 @@ def _register() -> None:
     from outlay.cli.channels import deliver, events
     from outlay.cli.costs import costs
     from outlay.cli.db import app as db_app
-    from outlay.cli.db_copy import copy as db_copy
     from outlay.cli.demo import demo
     from outlay.cli.digests import digest, digests
     from outlay.cli.export import app as export_app
@@ -109,7 +108,6 @@ def _register() -> None:
     alerts_app.command("deliver")(deliver)
     app.add_typer(alerts_app, name="alerts")
     app.add_typer(anomalies_app, name="anomalies")
-    db_app.command("copy")(db_copy)
     app.command("sync")(sync)
     app.command("costs")(costs)
     app.command("demo")(demo)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from outlay.cli.render import TableOrJson, TableOrJsonOption, console, print_json, table
+from outlay.cli.render import TableOrJson, TableOrJsonOption, print_rows
 from outlay.cli.state import outlay_of
 
 
@@ -33,17 +33,8 @@ def audit(
     start = datetime.combine(parse_day(since, "--since"), time()) if since else None
     query = AuditQuery(since=start, actor=actor, action=action, limit=limit)
     rows = [e.to_data() for e in outlay_of(ctx).audit(query)]
-    if fmt is TableOrJson.json:
-        print_json(rows)
-        return
-    grid = table(None, ["at", "actor", "action", "target", "workspace", "address"])
-    for r in rows:
-        grid.add_row(
-            r["at"][:19].replace("T", " "),
-            r["actor"],
-            r["action"],
-            r["target"],
-            r["workspace"],
-            r["address"],
-        )
-    console().print(grid)
+    print_rows(
+        rows, fmt, ["at", "actor", "action", "target", "workspace", "address"],
+        lambda r: [r["at"][:19].replace("T", " "), r["actor"], r["action"], r["target"],
+                   r["workspace"], r["address"]],
+    )  # fmt: skip

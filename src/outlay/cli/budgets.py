@@ -6,7 +6,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from outlay.cli.render import TableOrJson, TableOrJsonOption, console, print_json, table
+from outlay.cli.render import (
+    FilterOption,
+    NotifyOption,
+    TableOrJson,
+    TableOrJsonOption,
+    comma_names,
+    console,
+    print_json,
+    table,
+)
 from outlay.cli.state import outlay_of, workspace_of
 
 if TYPE_CHECKING:
@@ -17,10 +26,6 @@ app = typer.Typer(help="Budgets: monthly amounts with alerts on actual and forec
 Name = Annotated[str, typer.Argument(help="The budget's name.")]
 Amount = Annotated[
     str | None, typer.Option("--amount", metavar="USD", help="Monthly amount in USD, e.g. 4000.")
-]
-Filter = Annotated[
-    str | None,
-    typer.Option("--filter", metavar="VQL", help="Scope, e.g. costs.service LIKE 'claude%'."),
 ]
 Per = Annotated[
     str | None,
@@ -36,9 +41,6 @@ ForecastAlert = Annotated[
     typer.Option("--forecast-alert/--no-forecast-alert",
                  help="Also alert when the forecast will cross a threshold."),
 ]  # fmt: skip
-Notify = Annotated[
-    str | None, typer.Option("--notify", metavar="CH[,CH…]", help="Channels to notify.")
-]
 Month = Annotated[
     list[str] | None,
     typer.Option("--month", metavar="YYYY-MM=USD",
@@ -49,10 +51,6 @@ CursorLimit = Annotated[
     typer.Option("--cursor-limit",
                  help="Watch members at --alert-at percent of their own Cursor limit instead."),
 ]  # fmt: skip
-
-
-def _names(text: str | None) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(n.strip() for n in (text or "").split(",") if n.strip()))
 
 
 def _budget(name: str, options: dict[str, Any], base: Budget | None = None) -> Budget:
@@ -73,7 +71,7 @@ def _budget(name: str, options: dict[str, Any], base: Budget | None = None) -> B
     if options["forecast_alert"] is not None:
         values["forecast_alert"] = options["forecast_alert"]
     if options["notify"] is not None:
-        values["channels"] = _names(options["notify"])
+        values["channels"] = comma_names(options["notify"])
     if options["month"]:
         values["months"] = parse_months(options["month"])
     if options.get("cursor_limit"):
@@ -86,9 +84,9 @@ def _budget(name: str, options: dict[str, Any], base: Budget | None = None) -> B
 
 @app.command("add")
 def add(
-    ctx: typer.Context, name: Name, amount: Amount = None, filter: Filter = None,
+    ctx: typer.Context, name: Name, amount: Amount = None, filter: FilterOption = None,
     per: Per = None, alert_at: AlertAt = None, forecast_alert: ForecastAlert = None,
-    notify: Notify = None, month: Month = None, cursor_limit: CursorLimit = False,
+    notify: NotifyOption = None, month: Month = None, cursor_limit: CursorLimit = False,
 ) -> None:  # fmt: skip
     """Add a budget: a monthly amount (calendar month, or the billing cycle when
     OUTLAY_BILLING_CYCLE_DAY is set) for a scope, alerting at thresholds of it."""
@@ -103,9 +101,9 @@ def add(
 
 @app.command("edit")
 def edit(
-    ctx: typer.Context, name: Name, amount: Amount = None, filter: Filter = None,
+    ctx: typer.Context, name: Name, amount: Amount = None, filter: FilterOption = None,
     per: Per = None, alert_at: AlertAt = None, forecast_alert: ForecastAlert = None,
-    notify: Notify = None, month: Month = None,
+    notify: NotifyOption = None, month: Month = None,
     rename: Annotated[str | None, typer.Option("--rename", help="A new name.")] = None,
 ) -> None:  # fmt: skip
     """Change a budget: the options given replace its values (an empty --filter or --per

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from outlay.cli.render import TableOrJson, TableOrJsonOption, console, print_json, table
+from outlay.cli.render import TableOrJson, TableOrJsonOption, console, print_rows
 from outlay.cli.state import outlay_of, workspace_of
 from outlay.config import secret_from_env
 from outlay.errors import InputError
@@ -77,18 +77,13 @@ def add_email(
 @app.command("list")
 def list_channels(ctx: typer.Context, fmt: TableOrJsonOption = TableOrJson.table) -> None:
     """The workspace's channels: target masked, last delivery, last error."""
-    rows = outlay_of(ctx).channels(workspace=workspace_of(ctx))
-    if fmt is TableOrJson.json:
-        print_json(rows)
-        return
-    if not rows:
-        console().print("No channels yet. Add one: outlay channels add webhook NAME --url URL")
-        return
-    grid = table(None, ["name", "kind", "target", "last delivery", "error"])
-    for r in rows:
-        grid.add_row(r["name"], r["kind"], r["target"], r["last_delivery_at"] or "never",
-                     r["last_error"] or "")  # fmt: skip
-    console().print(grid)
+    print_rows(
+        outlay_of(ctx).channels(workspace=workspace_of(ctx)), fmt,
+        ["name", "kind", "target", "last delivery", "error"],
+        lambda r: [r["name"], r["kind"], r["target"], r["last_delivery_at"] or "never",
+                   r["last_error"] or ""],
+        empty="No channels yet. Add one: outlay channels add webhook NAME --url URL",
+    )  # fmt: skip
 
 
 @app.command("test")
@@ -123,17 +118,13 @@ def events(
 
     day = parse_day(since, "since") if since else None
     rows = outlay_of(ctx).alert_events(day, workspace=workspace_of(ctx))
-    if fmt is TableOrJson.json:
-        print_json(rows)
-        return
-    if not rows:
-        console().print("No events yet.")
-        return
-    grid = table(None, ["fired", "kind", "rule", "message", "deliveries"])
-    for r in rows:
-        sent = ", ".join(f"{d['channel']}: {d['status']}" for d in r["deliveries"]) or "—"
-        grid.add_row(r["created_at"], r["kind"], r["rule"], r["message"], sent)
-    console().print(grid)
+    columns = ["fired", "kind", "rule", "message", "deliveries"]
+    print_rows(rows, fmt, columns, _event_cells, empty="No events yet.")
+
+
+def _event_cells(r: dict[str, Any]) -> list[str]:
+    sent = ", ".join(f"{d['channel']}: {d['status']}" for d in r["deliveries"]) or "—"
+    return [r["created_at"], r["kind"], r["rule"], r["message"], sent]
 
 
 def deliver(ctx: typer.Context) -> None:

@@ -12,7 +12,6 @@ import typer
 
 from outlay.access import new_secret
 from outlay.cli.costs import report_table
-from outlay.cli.demo_guardrails import Receiver, show_guardrails, with_spike
 from outlay.cli.render import console
 from outlay.cli.state import outlay_of
 from outlay.cli.sync import run_with_progress
@@ -46,6 +45,8 @@ def demo(
     # The test double loads only when the demo runs, never with the rest of the CLI.
     import uvicorn
 
+    # An HTTP server and HMAC: loaded by the demo only, not by every command's start-up.
+    from outlay.cli.demo_guardrails import Receiver, show_guardrails, with_spike
     from outlay.service import Outlay
     from outlay.testing.cursor_fake import RunningFake, TeamSpec
     from outlay.web.app import create_app
@@ -57,9 +58,11 @@ def demo(
     receiver = Receiver()
     with RunningFake(spec, rate_limit=False) as fake:
         settings = outlay_of(ctx).settings
-        # The demo's own loopback fake is the one extra base URL its server may call.
+        # Every store in the demo folder: facts_url was derived from the configured data dir,
+        # and a configured database or facts URL is someone's real install. The demo's own
+        # loopback fake is the one extra base URL its server may call.
         outlay = Outlay(replace(
-            settings, data_dir=folder.resolve(),
+            settings, data_dir=folder.resolve(), database_url=None, facts_url="",
             allowed_base_urls=(*settings.allowed_base_urls, fake.url),
         ))  # fmt: skip
         out.print(f"Fake Cursor Admin API serving a {users}-user team on {fake.url}")

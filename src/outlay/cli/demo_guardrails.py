@@ -32,16 +32,9 @@ def with_spike(spec: TeamSpec, today: date) -> TeamSpec:
     """``spec`` with a spike on yesterday's busiest user and model (yesterday is whole, so the
     anomaly is the same whatever hour the demo runs)."""
     from outlay.testing.cursor_fake import FakeTeam, Spike
-    from outlay.testing.cursor_fake.clock import DAY_MS, day_start_ms
 
     day = today - timedelta(days=1)
-    start = day_start_ms(day.toordinal())
-    counts: dict[tuple[str, str], int] = {}
-    for event in FakeTeam(spec).events(start, start + DAY_MS - 1):
-        if event.get("userEmail"):
-            key = (str(event["userEmail"]), str(event["model"]))
-            counts[key] = counts.get(key, 0) + 1
-    email, model = max(counts, key=lambda k: (counts[k], k))
+    email, model = FakeTeam(spec).busiest(day)
     return replace(spec, spikes=(Spike(email, model, day, SPIKE_FACTOR),))
 
 

@@ -6,7 +6,14 @@ from typing import Annotated
 
 import typer
 
-from outlay.cli.render import TableOrJson, TableOrJsonOption, console, print_json, table
+from outlay.cli.render import (
+    NotifyOption,
+    TableOrJson,
+    TableOrJsonOption,
+    comma_names,
+    console,
+    print_rows,
+)
 from outlay.cli.state import outlay_of, workspace_of
 
 
@@ -18,9 +25,7 @@ def digest(
         typer.Option("--every", metavar="day|week|month",
                      help="Daily, weekly (Mondays) or monthly (the 2nd)."),
     ] = None,
-    notify: Annotated[
-        str | None, typer.Option("--notify", metavar="CH[,CH…]", help="Channels to send it to.")
-    ] = None,
+    notify: NotifyOption = None,
     off: Annotated[bool, typer.Option("--off", help="Stop sending this report.")] = False,
 ) -> None:  # fmt: skip
     """Send a saved report's total, change against the previous period and top movers to
@@ -34,7 +39,7 @@ def digest(
         return
     if every is None:
         raise typer.BadParameter("give --every day|week|month (or --off)")
-    channels = tuple(dict.fromkeys(c.strip() for c in (notify or "").split(",") if c.strip()))
+    channels = comma_names(notify)
     outlay.set_digest(name, every, channels, workspace=space)
     console().print(f"Report {name!r} goes to {', '.join(channels)} every {every}.")
 
@@ -43,13 +48,8 @@ def digests(ctx: typer.Context, fmt: TableOrJsonOption = TableOrJson.table) -> N
     """The saved reports sent on a schedule."""
     found = outlay_of(ctx).digests(workspace=workspace_of(ctx))
     rows = [{"report": d.report, "every": d.every, "channels": list(d.channels)} for d in found]
-    if fmt == TableOrJson.json:
-        print_json(rows)
-        return
-    if not rows:
-        console().print("No digests. Add one: outlay reports digest NAME --every week --notify CH")
-        return
-    grid = table(None, ["report", "every", "channels"])
-    for d in found:
-        grid.add_row(d.report, d.every, ", ".join(d.channels))
-    console().print(grid)
+    print_rows(
+        rows, fmt, ["report", "every", "channels"],
+        lambda d: [d["report"], d["every"], ", ".join(d["channels"])],
+        empty="No digests. Add one: outlay reports digest NAME --every week --notify CH",
+    )  # fmt: skip

@@ -1,10 +1,11 @@
-"""Output helpers shared by commands: exact decimals in JSON, Rich tables and consoles."""
+"""Output helpers shared by commands: exact decimals in JSON, Rich tables and consoles; and the
+options several commands share."""
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -25,6 +26,19 @@ class TableOrJson(StrEnum):
 
 
 TableOrJsonOption = Annotated[TableOrJson, typer.Option("--format", help="table or json.")]
+FilterOption = Annotated[
+    str | None,
+    typer.Option("--filter", metavar="VQL", help="Scope, e.g. costs.service LIKE 'claude%'."),
+]
+NotifyOption = Annotated[
+    str | None,
+    typer.Option("--notify", metavar="CH[,CH...]", help="Channels to notify (`channels list`)."),
+]
+
+
+def comma_names(text: str | None) -> tuple[str, ...]:
+    """The names of a comma-separated option (``--notify a,b``), each once, in order."""
+    return tuple(dict.fromkeys(n.strip() for n in (text or "").split(",") if n.strip()))
 
 
 def json_ready(value: Any) -> Any:
@@ -59,3 +73,26 @@ def console(stderr: bool = False) -> Console:
     from rich.console import Console  # JSON and CSV output never needs it
 
     return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def print_rows(
+    rows: Sequence[dict[str, Any]],
+    fmt: TableOrJson,
+    columns: Sequence[str],
+    cells: Callable[[dict[str, Any]], Sequence[str]],
+    *,
+    right: Sequence[str] = (),
+    empty: str | None = None,
+) -> None:
+    """A list command's output: ``rows`` as JSON, or a table of ``cells(row)`` per row
+    (``empty`` instead, when given and there are no rows)."""
+    if fmt is TableOrJson.json:
+        print_json(rows)
+        return
+    if not rows and empty is not None:
+        console().print(empty)
+        return
+    grid = table(None, columns, right)
+    for row in rows:
+        grid.add_row(*cells(row))
+    console().print(grid)

@@ -23,12 +23,12 @@ from outlay.report.compile import (
     CompiledQuery,
     Shape,
     _column_sql,
+    filter_sql,
     needed_tags,
     scoped_rows,
-    tag_column,
 )
 from outlay.report.tags import TagSet
-from outlay.report.vql import And, compile_vql, parse_vql
+from outlay.report.vql import And, parse_vql
 
 
 @dataclass(frozen=True)
@@ -72,15 +72,12 @@ class Batch:
         )  # fmt: skip
         chain = needed_tags(shape, tags)
         b, computed = scoped_rows(shape, chain)
-        any_tag = " OR ".join(f"{tag_column(k)} IS NOT NULL" for k in computed) or "FALSE"
         value = "__m" if any(t.has_split for t in chain) else MEASURE_COLUMNS["cost"][0]
         sums = []
         for i, text in enumerate(self.filters):
             only = ""
             if text:
-                sql, params = compile_vql(
-                    exprs[text], lambda n: _column_sql(n, computed), lambda: f"({any_tag})"
-                )
+                sql, params = filter_sql(exprs[text], computed)
                 b.params.extend(params)
                 only = f" FILTER (WHERE {sql})"
             sums.append(f'SUM({value}){only} AS "v{i}"')

@@ -157,8 +157,7 @@ def compile_report_query(shape: Shape, tags: TagSet) -> CompiledQuery:
     columns.append("value")
     where = "TRUE"
     if shape.expr is not None:
-        any_tag = " OR ".join(f"{tag_column(k)} IS NOT NULL" for k in computed) or "FALSE"
-        where, filter_params = compile_vql(shape.expr, resolve, lambda: f"({any_tag})")
+        where, filter_params = filter_sql(shape.expr, computed)
         b.params.extend(filter_params)
     grouped = len(select) > 1
     sql = (
@@ -166,6 +165,13 @@ def compile_report_query(shape: Shape, tags: TagSet) -> CompiledQuery:
         f"WHERE {where}" + (" GROUP BY ALL" if grouped else "")
     )
     return CompiledQuery(sql, b.params, tuple(columns))
+
+
+def filter_sql(expr: Expr, computed: Sequence[str]) -> tuple[str, list[object]]:
+    """``expr`` as a condition on rows with a column per ``computed`` tag, and its parameters
+    (``untagged`` holds where none of those tags has a value)."""
+    any_tag = " OR ".join(f"{tag_column(k)} IS NOT NULL" for k in computed) or "FALSE"
+    return compile_vql(expr, lambda n: _column_sql(n, computed), lambda: f"({any_tag})")
 
 
 def _column_sql(name: str, computed: Sequence[str]) -> str:

@@ -38,8 +38,6 @@ class Dialect:
     """One engine's SQL and the differences the store and compiler must know about."""
 
     name: str
-    #: COPY … TO a file, streaming (DuckDB); otherwise the store writes what the engine returns.
-    copy_to_file: bool
 
     def translate(self, sql: str, params: Sequence[Any] = (), *, database: str = "") -> str:
         """``sql`` (DuckDB text with ``?``) with ``params`` bound, as this engine's text; its
@@ -54,8 +52,8 @@ class Dialect:
         return MARK.sub(lambda m: literal_sql(values[int(m.group(1)) - 1]), text)
 
 
-DUCKDB = Dialect("duckdb", copy_to_file=True)
-CLICKHOUSE = Dialect("clickhouse", copy_to_file=False)
+DUCKDB = Dialect("duckdb")
+CLICKHOUSE = Dialect("clickhouse")
 
 
 def literal_sql(value: Any) -> str:

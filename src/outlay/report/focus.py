@@ -33,12 +33,12 @@ from outlay.report.compile import (
     CompiledQuery,
     _add_tag,
     _Builder,
-    _column_sql,
+    filter_sql,
     tag_column,
 )
 from outlay.report.dimensions import PROVIDER_TAGS, TAG_PREFIX
 from outlay.report.tags import TagSet, VirtualTag
-from outlay.report.vql import Expr, compile_vql, fields_used, uses_untagged
+from outlay.report.vql import Expr, fields_used, uses_untagged
 
 FOCUS_VERSION = "1.2"
 GRAINS = ("day", "hour")
@@ -174,10 +174,7 @@ def compile_focus_query(scope: FocusScope, tags: TagSet) -> CompiledQuery:
         done.append(tag.key)
     condition = "TRUE"
     if scope.expr is not None:
-        any_tag = " OR ".join(f"{tag_column(k)} IS NOT NULL" for k in done) or "FALSE"
-        condition, filter_params = compile_vql(
-            scope.expr, lambda n: _column_sql(n, done), lambda: f"({any_tag})"
-        )
+        condition, filter_params = filter_sql(scope.expr, done)
         b.params.extend(filter_params)
     keys = [
         "account", "service", "category", "token_type", "subcategory", "resource",

@@ -17,7 +17,7 @@ import json
 import random
 import threading
 from bisect import bisect_left, bisect_right
-from collections import OrderedDict, defaultdict
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -27,6 +27,7 @@ from typing import Any
 
 from outlay.testing.cursor_fake import catalog
 from outlay.testing.cursor_fake.clock import (
+    DAY_MS,
     BillingCycle,
     day_of_ms,
     day_start_ms,
@@ -259,6 +260,17 @@ class FakeTeam:
             for index, cents in zip(column[lo:hi], day.charged[lo:hi], strict=True):
                 sums[names[index]] += cents
         return {name: micro_to_decimal(micro) for name, micro in sums.items()}
+
+    def busiest(self, day: date) -> tuple[str, str]:
+        """The (email, model) with the most visible events on UTC ``day`` (of equal counts, the
+        greatest pair): where a planted ``Spike`` stands out most."""
+        start = day_start_ms(day.toordinal())
+        pairs = Counter(
+            (str(e["userEmail"]), str(e["model"]))
+            for e in self.events(start, start + DAY_MS - 1)
+            if e.get("userEmail")
+        )
+        return max(pairs, key=lambda k: (pairs[k], k))
 
     def total_charged_cents(self, start_ms: int, end_ms: int) -> Decimal:
         micro = sum(sum(p.day.charged[p.lo : p.hi]) for p in self.slices(start_ms, end_ms))
