@@ -12,6 +12,12 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 
+def utc_naive(moment: datetime) -> datetime:
+    """``moment`` as the clock and the stores keep time: UTC without tzinfo (a naive moment is
+    taken as UTC already)."""
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
 class Clock(Protocol):
     def now(self) -> datetime:
         """The current time in UTC, without tzinfo (as the stores keep it)."""

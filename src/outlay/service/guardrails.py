@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from functools import cached_property
 
 from outlay.alerts.event import AlertEvent
+from outlay.clock import utc_naive
 from outlay.errors import InputError
 from outlay.service.core import Core
 from outlay.store.access import Workspace
@@ -23,7 +24,7 @@ class Guardrails(Core):
         already, as the clock gives it), or the clock's today."""
         if now is None:
             return self.today()
-        return (now.astimezone(UTC) if now.tzinfo else now).date()
+        return utc_naive(now).date()
 
     def _fire(self, events: Sequence[AlertEvent]) -> list[AlertEvent]:
         """Record what fired; return only the events not recorded before (the ones to send)."""

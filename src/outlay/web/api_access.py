@@ -11,10 +11,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from outlay.clock import utc_naive
 from outlay.people import invitation_data, iso, token_data, user_data
 from outlay.service import TOKEN_DAYS, Outlay
 from outlay.service.audit import MAX_AUDIT_PAGE
-from outlay.service.budgets import utc_naive
 from outlay.store.audit import AuditQuery
 from outlay.web.deps import ApiPrincipal, OutlayDep
 
