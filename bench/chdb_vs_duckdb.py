@@ -42,7 +42,7 @@ TAGS = parse_tags_yaml(
 #: name → the store a folder gets
 ENGINES: dict[str, Callable[[Path], Facts]] = {
     "duckdb": lambda d: open_facts(Settings(data_dir=d)),
-    "chdb": lambda d: open_facts(Settings(data_dir=d, facts_url=f"chdb:///{d}/chdb")),
+    "chdb": lambda d: open_facts(Settings(data_dir=d, facts_store_url=f"chdb:///{d}/chdb")),
 }
 #: name → (spec, tags)
 QUERIES: dict[str, tuple[ReportSpec, TagSet]] = {

@@ -175,7 +175,7 @@ def facts_url(data_dir: Path) -> str:
 
 def facts_store(data_dir: Path) -> Facts:
     """A fact store of ``data_dir`` on this run's engine."""
-    return open_facts(Settings(data_dir=data_dir, facts_url=facts_url(data_dir)))
+    return open_facts(Settings(data_dir=data_dir, facts_store_url=facts_url(data_dir) or None))
 
 
 def fake_settings(data_dir: Path, *also_allowed: str) -> Settings:
@@ -184,7 +184,7 @@ def fake_settings(data_dir: Path, *also_allowed: str) -> Settings:
         data_dir=data_dir,
         allowed_base_urls=(BASE_URL, *also_allowed),
         database_url=metadata_urls.of(data_dir),
-        facts_url=facts_url(data_dir),
+        facts_store_url=facts_url(data_dir) or None,
     )
 
 

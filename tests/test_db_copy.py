@@ -68,7 +68,7 @@ def test_a_copied_install_answers_every_report_as_the_original(
     assert "Copy verified" in out and "table accounts" in out
     copied = Outlay(
         Settings(
-            data_dir=target_dir, facts_url=chdb_url(target_dir), allowed_base_urls=(BASE_URL,)
+            data_dir=target_dir, facts_store_url=chdb_url(target_dir), allowed_base_urls=(BASE_URL,)
         ),
         clock=fake.clock,
     )
@@ -127,7 +127,7 @@ def test_an_embedded_install_copied_to_postgresql_and_chdb_answers_every_report_
     )  # fmt: skip
     assert "Copy verified" in out
     copied = Outlay(
-        Settings(data_dir=target_dir, database_url=target_meta, facts_url=chdb_url(target_dir),
+        Settings(data_dir=target_dir, database_url=target_meta, facts_store_url=chdb_url(target_dir),
                  allowed_base_urls=(BASE_URL,)),
         http=lambda: fake.http(), clock=fake.clock,
     )  # fmt: skip

@@ -104,14 +104,15 @@ class Settings:
     public_url: str | None = None
     #: Metadata database (SQLAlchemy URL); None: the SQLite file in the data dir (``meta_url``).
     database_url: str | None = None
-    #: Where cost rows live (``OUTLAY_FACTS_URL``): ``duckdb:///path`` (default: the data dir's
-    #: file), ``chdb:///path`` (ClickHouse in-process) or ``clickhouse://user:pass@host:8123/db``.
-    facts_url: str = ""
+    #: Where cost rows live, as configured (``OUTLAY_FACTS_URL``): ``duckdb:///path``,
+    #: ``chdb:///path`` (ClickHouse in-process) or ``clickhouse://user:pass@host:8123/db``;
+    #: None: the data dir's DuckDB file (``facts_url``).
+    facts_store_url: str | None = None
 
     def __post_init__(self) -> None:
-        if not self.facts_url:
-            object.__setattr__(self, "facts_url", f"duckdb:///{self.data_dir / FACTS_FILE}")
-        check_facts_url(self.facts_url)
+        check_database_url(self.database_url)
+        if self.facts_store_url is not None:
+            check_facts_url(self.facts_store_url)
 
     @classmethod
     def from_env(
@@ -137,8 +138,8 @@ class Settings:
             ),
             **sso_settings(env),
             **_notify_settings(env),
-            "database_url": check_database_url(env.get(ENV_PREFIX + "DATABASE_URL") or None),
-            "facts_url": env.get(ENV_PREFIX + "FACTS_URL", "").strip(),
+            "database_url": env.get(ENV_PREFIX + "DATABASE_URL") or None,
+            "facts_store_url": env.get(ENV_PREFIX + "FACTS_URL", "").strip() or None,
         }
         if chosen is not None:
             kwargs["data_dir"] = chosen.expanduser()
@@ -156,6 +157,12 @@ class Settings:
     def meta_url(self) -> str:
         """The metadata database: ``database_url``, or the SQLite file in the data dir."""
         return self.database_url or f"sqlite:///{self.meta_path}"
+
+    @property
+    def facts_url(self) -> str:
+        """The fact store: ``facts_store_url``, or the DuckDB file in the data dir (derived on
+        each read, so settings moved to another data dir follow it)."""
+        return self.facts_store_url or f"duckdb:///{self.data_dir / FACTS_FILE}"
 
     @property
     def key_path(self) -> Path:

@@ -58,11 +58,10 @@ def demo(
     receiver = Receiver()
     with RunningFake(spec, rate_limit=False) as fake:
         settings = outlay_of(ctx).settings
-        # Every store in the demo folder: facts_url was derived from the configured data dir,
-        # and a configured database or facts URL is someone's real install. The demo's own
-        # loopback fake is the one extra base URL its server may call.
+        # Every store in the demo folder: a configured database or facts URL is someone's real
+        # install. The demo's own loopback fake is the one extra base URL its server may call.
         outlay = Outlay(replace(
-            settings, data_dir=folder.resolve(), database_url=None, facts_url="",
+            settings, data_dir=folder.resolve(), database_url=None, facts_store_url=None,
             allowed_base_urls=(*settings.allowed_base_urls, fake.url),
         ))  # fmt: skip
         out.print(f"Fake Cursor Admin API serving a {users}-user team on {fake.url}")
