@@ -229,9 +229,10 @@ def generate_rows(con: duckdb.DuckDBPyConnection, p: QueryParams, chunk: int = 0
     step = chunk or p.events
     for first in range(0, p.events, step):
         con.execute(sql, [first, min(p.events, first + step)])
-    # Rows made behind the store's back: drop its rollup, so the next open builds it as it
-    # would for a database from before the rollup.
-    con.execute(f"DROP TABLE IF EXISTS {rollup.TABLE}")
+    # Rows made behind the store's back: drop its rollups, so the next open builds them as it
+    # would for a database from before them.
+    for table in (rollup.TABLE, rollup.MONTHLY):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
     con.execute("CHECKPOINT")
 
 

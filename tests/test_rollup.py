@@ -18,10 +18,10 @@ from outlay.providers.cursor.normalize import normalize_events
 from outlay.providers.cursor.prices import PriceTable
 from outlay.providers.cursor.seats import Seat, seat_rows
 from outlay.report.compile import Shape, compile_report_query, needed_tags
-from outlay.report.grain import uses_rollup
+from outlay.report.grain import uses_monthly, uses_rollup, whole_months
 from outlay.report.run import ReportResult, run_report
 from outlay.report.spec import DATE_BINS, MEASURES, ReportSpec
-from outlay.report.tags import TagSet
+from outlay.report.tags import TagSet, parse_tags_yaml
 from outlay.store import rollup
 from outlay.store.facts import DuckDBFacts
 from tests.test_report import FIRST, LAST, TAGS, TODAY, load_synthetic
@@ -39,7 +39,21 @@ FILTERS = (
 )
 DIMS = ("service", "resource", "token_type", "subcategory", "category", "charge_type")
 TAG_DIMS = ("tag:team", "tag:cost_center", "tag:tier", "tag:cursor:max_mode")
-TAG_SETS = (TAGS, TagSet(tuple(t for t in TAGS.tags if not t.has_split)))
+#: No split, but a value bounded by dates that fall inside a month: days, never months.
+DATED = parse_tags_yaml("""\
+- key: team
+  values:
+    - name: Platform
+      filter: costs.resource IN ('ana@acme.example', 'bo@acme.example')
+    - name: Research
+      filter: costs.service LIKE 'claude%'
+      dates: {start: 2026-09-20, end: 2026-10-11}
+- key: tier
+  values:
+    - name: premium
+      filter: costs.service ~* '^(claude|gpt)'
+""")
+TAG_SETS = (TAGS, TagSet(tuple(t for t in TAGS.tags if not t.has_split)), DATED)
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +69,10 @@ def outcome(result: ReportResult) -> tuple[Any, ...]:
 
 @st.composite
 def specs(draw: st.DrawFn) -> tuple[ReportSpec, TagSet]:
-    start = FIRST + timedelta(days=draw(st.integers(0, 50)))
-    end = start + timedelta(days=draw(st.integers(0, 20)))
+    # Month starts and long periods often: the monthly rollup serves whole months only.
+    offset = st.sampled_from((0, 30)) | st.integers(0, 50)
+    start = FIRST + timedelta(days=draw(offset))
+    end = start + timedelta(days=draw(st.sampled_from((29, 59)) | st.integers(0, 60)))
     group_by = draw(st.lists(st.sampled_from(DIMS + TAG_DIMS), max_size=2, unique=True))
     measure = draw(st.sampled_from(MEASURES))
     spec = ReportSpec(
@@ -83,13 +99,16 @@ def test_every_report_is_the_same_on_the_rollup_and_the_cost_rows(
 
 def _table_of(spec: ReportSpec, tags: TagSet) -> str:
     shape = Shape(spec.start or FIRST, spec.end or LAST, spec.date_bin, spec.group_by,
-                  spec.measure, spec.expr, None, rollup.TABLE)  # fmt: skip
+                  spec.measure, spec.expr, None, rollup.TABLE, rollup.MONTHLY)  # fmt: skip
     sql = compile_report_query(shape, tags).sql
-    return rollup.TABLE if f"FROM {rollup.TABLE}" in sql else "cost_rows"
+    for table in (rollup.MONTHLY, rollup.TABLE):
+        if f"FROM {table}" in sql:
+            return table
+    return "cost_rows"
 
 
 def test_day_and_coarser_reports_read_the_rollup_hours_and_splits_the_cost_rows() -> None:
-    day = ReportSpec(FIRST, LAST, date_bin="month", group_by=("tag:team",),
+    day = ReportSpec(FIRST, LAST, date_bin="week", group_by=("tag:team",),
                      filter="costs.service LIKE 'claude%'")  # fmt: skip
     no_split = TAG_SETS[1]
     assert _table_of(day, no_split) == rollup.TABLE
@@ -100,6 +119,34 @@ def test_day_and_coarser_reports_read_the_rollup_hours_and_splits_the_cost_rows(
     assert not uses_rollup("day", needed_tags(shape, TAGS))
 
 
+def test_month_bins_read_whole_months_from_the_monthly_rollup_and_the_rest_from_days() -> None:
+    months = ReportSpec(FIRST, LAST, date_bin="month", group_by=("tag:tier",))
+    assert _table_of(months, TAG_SETS[1]) == rollup.MONTHLY  # September is whole
+    for spec in (
+        ReportSpec(FIRST, LAST, date_bin="week"),  # a week straddles months
+        ReportSpec(FIRST + timedelta(days=1), LAST, date_bin="month"),
+    ):  # no whole month
+        assert _table_of(spec, TAG_SETS[1]) == rollup.TABLE  # fmt: skip
+    # A dated tag value may start mid-month; a split cuts shares per cost row.
+    assert _table_of(ReportSpec(FIRST, LAST, date_bin="month", group_by=("tag:team",)), DATED) \
+        == rollup.TABLE  # fmt: skip
+    assert not uses_monthly("quarter", TAGS.closure(["team"]))
+
+
+@given(start=st.dates(date(2024, 1, 1), date(2027, 12, 31)), days=st.integers(0, 800))
+def test_whole_months_are_exactly_the_calendar_months_inside_a_period(
+    start: date, days: int
+) -> None:
+    end = start + timedelta(days=days)
+    every = [start + timedelta(days=n) for n in range(days + 1)]
+    inside = [d for d in every if d.day == 1 and rollup.next_month(d) <= end + timedelta(days=1)]
+    expected = None
+    if inside:
+        first, after = inside[0], rollup.next_month(inside[-1])
+        expected = (datetime.combine(first, time()), datetime.combine(after, time()))
+    assert whole_months(start, end) == expected
+
+
 def test_a_store_without_a_rollup_reads_the_cost_rows(loaded: DuckDBFacts) -> None:
     spec = ReportSpec(FIRST, LAST, group_by=("service",))
     assert _table_of(spec, TagSet(())) == rollup.TABLE
@@ -107,18 +154,21 @@ def test_a_store_without_a_rollup_reads_the_cost_rows(loaded: DuckDBFacts) -> No
     assert f"FROM {rollup.TABLE}" not in compile_report_query(shape, TagSet(())).sql
 
 
-def rollup_rows(facts: DuckDBFacts) -> list[tuple[Any, ...]]:
-    return facts.query(f"SELECT * FROM {rollup.TABLE} ORDER BY ALL").rows
+ROLLUPS = (rollup.TABLE, rollup.MONTHLY)
 
 
-def rebuilt(facts: DuckDBFacts) -> list[tuple[Any, ...]]:
-    """The rollup a fresh build from the same cost rows gives."""
+def rollup_rows(facts: DuckDBFacts) -> list[list[tuple[Any, ...]]]:
+    return [facts.query(f"SELECT * FROM {t} ORDER BY ALL").rows for t in ROLLUPS]
+
+
+def rebuilt(facts: DuckDBFacts) -> list[list[tuple[Any, ...]]]:
+    """The rollups a fresh build from the same cost rows gives."""
     with duckdb.connect() as con:
         con.execute(f"ATTACH '{facts.path}' AS src (READ_ONLY)")
         con.execute(f"CREATE TABLE {rollup.SOURCE} AS SELECT * FROM src.{rollup.SOURCE}")
         con.execute("DETACH src")
         rollup.build(con)
-        return con.execute(f"SELECT * FROM {rollup.TABLE} ORDER BY ALL").fetchall()
+        return [con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in ROLLUPS]
 
 
 def _store(folder: Path) -> DuckDBFacts:
@@ -160,20 +210,25 @@ def test_window_and_seat_replaces_and_account_deletes_keep_the_rollup_equal_to_a
     assert rollup_rows(facts) == rebuilt(facts)
     facts.delete_account("beta")
     assert rollup_rows(facts) == rebuilt(facts)
-    assert not facts.query(f"SELECT 1 FROM {rollup.TABLE} WHERE account = 'beta'").rows
+    for table in ROLLUPS:
+        assert not facts.query(f"SELECT 1 FROM {table} WHERE account = 'beta'").rows
 
 
 def test_a_database_from_before_the_rollup_gets_it_built_when_opened(tmp_path: Path) -> None:
     facts = _store(tmp_path)
     expected = rollup_rows(facts)
-    with duckdb.connect(str(facts.path)) as con:
-        con.execute(f"DROP TABLE {rollup.TABLE}")
-    reopened = DuckDBFacts(facts.path)
-    assert rollup_rows(reopened) == expected and expected
-    spec = ReportSpec(FIRST, LAST, date_bin="week", group_by=("resource",))
-    assert outcome(run_report(reopened, spec, TAGS, today=TODAY)) == outcome(
-        run_report(reopened, spec, TAGS, today=TODAY, raw=True)
-    )
+    assert all(expected)
+    for dropped in ((rollup.MONTHLY,), ROLLUPS):  # from before the monthly one, or both
+        with duckdb.connect(str(facts.path)) as con:
+            for table in dropped:
+                con.execute(f"DROP TABLE {table}")
+        reopened = DuckDBFacts(facts.path)
+        assert rollup_rows(reopened) == expected
+    for date_bin in ("week", "month"):
+        spec = ReportSpec(FIRST, LAST, date_bin=date_bin, group_by=("resource",))
+        assert outcome(run_report(reopened, spec, TAGS, today=TODAY)) == outcome(
+            run_report(reopened, spec, TAGS, today=TODAY, raw=True)
+        )
 
 
 def test_rollup_days_are_midnights_of_the_cost_rows_days(tmp_path: Path) -> None:

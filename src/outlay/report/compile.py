@@ -21,7 +21,7 @@ from typing import Any
 
 from outlay.errors import FilterError
 from outlay.report.dimensions import BASE_DIMENSIONS, PROVIDER_TAGS, TAG_PREFIX
-from outlay.report.grain import source_table
+from outlay.report.grain import source
 from outlay.report.tags import SPLIT_WHOLE, TagSet, TagValue, VirtualTag
 from outlay.report.vql import Compare, Expr, InList, compile_vql, fields_used, uses_untagged
 from outlay.report.vql_sql import fold_sets
@@ -66,6 +66,8 @@ class Shape:
     #: The daily rollup the store keeps (read when the report allows, ``report.grain``);
     #: None: the cost rows only.
     rollup: str | None = None
+    #: The monthly rollup it keeps beside the daily one (whole months of month bins).
+    monthly: str | None = None
 
 
 @dataclass(frozen=True)
@@ -117,13 +119,17 @@ def scoped_rows(shape: Shape, chain: Sequence[VirtualTag]) -> tuple[_Builder, li
     first = datetime.combine(shape.start, time())
     after = datetime.combine(shape.end + timedelta(days=1), time())
     units = f", {column} AS __m" if split else ""
-    period = f"ts >= {b.bind(first)} AND ts < {b.bind(after)}"  # bound in text order
+    table, table_params = source(
+        shape.date_bin, chain, shape.start, shape.end,
+        rows=FACT_TABLE, daily=shape.rollup, monthly=shape.monthly,
+    )  # fmt: skip
+    b.params.extend(table_params)  # parameters are bound in text order
+    period = f"ts >= {b.bind(first)} AND ts < {b.bind(after)}"
     scope = ""
     if shape.accounts is not None:
         scope = f" AND account IN ({b.bind(*shape.accounts)})" if shape.accounts else " AND FALSE"
     if shape.measure == "usage":
         scope += " AND usage_unit IS NOT NULL"  # seat rows are money only: no usage unit
-    table = source_table(shape.date_bin, chain, rows=FACT_TABLE, rollup=shape.rollup)
     b.ctes.append(f"r0 AS (SELECT *{units} FROM {table} WHERE {period}{scope})")
     computed: list[str] = []
     for tag in chain:

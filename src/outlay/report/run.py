@@ -38,8 +38,9 @@ Number = Decimal | int
 
 
 class Queryable(Protocol):
-    #: The daily rollup table the store keeps in step with its cost rows, or None.
+    #: The daily and monthly rollup tables the store keeps in step with its cost rows, or None.
     rollup_table: str | None
+    monthly_table: str | None
 
     def arrow(self, sql: str, params: Sequence[Any] = ()) -> pa.Table: ...
 
@@ -123,12 +124,12 @@ def run_report(
     raw: bool = False,
 ) -> ReportResult:
     """``accounts``: report only these accounts' costs (a workspace's); None for all.
-    ``raw``: read the cost rows even where the daily rollup would do (tests compare both)."""
+    ``raw``: read the cost rows even where a rollup would do (tests compare both)."""
     notices = tuple(check(spec, tags))
     start, end = spec.period(today, cycle_day)
-    rollup = None if raw else facts.rollup_table
+    rollups = (None, None) if raw else (facts.rollup_table, facts.monthly_table)
     shape = Shape(
-        start, end, spec.date_bin, spec.group_by, spec.measure, spec.expr, accounts, rollup
+        start, end, spec.date_bin, spec.group_by, spec.measure, spec.expr, accounts, *rollups
     )
     keys = (*spec.group_by, *(("unit",) if spec.measure == "usage" else ()))
     fetched, refold = _fetch(facts, shape, tags), None
@@ -268,7 +269,7 @@ def _previous(
     (with ``top_per_parent``, where ``refold`` puts them)."""
     shape = Shape(
         period[0], period[1], "cumulative", spec.group_by, spec.measure, spec.expr,
-        scope.accounts, scope.rollup,
+        scope.accounts, scope.rollup, scope.monthly,
     )  # fmt: skip
     before: dict[Key, Number] = defaultdict(lambda: _zero(spec.measure))
     # Cumulative: one row per group, so there are as many rows as groups.

@@ -80,6 +80,7 @@ class ClickHouseFacts(SharedFacts):
     dialect = CLICKHOUSE
     #: No rollup on ClickHouse yet: its reports read the cost rows (``store.rollup`` is DuckDB's).
     rollup_table: str | None = None
+    monthly_table: str | None = None
 
     def __init__(
         self,

@@ -13,6 +13,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -105,8 +107,9 @@ def _reset_write_settings(con: duckdb.DuckDBPyConnection, memory_mb: int) -> Non
 class DuckDBFacts(SharedFacts):
     """The default fact store: one DuckDB file."""
 
-    #: The daily rollup it keeps in step with the cost rows (``store.rollup``).
+    #: The daily and monthly rollups it keeps in step with the cost rows (``store.rollup``).
     rollup_table: str | None = rollup.TABLE
+    monthly_table: str | None = rollup.MONTHLY
     dialect = DUCKDB
 
     def __init__(
@@ -127,10 +130,12 @@ class DuckDBFacts(SharedFacts):
         #: Tests pass an opener that finds the disk full.
         self._opener = opener
         self._staging = path.parent / "staging"
+        #: Per account, the months ``append`` touched, summed by ``commit_copy``.
+        self._copied_months: dict[str, set[date]] = {}
         with self._connect() as con:
             con.execute(_DDL)
-            if not rollup.exists(con):  # a database from before the rollup: build it once
-                _in_transaction(con, lambda: rollup.build(con))
+            if missing := tuple(rollup.missing(con)):  # from before a rollup: built once
+                _in_transaction(con, lambda: rollup.build(con, missing))
 
     @contextmanager
     def _connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -296,7 +301,9 @@ class DuckDBFacts(SharedFacts):
             yield from reader
 
     def append(self, account: str, rows: pa.Table) -> None:
-        """Add rows (``outlay db copy`` into an empty store); live at once."""
+        """Add rows (``outlay db copy`` into an empty store): the rows and their days are live
+        at once, their months at ``commit_copy`` (summing a month's days per batch of a copy
+        would read each month a hundred times over)."""
         with self._connect() as con:
             con.register("copied_rows", rows.cast(SCHEMA))
             days = {d for (d,) in con.execute(
@@ -304,12 +311,17 @@ class DuckDBFacts(SharedFacts):
 
             def insert() -> None:
                 con.execute(f"INSERT INTO {TABLE} SELECT * FROM copied_rows")
-                rollup.refresh_days(con, account, days)
+                rollup.refresh_days(con, account, days, months=False)
 
             _in_transaction(con, insert)
+        self._copied_months.setdefault(account, set()).update(rollup.month_start(d) for d in days)
 
     def commit_copy(self) -> None:
-        """Nothing to do: every append committed itself."""
+        """Sum the months of every appended row from their days."""
+        with self._connect() as con:
+            for account, months in self._copied_months.items():
+                _in_transaction(con, partial(rollup.refresh_months, con, account, months))
+        self._copied_months.clear()
 
     def close(self) -> None:
         """Nothing to do: every operation opens and closes its own connection."""

@@ -45,6 +45,8 @@ class Facts(Protocol):
     #: The daily rollup the report compiler may read (``store.rollup``); None: the engine
     #: keeps none, every report reads the cost rows.
     rollup_table: str | None
+    #: The monthly rollup beside it (whole months of month-binned reports); None: none.
+    monthly_table: str | None
     memory_mb: int
     timeout_s: float
 

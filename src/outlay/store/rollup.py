@@ -1,17 +1,21 @@
-"""The daily rollup: cost rows summed per UTC day and every dimension a report reads.
+"""The rollups: cost rows summed per UTC day (``cost_daily``), and those days summed per calendar
+month (``cost_monthly``), over every dimension a report reads.
 
-Reports that need no finer grain than a day read it instead of the cost rows (the compiler
-decides, ``report.grain``). It saves as many rows as a day repeats the same user, model, kind
-and token type: 1.8x on bench/scale.py's 10M events (every event drawn independently, its worst
-case), more the busier each user's day. It is derived data, kept in step by the store: every
-change to an account's cost rows recomputes that account's affected days from the cost rows,
-inside the same transaction, so a reader sees both tables change together. A database from
-before the rollup gets it built the first time a store opens it.
+Reports that need no finer grain than a day read the daily rollup instead of the cost rows;
+reports binned by month or coarser read the monthly one for the whole months of their period
+(the compiler decides, ``report.grain``). A rollup saves as many rows as its grain repeats the
+same user, model, kind and token type: a day saves 1.8x on bench/scale.py's 10M events (every
+event drawn independently, its worst case), a month 20x and more at a 1,000-seat team's density,
+which is what keeps a three-year report fast. Both are derived data, kept in step by the store:
+every change to an account's cost rows recomputes that account's affected days from the cost
+rows and then those days' months from the days, inside the same transaction, so a reader sees
+all three tables change together. A database from before a rollup gets it built the first time
+a store opens it.
 
-Its ``ts`` is the day's midnight (naive UTC, like the cost rows'), so the compiler's period
-filter and day/week/month/quarter bins read it unchanged. Sums are DECIMAL(38, s), the type
-``SUM`` of the cost rows' DECIMAL(18, s) gives, so a report sums to the same value and type on
-either table; with integer units no sum can be cut.
+A daily row's ``ts`` is the day's midnight, a monthly row's its month's first (naive UTC, like
+the cost rows'), so the compiler's period filter and bins read them unchanged. Sums are
+DECIMAL(38, s), the type ``SUM`` of the cost rows' DECIMAL(18, s) gives, so a report sums to the
+same value and type on any table; with integer units no sum can be cut.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import duckdb
 from outlay.costrows import MONEY_SCALE, SCHEMA, USAGE_SCALE
 
 TABLE = "cost_daily"
+MONTHLY = "cost_monthly"
 SOURCE = "cost_rows"
 #: Measure column → its type in the rollup (what SUM of the cost rows' type returns).
 MEASURES: dict[str, str] = {
@@ -39,23 +44,36 @@ DIMENSIONS: tuple[str, ...] = tuple(
     n for n in SCHEMA.names if n not in ("ts", "resource_name", *MEASURES)
 )
 _TYPES = {"string": "VARCHAR", "bool": "BOOLEAN"}
-DDL = (
-    f"CREATE TABLE {TABLE} (ts TIMESTAMP, "
-    + ", ".join(f"{n} {_TYPES[str(SCHEMA.field(n).type)]}" for n in DIMENSIONS)
-    + ", "
-    + ", ".join(f"{n} {t}" for n, t in MEASURES.items())
-    + ")"
-)
+
+
+def _ddl(table: str) -> str:
+    return (
+        f"CREATE TABLE {table} (ts TIMESTAMP, "
+        + ", ".join(f"{n} {_TYPES[str(SCHEMA.field(n).type)]}" for n in DIMENSIONS)
+        + ", "
+        + ", ".join(f"{n} {t}" for n, t in MEASURES.items())
+        + ")"
+    )
+
+
+DDL = _ddl(TABLE)
+MONTHLY_DDL = _ddl(MONTHLY)
 #: Rows are summed this many days at a time: memory follows a day's rows, not a window's or
 #: the whole history's (a sync's peak grew by a quarter summing a 30-day window at once), and
 #: slices in time order leave the table sorted by day.
 SLICE_DAYS = 1
 
 
-def _insert(where: str) -> str:
-    """Recompute the rollup rows of the cost rows matching ``where`` (whole days only)."""
+def _insert(where: str, *, into: str = TABLE) -> str:
+    """Recompute the rollup rows of the rows matching ``where``: days from the cost rows, or
+    months from the days (``into=MONTHLY``; whole months only)."""
     dims = ", ".join(DIMENSIONS)
     sums = ", ".join(f"SUM({n})" for n in MEASURES)
+    if into == MONTHLY:
+        return (
+            f"INSERT INTO {MONTHLY} SELECT date_trunc('month', ts), {dims}, {sums} "
+            f"FROM {TABLE} WHERE {where} GROUP BY ALL"
+        )
     return (
         f"INSERT INTO {TABLE} SELECT CAST(CAST(ts AS DATE) AS TIMESTAMP), {dims}, {sums} "
         f"FROM {SOURCE} WHERE {where} GROUP BY ALL"
@@ -80,25 +98,40 @@ def day_bounds(first: datetime, last: datetime) -> tuple[datetime, datetime]:
     )
 
 
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def next_month(first: date) -> date:
+    return (first + timedelta(days=32)).replace(day=1)
+
+
 def refresh_range(
     con: duckdb.DuckDBPyConnection, account: str, first: datetime, last: datetime
 ) -> None:
-    """Recompute ``account``'s rollup for every day from ``first``'s through ``last``'s.
+    """Recompute ``account``'s rollups for every day from ``first``'s through ``last``'s.
 
     Each function here runs inside the caller's transaction, the one that changed the rows."""
     start, after = day_bounds(first, last)
     bounds = [account, start, after]
+    # The months that had rows, and (below) those that have them now: a window may be decades
+    # wide and all but empty.
+    months = _months_of(con, MONTHLY, [account, month_start(start.date()), after])
     con.execute(f"DELETE FROM {TABLE} WHERE account = ? AND ts >= ? AND ts < ?", bounds)
-    # Slices only over the days that have rows: a window may be decades wide and all but empty.
     span = con.execute(
         f"SELECT min(ts), max(ts) FROM {SOURCE} WHERE account = ? AND ts >= ? AND ts < ?", bounds
     ).fetchone()
     if span is not None and span[0] is not None:
         _insert_slices(con, "account = ?", [account], *day_bounds(span[0], span[1]))
+        months |= _months_of(con, TABLE, bounds)
+    refresh_months(con, account, months)
 
 
-def refresh_days(con: duckdb.DuckDBPyConnection, account: str, days: set[date]) -> None:
-    """Recompute ``account``'s rollup for these days (a seat replace touches scattered days)."""
+def refresh_days(
+    con: duckdb.DuckDBPyConnection, account: str, days: set[date], *, months: bool = True
+) -> None:
+    """Recompute ``account``'s rollups for these days (a seat replace touches scattered days);
+    ``months=False`` leaves their months to the caller."""
     if not days:
         return
     start, after = day_bounds(
@@ -109,6 +142,26 @@ def refresh_days(con: duckdb.DuckDBPyConnection, account: str, days: set[date]) 
     bounds = [account, start, after, sorted(days)]
     con.execute(f"DELETE FROM {TABLE} WHERE {where}", bounds)
     con.execute(_insert(where), bounds)
+    if months:
+        refresh_months(con, account, {month_start(d) for d in days})
+
+
+def refresh_months(con: duckdb.DuckDBPyConnection, account: str, months: set[date]) -> None:
+    """Recompute ``account``'s monthly rows of these months (their first days) from its days."""
+    for first in sorted(months):
+        bounds = [account, first, next_month(first)]
+        con.execute(f"DELETE FROM {MONTHLY} WHERE account = ? AND ts >= ? AND ts < ?", bounds)
+        con.execute(_insert("account = ? AND ts >= ? AND ts < ?", into=MONTHLY), bounds)
+
+
+def _months_of(con: duckdb.DuckDBPyConnection, table: str, bounds: list[Any]) -> set[date]:
+    """The first days of the months of ``table``'s rows of an account in [start, after)."""
+    rows = con.execute(
+        f"SELECT DISTINCT CAST(date_trunc('month', ts) AS DATE) FROM {table} "
+        "WHERE account = ? AND ts >= ? AND ts < ?",
+        bounds,
+    )
+    return {first for (first,) in rows.fetchall()}
 
 
 def days_of(con: duckdb.DuckDBPyConnection, where: str, params: list[Any]) -> set[date]:
@@ -118,21 +171,35 @@ def days_of(con: duckdb.DuckDBPyConnection, where: str, params: list[Any]) -> se
 
 
 def delete_account(con: duckdb.DuckDBPyConnection, account: str) -> None:
-    con.execute(f"DELETE FROM {TABLE} WHERE account = ?", [account])
+    for table in (TABLE, MONTHLY):
+        con.execute(f"DELETE FROM {table} WHERE account = ?", [account])
 
 
-def exists(con: duckdb.DuckDBPyConnection) -> bool:
-    row = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = ?",
-        [TABLE],
-    ).fetchone()
-    return bool(row and row[0])
+def missing(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The rollup tables this database lacks, daily first."""
+    found = {
+        name
+        for (name,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'"
+        ).fetchall()
+    }
+    return [t for t in (TABLE, MONTHLY) if t not in found]
 
 
-def build(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the rollup from every cost row; the caller holds the transaction."""
-    con.execute(DDL)
-    span = con.execute(f"SELECT min(ts), max(ts) FROM {SOURCE}").fetchone()
-    if span is None or span[0] is None:
-        return
-    _insert_slices(con, "TRUE", [], *day_bounds(span[0], span[1]))
+def build(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...] = (TABLE, MONTHLY)) -> None:
+    """Create ``tables`` (daily before monthly) from the rows below them; the caller holds the
+    transaction."""
+    if TABLE in tables:
+        con.execute(DDL)
+        span = con.execute(f"SELECT min(ts), max(ts) FROM {SOURCE}").fetchone()
+        if span is not None and span[0] is not None:
+            _insert_slices(con, "TRUE", [], *day_bounds(span[0], span[1]))
+    if MONTHLY in tables:
+        con.execute(MONTHLY_DDL)
+        span = con.execute(f"SELECT min(ts), max(ts) FROM {TABLE}").fetchone()
+        if span is not None and span[0] is not None:
+            first, last = month_start(span[0].date()), month_start(span[1].date())
+            while first <= last:  # a month at a time: memory follows a month's daily rows
+                after = next_month(first)
+                con.execute(_insert("ts >= ? AND ts < ?", into=MONTHLY), [first, after])
+                first = after
