@@ -38,10 +38,19 @@ postgres:
 demo: install
 	$(BIN)/outlay demo
 
+# Three passes: the whole suite embedded, then the storage tests with metadata on PostgreSQL and
+# the fact-store tests on chDB. The two backend passes run beside the embedded one (every test
+# makes its own data dir, databases and ports; each pass has its own temp root), so the suite takes
+# about as long as its longest pass; their output is printed when they end.
 test: install browser postgres
-	$(BIN)/python -m pytest -q
-	$(BIN)/python -m pytest -q --database postgresql -m storage
-	$(BIN)/python -m pytest -q -p no:cacheprovider -m facts --facts chdb
+	@tmp=$$(mktemp -d); \
+	( $(BIN)/python -m pytest -q -p no:cacheprovider --basetemp="$$tmp/pg" --database postgresql -m storage \
+	  && $(BIN)/python -m pytest -q -p no:cacheprovider --basetemp="$$tmp/ch" -m facts --facts chdb \
+	) > "$$tmp/backends.log" 2>&1 & backends=$$!; \
+	$(BIN)/python -m pytest -q --basetemp="$$tmp/embedded"; embedded=$$?; \
+	wait $$backends; status=$$?; \
+	echo "== storage tests on PostgreSQL, then fact-store tests on chDB =="; cat "$$tmp/backends.log"; \
+	rm -rf "$$tmp"; test $$embedded = 0 && test $$status = 0
 
 lint: install
 	$(BIN)/ruff format --check src tests bench

@@ -135,7 +135,8 @@ def _generator_sql(p: QueryParams) -> str:
     INSERT INTO {TABLE} ({columns})
     WITH draws AS (
       SELECT i,
-        epoch_ms({start_ms} + (i * {span_ms}) // {p.events}) AS ts,
+        -- HUGEINT: at 100M events over three years i * span passes 2^63.
+        epoch_ms(CAST({start_ms} + (CAST(i AS HUGEINT) * {span_ms}) // {p.events} AS BIGINT)) AS ts,
         {_sql_list(buckets)}[1 + (u(i, 1) * 1000)::INTEGER % 1000] AS m,
         -- Zipf-like users: log-uniform rank, so user 1 is about 500x as busy as user 500.
         least({p.users}, floor(exp(u(i, 2) * ln({p.users} + 1)))::INTEGER) AS r,

@@ -8,9 +8,13 @@ either way. Events are made inside the engine (``query.py``'s generator over ``r
 rows per event) straight into the product's own cost-row table, so the product's report path
 reads them unchanged.
 
+chDB gets the same rows the way a user moves an install to ClickHouse: ``outlay db copy`` of the
+DuckDB data folder into a chDB one (its time is the chDB "generate" figure), so both engines
+answer over identical rows and their totals must agree to the last digit.
+
 Every measurement is a new process (cold = its first report, warm = median of the next runs,
-peak RSS = its ``ru_maxrss``), through ``run_report`` as the service calls it; ``raw`` forces
-the cost-row path, ``auto`` lets the compiler take the daily rollup. The CLI runs as its own
+peak RSS = its ``VmHWM``), through ``run_report`` as the service calls it; ``raw`` forces
+the cost-row path, ``auto`` lets the compiler take a rollup. The CLI runs as its own
 process for the largest size. Another engine is one row of ``ENGINES``.
 """
 
@@ -31,7 +35,6 @@ from typing import Any
 
 import duckdb
 
-from outlay.store import rollup
 from query import DATA_START, QueryParams, generate_rows, in_fresh_process
 
 SEATS = 1_000
@@ -60,6 +63,15 @@ class Engine:
     #: An outlay data folder on the dataset, with account "acme" registered: the environment
     #: (``OUTLAY_*``) that points the CLI at it.
     attach: Callable[[Path, Path], dict[str, str]]
+
+
+def settings_of(env: dict[str, str]) -> Any:
+    """The settings a process started with ``env`` reads."""
+    from outlay.config import Settings
+
+    return Settings(
+        data_dir=Path(env["OUTLAY_DATA_DIR"]), facts_store_url=env.get("OUTLAY_FACTS_URL")
+    )
 
 
 def synthesize_duckdb(p: QueryParams, out_dir: Path) -> Path:
@@ -93,8 +105,39 @@ def attach_duckdb(dataset: Path, folder: Path) -> dict[str, str]:
     return {"OUTLAY_DATA_DIR": str(folder)}
 
 
+def synthesize_chdb(p: QueryParams, out_dir: Path) -> Path:
+    """The DuckDB dataset's data folder moved into a chDB one by ``outlay db copy``."""
+    import os
+
+    target = out_dir / f"scale-v{VERSION}-{p.stem}.chdb"
+    done = target.with_suffix(".chdb-done")
+    if done.exists() and target.exists():
+        return target
+    shutil.rmtree(target, ignore_errors=True)
+    source = out_dir / f"data-duckdb-{p.stem}"
+    env = attach_duckdb(synthesize_duckdb(p, out_dir), source)
+    target.mkdir(mode=0o700)
+    subprocess.run(
+        [str(OUTLAY), "db", "copy", "--yes", "--to-database-url",
+         f"sqlite:///{target / 'meta.sqlite'}", "--to-facts-url", chdb_url(target)],
+        env={**os.environ, **env}, check=True, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    shutil.copy2(source / "secret.key", target / "secret.key")  # the copied keys' seal
+    done.write_text(json.dumps({"params": p.stem, "version": VERSION}))
+    return target
+
+
+def chdb_url(folder: Path) -> str:
+    return f"chdb:///{folder / 'facts'}"
+
+
+def attach_chdb(dataset: Path, folder: Path) -> dict[str, str]:
+    return {"OUTLAY_DATA_DIR": str(dataset), "OUTLAY_FACTS_URL": chdb_url(dataset)}
+
+
 ENGINES: dict[str, Engine] = {
     "duckdb": Engine(synthesize_duckdb, attach_duckdb),
+    "chdb": Engine(synthesize_chdb, attach_chdb),
 }
 
 
@@ -139,9 +182,8 @@ def reports(days: int = DAYS) -> tuple[Report, ...]:
     )  # fmt: skip
 
 
-def measure_child(folder: str, report: Report, path: str) -> dict[str, Any]:
+def measure_child(env: dict[str, str], report: Report, path: str) -> dict[str, Any]:
     """In a new process: the report once (cold), then ``WARM_RUNS`` times (warm)."""
-    from outlay.config import Settings
     from outlay.errors import InputError
     from outlay.report.run import run_report
     from outlay.report.spec import ReportSpec
@@ -149,7 +191,7 @@ def measure_child(folder: str, report: Report, path: str) -> dict[str, Any]:
     from outlay.service import Outlay
 
     started = perf_counter()
-    outlay = Outlay(Settings(data_dir=Path(folder)))
+    outlay = Outlay(settings_of(env))
     spec = ReportSpec(**report.spec)
     tags = two_tags() if report.tagged else TagSet(())
     extra = {"raw": True} if path == "raw" else {}
@@ -239,7 +281,11 @@ def measure_cli(env: dict[str, str], report: Report, out_dir: Path) -> dict[str,
 
 
 def file_mb(path: Path) -> float:
-    return path.resolve().stat().st_size / 1e6
+    """A file's size, or a folder's (chDB keeps a tree of parts)."""
+    path = path.resolve()
+    if path.is_dir():
+        return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
+    return path.stat().st_size / 1e6
 
 
 def prepare(
@@ -252,39 +298,36 @@ def prepare(
     built_s = perf_counter() - started
     before_mb = file_mb(dataset)
     folder = out_dir / f"data-{engine}-{p.stem}"
-    # The first open builds a missing rollup, as it does for a database from before it.
-    opened_s, open_peak = in_fresh_process(open_child, str(dataset))
     env = ENGINES[engine].attach(dataset, folder)
+    # The first open builds a missing rollup, as it does for a database from before it.
+    opened_s, open_peak, counts = in_fresh_process(open_child, env)
     info = {"events": events, "dataset": dataset, "folder": folder, "env": env,
             "build_s": built_s, "open_s": opened_s, "open_peak_mb": open_peak,
-            "file_mb_before": before_mb, "file_mb": file_mb(dataset)}  # fmt: skip
-    with duckdb.connect(str(dataset), read_only=True) as con:
-        info["cost_rows"] = _count(con, "cost_rows")
-        info["rollup_rows"] = _count(con, rollup.TABLE)
+            "file_mb_before": before_mb, "file_mb": file_mb(dataset), **counts}  # fmt: skip
     log(
-        f"  {events:,} events: {info['cost_rows']:,} cost rows, rollup "
-        f"{info['rollup_rows'] or 0:,} rows; built in {built_s:,.1f} s, "
-        f"first open {opened_s:,.1f} s, file {before_mb:,.0f} -> {info['file_mb']:,.0f} MB"
+        f"  {engine} {events:,} events: {info['cost_rows']:,} cost rows, daily rollup "
+        f"{info['rollup_rows'] or 0:,} rows, monthly {info['monthly_rows'] or 0:,}; built in "
+        f"{built_s:,.1f} s, first open {opened_s:,.1f} s, "
+        f"store {before_mb:,.0f} -> {info['file_mb']:,.0f} MB"
     )
     return info
 
 
-def open_child(path: str) -> tuple[float, float]:
-    """In a new process: open the store once (seconds, peak RSS MB)."""
-    from outlay.store.facts import DuckDBFacts
+def open_child(env: dict[str, str]) -> tuple[float, float, dict[str, int | None]]:
+    """In a new process: open the store once (seconds, peak RSS MB), then count its rows."""
+    from outlay.store.facts_api import open_facts
 
     started = perf_counter()
-    DuckDBFacts(Path(path))
-    peak = peak_mb()
-    return perf_counter() - started, peak
-
-
-def _count(con: duckdb.DuckDBPyConnection, table: str) -> int | None:
-    try:
-        row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
-    except duckdb.CatalogException:
-        return None
-    return int(row[0]) if row else 0
+    facts = open_facts(settings_of(env))
+    opened, peak = perf_counter() - started, peak_mb()
+    counts: dict[str, int | None] = {}
+    for key, table in (("cost_rows", "cost_rows"), ("rollup_rows", facts.rollup_table),
+                       ("monthly_rows", facts.monthly_table)):  # fmt: skip
+        counts[key] = (
+            int(facts.query(f"SELECT count(*) FROM {table}").rows[0][0]) if table else None
+        )
+    facts.close()
+    return opened, peak, counts
 
 
 def run(
@@ -301,7 +344,7 @@ def run(
         info = prepare(engine, events, out_dir, days)
         for report in reports(days):
             for path in paths:
-                r = in_fresh_process(measure_child, str(info["folder"]), report, path)
+                r = in_fresh_process(measure_child, info["env"], report, path)
                 results.append({"engine": engine, "events": events, "report": report.label,
                                 "path": path, **r})  # fmt: skip
                 print(f"    {report.label:<48} {path:<5} cold {r['cold_ms']:>8,.0f} ms  "
@@ -362,16 +405,49 @@ def format_table(results: list[dict[str, Any]]) -> str:
 def format_prepare(results: list[dict[str, Any]]) -> str:
     """Per size: cost rows, rollup rows, generation and first-open (rollup build) time, file."""
     head = (
-        f"{'events':>12}{'cost rows':>14}{'rollup rows':>13}{'generate s':>11}"
-        f"{'rollup build s':>15}{'build peak MB':>14}{'file MB before':>15}{'after':>8}"
+        f"{'engine':<7}{'events':>12}{'cost rows':>14}{'daily rows':>12}{'monthly rows':>13}"
+        f"{'generate s':>11}{'first open s':>13}{'open peak MB':>13}{'store MB before':>16}"
+        f"{'after':>8}"
     )
     lines = [head]
     for r in results:
         if "prepare" in r:
             p = r["prepare"]
-            lines.append(f"{p['events']:>12,}{p['cost_rows']:>14,}{p['rollup_rows'] or 0:>13,}"
-                         f"{p['build_s']:>11,.0f}{p['open_s']:>15,.1f}{p['open_peak_mb']:>14,.0f}"
-                         f"{p['file_mb_before']:>15,.0f}{p['file_mb']:>8,.0f}")  # fmt: skip
+            lines.append(f"{r['engine']:<7}{p['events']:>12,}{p['cost_rows']:>14,}"
+                         f"{p['rollup_rows'] or 0:>12,}{p['monthly_rows'] or 0:>13,}"
+                         f"{p['build_s']:>11,.0f}{p['open_s']:>13,.1f}{p['open_peak_mb']:>13,.0f}"
+                         f"{p['file_mb_before']:>16,.0f}{p['file_mb']:>8,.0f}")  # fmt: skip
+    return "\n".join(lines)
+
+
+def format_all(results: list[dict[str, Any]]) -> str:
+    """Each engine's table, the datasets, and chDB beside DuckDB when both ran."""
+    parts = []
+    for engine in dict.fromkeys(r["engine"] for r in results):
+        parts += [f"\n{engine}", format_table([r for r in results if r["engine"] == engine])]
+    parts.append(format_prepare(results))
+    if len({r["engine"] for r in results}) > 1:
+        parts.append(format_engines(results))
+    return "\n".join(parts)
+
+
+def format_engines(results: list[dict[str, Any]]) -> str:
+    """chDB beside DuckDB, same report, size and path, measured in the same run: the ratio of
+    their warm times (the target is at most 2x) and whether their totals agree."""
+    rows = {(r["engine"], r["report"], r["events"], r["path"]): r
+            for r in results if "report" in r}  # fmt: skip
+    head = (f"{'report':<48}{'events':>6} {'path':<5}{'DuckDB warm':>12}{'chDB warm':>10}"
+            f"{'chDB cold':>10}{'ratio':>7}{'chDB MB':>8}  totals")  # fmt: skip
+    lines = [head, "-" * len(head)]
+    for (engine, label, events, path), ch in rows.items():
+        duck = rows.get(("duckdb", label, events, path))
+        if engine != "chdb" or duck is None:
+            continue
+        same = "equal" if ch["total"] == duck["total"] else f"DIFFER {ch['total']}"
+        lines.append(f"{label:<48}{events // 1_000_000:>5}M {path:<5}{duck['warm_ms']:>12,.0f}"
+                     f"{ch['warm_ms']:>10,.0f}{ch['cold_ms']:>10,.0f}"
+                     f"{ch['warm_ms'] / duck['warm_ms']:>6.1f}x"
+                     f"{ch['peak_mb']:>8,.0f}  {same}")  # fmt: skip
     return "\n".join(lines)
 
 
@@ -379,7 +455,7 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     parser = argparse.ArgumentParser(description="scale benchmark")
-    parser.add_argument("--engine", default="duckdb", choices=tuple(ENGINES))
+    parser.add_argument("--engines", default="duckdb", help="comma-separated: duckdb,chdb")
     parser.add_argument("--sizes", default=",".join(str(s) for s in SIZES))
     parser.add_argument("--paths", default="raw,auto")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out")
@@ -391,9 +467,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sizes = tuple(int(s) for s in args.sizes.split(","))
     paths = tuple(args.paths.split(","))
-    results = run(args.engine, sizes, paths, args.out, not args.no_cli, args.days)
-    print(format_table(results))
-    print(format_prepare(results))
+    results = []
+    for engine in args.engines.split(","):
+        results += run(engine, sizes, paths, args.out, not args.no_cli, args.days)
+    print(format_all(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str))
     return 0
