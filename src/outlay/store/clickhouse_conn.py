@@ -148,6 +148,13 @@ def connect(url: str) -> Connector:
         folder = url[len("chdb:///") :].split("?", 1)[0]  # as SQLAlchemy: ////abs, ///relative
         if not database.isidentifier():
             raise ConfigError(f"chDB database {database!r} is not a plain name; use letters")
+        try:
+            import chdb  # noqa: F401  (an optional extra)
+        except ImportError:
+            raise ConfigError(
+                "OUTLAY_FACTS_URL names chDB, which is not installed; "
+                "run pip install 'outlay[chdb]', or use clickhouse://… for a server"
+            ) from None
         return ChdbConnector(Path(folder), database)
     if url.startswith("clickhouse://"):
         return ServerConnector(url)
