@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -237,3 +238,15 @@ def test_rollup_days_are_midnights_of_the_cost_rows_days(tmp_path: Path) -> None
     assert days and all(ts == datetime.combine(ts.date(), time()) for (ts,) in days)
     raw_days = facts.query("SELECT DISTINCT CAST(CAST(ts AS DATE) AS TIMESTAMP) FROM cost_rows")
     assert sorted(days) == sorted(raw_days.rows)
+
+
+def test_a_copy_appended_in_batches_has_the_rollups_of_a_rebuild_once_committed(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "source").mkdir()
+    source = _store(tmp_path / "source")
+    target = DuckDBFacts(tmp_path / "target.duckdb")
+    for batch in source.batches("acme"):
+        target.append("acme", pa.Table.from_batches([batch]))
+    target.commit_copy()
+    assert rollup_rows(target) == rebuilt(target) == rollup_rows(source)
