@@ -6,13 +6,18 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from typer.testing import CliRunner
 
 from outlay.config import Settings
+from outlay.errors import StoreError
 from outlay.report.spec import ReportSpec
 from outlay.report.tags import parse_tags_yaml
 from outlay.service import Outlay
+from outlay.store.copy import copy_install
+from outlay.store.facts import DuckDBFacts
 from outlay.testing.cursor_fake.api import DEFAULT_KEY
 from outlay.testing.cursor_fake.team import TeamSpec
 from tests.fakes import BASE_URL, chdb_url, fake_cursor, make_outlay, run_cli
@@ -136,3 +141,40 @@ def test_an_embedded_install_copied_to_postgresql_and_chdb_answers_every_report_
     copied.add_user("second@x.test", "viewer", "correct horse battery")
     copied.add_account("cursor", "beta", DEFAULT_KEY, base_url=BASE_URL)
     assert [a.name for a in copied.accounts()] == ["acme", "beta"]
+
+
+class _DropsARow(DuckDBFacts):
+    """A target engine that loses the first row of every batch it is given."""
+
+    def append(self, account: str, rows: pa.Table) -> None:
+        super().append(account, rows.slice(1))
+
+
+class _AddsAnEarlierRow(DuckDBFacts):
+    """A target engine that also writes a copy of each batch's first row a year earlier."""
+
+    def append(self, account: str, rows: pa.Table) -> None:
+        first = rows.slice(0, 1)
+        year = pa.scalar(timedelta(days=365), pa.duration("ms"))
+        earlier = first.set_column(
+            first.schema.get_field_index("ts"), "ts", pc.subtract(first["ts"], year)
+        )
+        super().append(account, pa.concat_tables([rows, earlier]))
+
+
+@pytest.mark.embedded_only
+@pytest.mark.parametrize("engine", [_DropsARow, _AddsAnEarlierRow])
+def test_a_copy_that_differs_from_its_source_is_an_error_naming_the_first_difference(
+    tmp_path: Path, engine: type[DuckDBFacts]
+) -> None:
+    fake = fake_cursor(TeamSpec(users=3, days=40, events_per_user_day=3))
+    outlay = make_outlay(tmp_path / "source", fake)
+    outlay.add_account("cursor", "acme", DEFAULT_KEY, base_url=BASE_URL)
+    outlay.sync("acme")
+    target = engine(tmp_path / "target.duckdb")
+    with pytest.raises(StoreError) as caught:
+        copy_install(outlay.settings.meta_url, outlay.facts,
+                     f"sqlite:///{tmp_path / 'target.sqlite'}", target)  # fmt: skip
+    message = str(caught.value)
+    assert "differs from its source" in message and "\n" not in message
+    assert ("cost of acme on" if engine is _DropsARow else "rows of acme outside") in message
