@@ -13,6 +13,7 @@ import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from outlay.errors import StoreError
 from outlay.ingest.windows import day_start_ms
 from outlay.providers.cursor.normalize import normalize_events
 from outlay.providers.cursor.prices import PriceTable
@@ -183,3 +184,19 @@ def test_a_database_from_before_the_rollups_gets_them_built_when_opened(tmp_path
             run_report(reopened, spec, TAGS, today=TODAY, raw=True)
         )
     assert reopened.monthly_table == clickhouse_rollup.MONTHLY
+
+
+def test_a_rollup_build_another_process_holds_or_left_unfinished_is_named_with_the_fix(
+    tmp_path: Path,
+) -> None:
+    facts = store(tmp_path)
+    load(facts, "acme", 300, seed=5)
+    expected = rollups(facts)
+    db = chdb_url(tmp_path).rsplit("=", 1)[1]
+    _drop_rollups(facts, db)
+    # A build that created its daily table and stopped (or still runs, in another process).
+    facts._con.command(f"CREATE TABLE {db}.{rollup.TABLE}_all (x UInt8) ENGINE = Memory")
+    with pytest.raises(StoreError, match=rf"DROP TABLE {db}\.cost_daily_all and"):
+        ClickHouseFacts(chdb_url(tmp_path), tmp_path / "staging", build_wait_s=0.2)
+    facts._con.command(f"DROP TABLE {db}.{rollup.TABLE}_all")  # the fix the error names
+    assert rollups(store(tmp_path)) == expected

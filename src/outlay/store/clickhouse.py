@@ -76,6 +76,7 @@ class ClickHouseFacts(SharedFacts):
         memory_mb: int = 1024,
         timeout_s: float = 30.0,
         grace_s: float = GRACE_S,
+        build_wait_s: float = clickhouse_rollup.BUILD_WAIT_S,
     ) -> None:
         self.memory_mb, self.timeout_s = memory_mb, timeout_s
         self._grace_s = grace_s
@@ -85,6 +86,7 @@ class ClickHouseFacts(SharedFacts):
         #: Per account, the version ``append`` writes until ``commit_copy`` makes it live.
         self._copy_version: dict[str, int] = {}
         self._create()
+        clickhouse_rollup.create(self._con, self._db, build_wait_s)
 
     def _create(self) -> None:
         columns = ", ".join(column(f.name, str(f.type)) for f in SCHEMA)
@@ -104,7 +106,6 @@ class ClickHouseFacts(SharedFacts):
             f"FROM {db}.cost_rows_all WHERE (account, {_SLOT}, version) IN "
             f"(SELECT account, slot, max(version) FROM {db}.live_slots GROUP BY account, slot)"
         )
-        clickhouse_rollup.create(self._con, db)
 
     def close(self) -> None:
         self._con.close()

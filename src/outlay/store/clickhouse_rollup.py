@@ -20,24 +20,27 @@ new months. A month's newest version is the last commit that touched it, which c
 days no later commit changed, so every live monthly row is its live days' sum.
 
 Each view reads ``live_slots`` once per query. A report reading both (a month-binned one:
-whole months beside the days around them) reads it twice, both times while ClickHouse plans
-the query, before any row is read: only a commit landing inside that planning step could
-give it new months beside old days. Both views test the same subquery (``_live``) so that one
-set may serve both where the engine shares it; chDB 26.9 builds it twice.
+whole months beside the days around them) reads it twice, both while ClickHouse plans the
+query, before any row is read: only a commit landing between those two reads could give it
+new months beside old days (ClickHouse has no snapshot across two reads of a table).
 One writer per account at a time, as for the cost rows (``fill`` reads the live days of M).
 """
 
 from __future__ import annotations
 
+import time as _time
 from datetime import date, datetime, time
 
 from outlay.costrows import SCHEMA
+from outlay.errors import StoreError
 from outlay.report.dialect import CLICKHOUSE_SETTINGS, literal_sql
 from outlay.store import rollup
 from outlay.store.clickhouse_conn import Connector
 from outlay.store.facts_api import SEAT_CATEGORY
 
 DAILY, MONTHLY = rollup.TABLE, rollup.MONTHLY
+#: How long a store opening a database waits for another process's rollup build.
+BUILD_WAIT_S = 1800.0
 SEAT_SLOT = date(1970, 1, 1)
 #: A row's slot: its UTC day; every seat row of an account shares one (day 0).
 SLOT = f"if(category = '{SEAT_CATEGORY}', toDate(0), toDate(ts))"
@@ -73,17 +76,12 @@ def _settings() -> str:
     return " SETTINGS " + ", ".join(f"{k} = {v}" for k, v in CLICKHOUSE_SETTINGS.items())
 
 
-def _live(db: str) -> str:
-    # (account, 0, day, newest) per slot and (account, 1, month, newest) per month, from one
-    # read of live_slots; both views use this very text (see the module docstring).
-    return (
-        f"(SELECT account, tupleElement(k, 1), tupleElement(k, 2), max(version) "
-        f"FROM {db}.live_slots ARRAY JOIN [(0, slot), (1, toStartOfMonth(slot))] AS k "
-        "GROUP BY account, tupleElement(k, 1), tupleElement(k, 2))"
-    )
+def _newest(db: str, key: str) -> str:
+    """Per (account, ``key`` of the slot), the newest committed version."""
+    return f"(SELECT account, {key}, max(version) FROM {db}.live_slots GROUP BY account, {key})"
 
 
-def _table_ddl(db: str, name: str, partition: str) -> str:
+def _table_ddl(db: str, name: str, partition: str, *, if_missing: bool = True) -> str:
     dims = ", ".join(column(n, str(SCHEMA.field(n).type)) for n in rollup.DIMENSIONS)
     sums = ", ".join(
         f"{n} Nullable({_SUM_TYPES[str(SCHEMA.field(n).type)]})" for n in rollup.MEASURES
@@ -91,40 +89,64 @@ def _table_ddl(db: str, name: str, partition: str) -> str:
     # Ordered and partitioned as the cost rows, for the same reads (an account's time range);
     # the monthly table has a thirtieth of the daily rows, so a partition per year is enough.
     return (
-        f"CREATE TABLE IF NOT EXISTS {db}.{name}_all (ts DateTime64(3), {dims}, {sums}, "
+        f"CREATE TABLE {'IF NOT EXISTS ' * if_missing}{db}.{name}_all (ts DateTime64(3), "
+        f"{dims}, {sums}, "
         f"version UInt64) ENGINE = MergeTree PARTITION BY {partition} ORDER BY (account, ts)"
     )
 
 
-def _view_ddl(db: str, name: str, kind: int) -> str:
+def _view_ddl(db: str, name: str, key: str) -> str:
     # For a monthly row, SLOT is its month's first day (or the seat slot): ts is a month start.
     return (
         f"CREATE VIEW IF NOT EXISTS {db}.{name} AS SELECT * EXCEPT (version) "
-        f"FROM {db}.{name}_all WHERE (account, {kind}, {SLOT}, version) IN {_live(db)}"
+        f"FROM {db}.{name}_all WHERE (account, {SLOT}, version) IN {_newest(db, key)}"
     )
 
 
-def create(con: Connector, db: str) -> None:
-    """Create the rollups; built from the live cost rows if the database had none (its tables
-    came from before them, or a build stopped before its last view)."""
-    built = con.arrow(
-        f"SELECT name FROM system.tables WHERE database = {literal_sql(db)} "
-        f"AND name = {literal_sql(MONTHLY)}"
-    )
-    con.command(_table_ddl(db, DAILY, "toYYYYMM(ts)"))
+def create(con: Connector, db: str, wait_s: float = BUILD_WAIT_S) -> None:
+    """Create the rollups, built from the live cost rows if the database has none (it comes
+    from before them). Of several processes opening it at once, the one whose CREATE of the
+    daily table succeeds builds; the others wait up to ``wait_s`` for its last view."""
+    if _has(con, db, MONTHLY):
+        return
+    try:
+        con.command(_table_ddl(db, DAILY, "toYYYYMM(ts)", if_missing=False))
+    except Exception as exc:
+        if "TABLE_ALREADY_EXISTS" not in str(exc):
+            raise
+        _wait_for_build(con, db, wait_s)
+        return
     con.command(_table_ddl(db, MONTHLY, "toYear(ts)"))
-    if not built.num_rows:
-        for name in (DAILY, MONTHLY):
-            con.command(f"TRUNCATE TABLE {db}.{name}_all")
-        _build_days(con, db)
-    con.command(_view_ddl(db, DAILY, 0))
-    if not built.num_rows:
-        _build_months(con, db)
-    con.command(_view_ddl(db, MONTHLY, 1))  # last: its presence says the build is done
+    con.command(f"TRUNCATE TABLE {db}.{MONTHLY}_all")  # of a build stopped before its daily
+    _build_days(con, db)
+    con.command(_view_ddl(db, DAILY, "slot"))
+    _build_months(con, db)
+    # Last: its presence says the build is done.
+    con.command(_view_ddl(db, MONTHLY, "toStartOfMonth(slot)"))
+
+
+def _has(con: Connector, db: str, name: str) -> bool:
+    found = con.arrow(
+        f"SELECT name FROM system.tables WHERE database = {literal_sql(db)} "
+        f"AND name = {literal_sql(name)}"
+    )
+    return bool(found.num_rows)
+
+
+def _wait_for_build(con: Connector, db: str, wait_s: float) -> None:
+    deadline = _time.monotonic() + wait_s
+    while not _has(con, db, MONTHLY):
+        if _time.monotonic() > deadline:
+            raise StoreError(
+                f"the ClickHouse rollups of {db} are being built by another process, or a build "
+                f"stopped: wait for it, or if no other outlay process runs, DROP TABLE "
+                f"{db}.{DAILY}_all and {db}.{MONTHLY}_all and start again (they are rebuilt)"
+            )
+        _time.sleep(0.5)
 
 
 def _build_days(con: Connector, db: str) -> None:
-    live = f"(SELECT account, slot, max(version) FROM {db}.live_slots GROUP BY account, slot)"
+    live = _newest(db, "slot")
     for first, after in _months(con, f"{db}.cost_rows_all", "TRUE"):
         con.command(
             f"INSERT INTO {db}.{DAILY}_all SELECT toStartOfDay(ts), {_DIMS}, {_SUMS}, version "
