@@ -53,7 +53,6 @@ from outlay.store.staging import StagedWindow
 
 #: Superseded rows stay this long after the commit that hid them (readers may still scan them).
 GRACE_S = 600.0
-_SLOT = SLOT
 
 
 def _sql(value: Any) -> str:
@@ -103,7 +102,7 @@ class ClickHouseFacts(SharedFacts):
         )
         self._con.command(
             f"CREATE VIEW IF NOT EXISTS {db}.{TABLE} AS SELECT * EXCEPT (version) "
-            f"FROM {db}.cost_rows_all WHERE (account, {_SLOT}, version) IN "
+            f"FROM {db}.cost_rows_all WHERE (account, {SLOT}, version) IN "
             f"(SELECT account, slot, max(version) FROM {db}.live_slots GROUP BY account, slot)"
         )
 
@@ -216,8 +215,8 @@ class ClickHouseFacts(SharedFacts):
         mine = f"FROM {self._db}.live_slots WHERE account = {_sql(account)} GROUP BY slot"
         self._con.command(
             f"DELETE FROM {self._db}.cost_rows_all WHERE account = {_sql(account)} "
-            f"AND ({_SLOT}, version) NOT IN (SELECT slot, max(version) {mine}) "
-            f"AND {_SLOT} IN (SELECT slot {mine} HAVING max(version) < {cutoff})"
+            f"AND ({SLOT}, version) NOT IN (SELECT slot, max(version) {mine}) "
+            f"AND {SLOT} IN (SELECT slot {mine} HAVING max(version) < {cutoff})"
         )
         clickhouse_rollup.collect(self._con, self._db, account, cutoff)
 
@@ -248,7 +247,7 @@ class ClickHouseFacts(SharedFacts):
         """Make every appended account's rows live (every slot they occupy)."""
         for account, version in self._copy_version.items():
             slots = self._con.arrow(
-                f"SELECT DISTINCT {_SLOT} AS slot FROM {self._db}.cost_rows_all "
+                f"SELECT DISTINCT {SLOT} AS slot FROM {self._db}.cost_rows_all "
                 f"WHERE account = {_sql(account)} AND version = {version}"
             )
             found = [d.as_py() for d in slots["slot"]]
