@@ -159,10 +159,7 @@ def test_every_report_on_the_chdb_rollups_equals_the_cost_rows_and_duckdb(
 
 def _drop_rollups(facts: ClickHouseFacts, db: str) -> None:
     """Leave the database as the code before the rollups made it."""
-    con = facts._con  # the test plays the previous release's schema
-    for name in (rollup.MONTHLY, rollup.TABLE):
-        con.command(f"DROP VIEW {db}.{name}")
-        con.command(f"DROP TABLE {db}.{name}_all")
+    clickhouse_rollup.drop(facts._con, db)  # the test plays the previous release's schema
 
 
 def test_a_database_from_before_the_rollups_gets_them_built_when_opened(tmp_path: Path) -> None:

@@ -19,10 +19,14 @@ their months at once: a reader sees the old days with the old months, or the new
 new months. A month's newest version is the last commit that touched it, which computed it from
 days no later commit changed, so every live monthly row is its live days' sum.
 
-Each view reads ``live_slots`` once per query. A report reading both (a month-binned one:
-whole months beside the days around them) reads it twice, both while ClickHouse plans the
-query, before any row is read: only a commit landing between those two reads could give it
-new months beside old days (ClickHouse has no snapshot across two reads of a table).
+Rows a commit superseded are collected with the cost rows (``collect``: after ``GRACE_S``), a
+monthly row by its month's newest version as the view reads it.
+
+The one gap: each view reads ``live_slots`` once per query, so a report reading both (a
+month-binned one: whole months beside the days around them) reads it twice, at the start of the
+query; a commit landing between those two reads (milliseconds apart) could show it new months
+beside old days. ClickHouse has no snapshot across two reads of a table; a single view over both
+rollups, read by the compiler in place of the two, would close it.
 One writer per account at a time, as for the cost rows (``fill`` reads the live days of M).
 """
 
@@ -233,6 +237,14 @@ def collect(con: Connector, db: str, account: str, cutoff_ns: int) -> None:
             f"AND {SLOT} IN (SELECT {key} AS k {mine} GROUP BY k HAVING max(version) < {cutoff_ns})"
             + _settings()
         )
+
+
+def drop(con: Connector, db: str) -> None:
+    """Remove the rollups (the next store to open the database builds them): for a loader that
+    writes cost rows and ``live_slots`` itself, as a bench synthesizing data in the engine."""
+    for name in (MONTHLY, DAILY):
+        con.command(f"DROP VIEW IF EXISTS {db}.{name}")
+        con.command(f"DROP TABLE IF EXISTS {db}.{name}_all")
 
 
 def delete_account(con: Connector, db: str, account: str) -> None:
