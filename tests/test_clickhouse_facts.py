@@ -18,6 +18,9 @@ from outlay.costrows import SCHEMA
 from outlay.errors import InputError
 from outlay.ingest.windows import day_start_ms
 from outlay.report.dialect import CLICKHOUSE
+from outlay.report.run import run_report
+from outlay.report.spec import ReportSpec
+from outlay.report.tags import TagSet
 from outlay.store.clickhouse import ClickHouseFacts
 from tests.fakes import chdb_url
 
@@ -57,6 +60,13 @@ def total(facts: ClickHouseFacts) -> tuple[Decimal, int]:
     return Decimal(cost or 0), int(count)
 
 
+def reported(facts: ClickHouseFacts, date_bin: str) -> Decimal:
+    """The total cost of a report binned by ``date_bin`` (day: the daily rollup; month: March's
+    monthly rows beside April's daily ones)."""
+    spec = ReportSpec(date(2026, 3, 1), date(2026, 4, 20), date_bin=date_bin)
+    return Decimal(run_report(facts, spec, TagSet(()), today=date(2026, 4, 20)).totals[""])
+
+
 def test_a_reader_sees_a_window_whole_before_or_after_a_replace_never_between(
     tmp_path: Path,
 ) -> None:
@@ -75,7 +85,9 @@ def test_a_reader_sees_a_window_whole_before_or_after_a_replace_never_between(
     after = total(facts)
     assert before == (Decimal("14.0000000002") + 480 * Decimal("0.1234567891"), 482)
     assert after == (Decimal("14.0000000002") + 600 * Decimal("0.0000000003"), 602)
+    assert reported(facts, "month") == reported(facts, "day") == after[0]
     seen: set[tuple[Decimal, int]] = set()
+    seen_reports: set[tuple[str, Decimal]] = set()
     done = threading.Event()
     errors: list[BaseException] = []
 
@@ -83,6 +95,7 @@ def test_a_reader_sees_a_window_whole_before_or_after_a_replace_never_between(
         try:
             while not done.is_set():
                 seen.add(total(facts))
+                seen_reports.update((b, reported(facts, b)) for b in ("month", "day"))
         except BaseException as exc:  # noqa: BLE001 - reported to the main thread
             errors.append(exc)
 
@@ -97,6 +110,9 @@ def test_a_reader_sees_a_window_whole_before_or_after_a_replace_never_between(
     assert not errors
     assert len(seen) >= 1
     assert seen <= {before, after}, seen - {before, after}
+    # Through the rollups too: days and months flip with the cost rows, in the same commit.
+    whole = {(b, t[0]) for b in ("month", "day") for t in (before, after)}
+    assert seen_reports and seen_reports <= whole, seen_reports - whole
 
 
 def test_superseded_rows_are_collected_once_the_grace_period_passed(tmp_path: Path) -> None:

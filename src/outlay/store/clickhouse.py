@@ -22,9 +22,12 @@ are replaced by ``replace_seats`` on their own). A replace:
    ones, all there): never half a window, never both.
 4. Rows a commit superseded are deleted only once that commit is older than a grace period
    (``GRACE_S``, past any query's time limit), so no reader that saw the old slots is still
-   scanning. A daily rollup table keyed the same way (account, day, version) is replaced in the
-   same step: fill it from ``cost_rows_all WHERE version = v`` before step 3 and read it
-   through the same ``live_slots`` filter; step 3 flips both.
+   scanning.
+
+Rollups. ``cost_daily`` and ``cost_monthly`` (``store.clickhouse_rollup``) are versioned the
+same way: before step 3, ``_commit`` writes the commit's daily rows and its months' monthly
+rows at version v, and their views read them through ``live_slots``, so step 3 flips the cost
+rows, the days and the months together (that module's docstring gives the argument).
 """
 
 from __future__ import annotations
@@ -42,32 +45,14 @@ import pyarrow.parquet as pq
 from outlay.costrows import SCHEMA
 from outlay.errors import InputError, StoreError
 from outlay.report.dialect import CLICKHOUSE, CLICKHOUSE_SETTINGS, literal_sql
+from outlay.store import clickhouse_rollup
 from outlay.store.clickhouse_conn import Connector, connect, versioned
+from outlay.store.clickhouse_rollup import SEAT_SLOT, SLOT, column
 from outlay.store.facts_api import SEAT_CATEGORY, TABLE, QueryResult, SharedFacts, ms_to_ts
 from outlay.store.staging import StagedWindow
 
 #: Superseded rows stay this long after the commit that hid them (readers may still scan them).
 GRACE_S = 600.0
-SEAT_SLOT = date(1970, 1, 1)
-_LOW = {"provider", "service", "category", "token_type", "subcategory", "charge_type",
-        "usage_unit"}  # fmt: skip
-_TYPES = {
-    "string": "String",
-    "timestamp[ms]": "DateTime64(3)",
-    "bool": "Bool",
-    "int8": "Int8",
-    "decimal64(18, 10)": "Decimal(18, 10)",
-    "decimal64(18, 6)": "Decimal(18, 6)",
-}
-_SLOT = f"if(category = '{SEAT_CATEGORY}', toDate(0), toDate(ts))"
-
-
-def _column(name: str, arrow_type: str) -> str:
-    kind = _TYPES[arrow_type]
-    if name in ("account", "ts"):
-        return f"{name} {kind}"  # sort key: never NULL
-    nullable = f"Nullable({kind})"
-    return f"{name} LowCardinality({nullable})" if name in _LOW else f"{name} {nullable}"
 
 
 def _sql(value: Any) -> str:
@@ -78,9 +63,9 @@ class ClickHouseFacts(SharedFacts):
     """Cost rows in ClickHouse; the same operations as ``DuckDBFacts``."""
 
     dialect = CLICKHOUSE
-    #: No rollup on ClickHouse yet: its reports read the cost rows (``store.rollup`` is DuckDB's).
-    rollup_table: str | None = None
-    monthly_table: str | None = None
+    #: The rollups it keeps in step with the cost rows (``store.clickhouse_rollup``).
+    rollup_table: str | None = clickhouse_rollup.DAILY
+    monthly_table: str | None = clickhouse_rollup.MONTHLY
 
     def __init__(
         self,
@@ -90,6 +75,7 @@ class ClickHouseFacts(SharedFacts):
         memory_mb: int = 1024,
         timeout_s: float = 30.0,
         grace_s: float = GRACE_S,
+        build_wait_s: float = clickhouse_rollup.BUILD_WAIT_S,
     ) -> None:
         self.memory_mb, self.timeout_s = memory_mb, timeout_s
         self._grace_s = grace_s
@@ -99,9 +85,10 @@ class ClickHouseFacts(SharedFacts):
         #: Per account, the version ``append`` writes until ``commit_copy`` makes it live.
         self._copy_version: dict[str, int] = {}
         self._create()
+        clickhouse_rollup.create(self._con, self._db, build_wait_s)
 
     def _create(self) -> None:
-        columns = ", ".join(_column(f.name, str(f.type)) for f in SCHEMA)
+        columns = ", ".join(column(f.name, str(f.type)) for f in SCHEMA)
         db = self._db
         self._con.command(f"CREATE DATABASE IF NOT EXISTS {db}")
         self._con.command(
@@ -115,7 +102,7 @@ class ClickHouseFacts(SharedFacts):
         )
         self._con.command(
             f"CREATE VIEW IF NOT EXISTS {db}.{TABLE} AS SELECT * EXCEPT (version) "
-            f"FROM {db}.cost_rows_all WHERE (account, {_SLOT}, version) IN "
+            f"FROM {db}.cost_rows_all WHERE (account, {SLOT}, version) IN "
             f"(SELECT account, slot, max(version) FROM {db}.live_slots GROUP BY account, slot)"
         )
 
@@ -216,7 +203,9 @@ class ClickHouseFacts(SharedFacts):
         return int(rows.num_rows)
 
     def _commit(self, account: str, slots: list[date], version: int) -> None:
-        # The one statement that flips the window: a single block into an unpartitioned table.
+        clickhouse_rollup.fill(self._con, self._db, account, version, slots)
+        # The one statement that flips the window (its rollup rows too): a single block into an
+        # unpartitioned table.
         values = ", ".join(f"({_sql(account)}, {_sql(s)}, {version})" for s in slots)
         self._con.command(f"INSERT INTO {self._db}.live_slots VALUES {values}")
 
@@ -226,9 +215,10 @@ class ClickHouseFacts(SharedFacts):
         mine = f"FROM {self._db}.live_slots WHERE account = {_sql(account)} GROUP BY slot"
         self._con.command(
             f"DELETE FROM {self._db}.cost_rows_all WHERE account = {_sql(account)} "
-            f"AND ({_SLOT}, version) NOT IN (SELECT slot, max(version) {mine}) "
-            f"AND {_SLOT} IN (SELECT slot {mine} HAVING max(version) < {cutoff})"
+            f"AND ({SLOT}, version) NOT IN (SELECT slot, max(version) {mine}) "
+            f"AND {SLOT} IN (SELECT slot {mine} HAVING max(version) < {cutoff})"
         )
+        clickhouse_rollup.collect(self._con, self._db, account, cutoff)
 
     def stored_rows(self) -> int:
         """Rows kept on disk, live or not yet collected (what ``_collect`` shrinks)."""
@@ -242,6 +232,7 @@ class ClickHouseFacts(SharedFacts):
         count = self.count_rows(account)
         self._con.command(f"DELETE FROM {self._db}.live_slots WHERE account = {_sql(account)}")
         self._con.command(f"DELETE FROM {self._db}.cost_rows_all WHERE account = {_sql(account)}")
+        clickhouse_rollup.delete_account(self._con, self._db, account)
         return count
 
     def append(self, account: str, rows: pa.Table) -> None:
@@ -256,7 +247,7 @@ class ClickHouseFacts(SharedFacts):
         """Make every appended account's rows live (every slot they occupy)."""
         for account, version in self._copy_version.items():
             slots = self._con.arrow(
-                f"SELECT DISTINCT {_SLOT} AS slot FROM {self._db}.cost_rows_all "
+                f"SELECT DISTINCT {SLOT} AS slot FROM {self._db}.cost_rows_all "
                 f"WHERE account = {_sql(account)} AND version = {version}"
             )
             found = [d.as_py() for d in slots["slot"]]
