@@ -1,0 +1,238 @@
+"""A query's rows from a ClickHouse fact store into a CSV or Parquet file, as DuckDB writes them.
+
+DuckDB's export is one ``COPY``. Here the rows come from the connector in Arrow record batches
+(``Connector.stream``), are gathered into groups of about ``GROUP_ROWS`` and written, so the
+process holds one group, whatever the export's size; the engine aggregates under the store's
+memory limit (spilling to disk past half of it, as DuckDB's export spills) and its time limit.
+The file is written beside the target and renamed at the end: it appears whole or not at all.
+
+The CSV bytes are DuckDB's, not pyarrow's CSV writer's: that one quotes every string and the
+header, and writes 0.0000000007 as ``7E-10``. DuckDB quotes a field only when it holds a quote,
+a comma or a line break, or is empty (an empty field is NULL); decimals keep their scale;
+booleans are ``true``/``false``. The text is built here by those rules with Arrow compute, a
+group at a time. The Parquet file has DuckDB's schema: the same types, plain strings (no
+dictionaries), the same columns required (the dialect types functions as DuckDB does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from itertools import chain
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from outlay.errors import InputError, OutlayError, StoreError
+from outlay.report.dialect import CLICKHOUSE_SETTINGS
+from outlay.store.clickhouse_conn import Connector
+
+#: Rows written at a time (one Parquet row group, one block of CSV text).
+GROUP_ROWS = 65_536
+FORMATS = ("csv", "parquet")
+#: What makes DuckDB quote a CSV field (an empty string is quoted too: it is not NULL).
+_NEEDS_QUOTES = '[",\r\n]'
+
+
+def export_rows(
+    con: Connector, sql: str, path: Path, fmt: str, *, memory_mb: int, timeout_s: float,
+    spool: Path,
+) -> int:  # fmt: skip
+    """Write the rows of ``sql`` (ClickHouse text without SETTINGS) to ``path`` as ``fmt``;
+    the row count. ``spool``: a private folder the connector may stage the rows in."""
+    if fmt not in FORMATS:
+        raise InputError(f"unknown export format {fmt!r}; use csv or parquet", field="format")
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        handle = partial.open("wb")
+    except OSError as exc:
+        raise InputError(
+            f"cannot write {path}: {exc.strerror or exc}; choose a file in a folder that "
+            "exists and that you can write to"
+        ) from exc
+    try:
+        with handle, _errors(path, memory_mb, timeout_s):
+            rows = _copy(con, sql, _settings(memory_mb, timeout_s), handle, fmt, spool)
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return rows
+
+
+def _settings(memory_mb: int, timeout_s: float) -> str:
+    limit = int(memory_mb) * 1024 * 1024
+    values = {
+        **CLICKHOUSE_SETTINGS,
+        "max_memory_usage": limit,
+        "max_execution_time": float(timeout_s),
+        # An aggregation past half the limit spills to disk instead of failing.
+        "max_bytes_before_external_group_by": limit // 2,
+    }
+    return " SETTINGS " + ", ".join(f"{k} = {v}" for k, v in values.items())
+
+
+def _copy(con: Connector, sql: str, settings: str, out: BinaryIO, fmt: str, spool: Path) -> int:
+    with con.stream(sql + settings, spool) as batches:
+        groups = _groups(batches)
+        first = next(groups, None)
+        if first is None:
+            # No rows: the header or the schema still follows the query's columns.
+            first = con.arrow(f"SELECT * FROM ({sql}) LIMIT 0{settings}")
+        schema = _plain_schema(first.schema)
+        writer: _Writer = _CsvWriter(out, schema) if fmt == "csv" else _ParquetWriter(out, schema)
+        rows = 0
+        for group in chain([first], groups):
+            if group.num_rows:
+                writer.write(group.cast(schema))
+                rows += group.num_rows
+        writer.close()
+    return rows
+
+
+def _groups(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.Table]:
+    """The batches as tables of about ``GROUP_ROWS`` rows (engines send blocks of any size)."""
+    pending: list[pa.RecordBatch] = []
+    count = 0
+    for batch in batches:
+        for start in range(0, batch.num_rows, GROUP_ROWS):
+            part = batch.slice(start, GROUP_ROWS)
+            pending.append(part)
+            count += part.num_rows
+            if count >= GROUP_ROWS:
+                yield pa.Table.from_batches(pending)
+                pending, count = [], 0
+    if pending:
+        yield pa.Table.from_batches(pending)
+
+
+def _plain_schema(schema: pa.Schema) -> pa.Schema:
+    """DuckDB's types for the engine's: strings for dictionaries and bytes."""
+    fields = []
+    for field in schema:
+        kind = field.type
+        if pa.types.is_dictionary(kind):
+            kind = kind.value_type
+        if pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
+            kind = pa.string()
+        if pa.types.is_large_string(kind):
+            kind = pa.string()
+        fields.append(pa.field(field.name, kind, nullable=field.nullable))
+    return pa.schema(fields)
+
+
+@contextmanager
+def _errors(path: Path, memory_mb: int, timeout_s: float) -> Iterator[None]:
+    """The engine's and the disk's errors as one line naming the fix."""
+    try:
+        yield
+    except OutlayError:
+        raise
+    except OSError as exc:
+        raise StoreError(
+            f"cannot write {path}: {exc.strerror or exc}; free space on its disk or choose "
+            "another file"
+        ) from exc
+    except Exception as exc:
+        text = str(exc)
+        if "TIMEOUT_EXCEEDED" in text:
+            raise InputError(
+                f"the export took longer than {timeout_s:g} s and was stopped; narrow the "
+                "period or the filter, or raise OUTLAY_QUERY_TIMEOUT_S"
+            ) from exc
+        if "MEMORY_LIMIT_EXCEEDED" in text:
+            raise InputError(
+                f"the export needs more than {memory_mb} MB of memory and was stopped; narrow "
+                "the period or the filter, or raise OUTLAY_QUERY_MEMORY_MB"
+            ) from exc
+        raise StoreError(f"ClickHouse export: {text.splitlines()[0] if text else exc!r}") from exc
+
+
+class _Writer(Protocol):
+    def write(self, table: pa.Table) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class _ParquetWriter:
+    def __init__(self, out: BinaryIO, schema: pa.Schema) -> None:
+        self._writer = pq.ParquetWriter(out, schema, compression="snappy")
+
+    def write(self, table: pa.Table) -> None:
+        self._writer.write_table(table)
+
+    def close(self) -> None:
+        self._writer.close()
+
+
+class _CsvWriter:
+    """DuckDB's ``COPY … (FORMAT csv, HEADER true)`` text: see the module's notes."""
+
+    def __init__(self, out: BinaryIO, schema: pa.Schema) -> None:
+        for field in schema:
+            if not _csv_type(field.type):
+                raise StoreError(
+                    f"the CSV export has no text form for column {field.name!r} of type "
+                    f"{field.type}; cast it to a string in the query"
+                )
+        self._out = out
+        names = csv_field(pa.chunked_array([pa.array(schema.names, pa.string())]))
+        out.write((",".join(names.to_pylist()) + "\n").encode())
+
+    def write(self, table: pa.Table) -> None:
+        fields = [csv_field(column) for column in table.columns]
+        lines = pc.binary_join_element_wise(*fields, ",")
+        ended = pc.binary_join_element_wise(lines, "\n", "")
+        for chunk in ended.chunks:
+            self._out.write(_joined(chunk))
+
+    def close(self) -> None:
+        """Nothing to finish: each group's text is written whole."""
+
+
+def _joined(lines: pa.StringArray) -> pa.Buffer:
+    """The lines as one buffer (written without a copy into Python bytes)."""
+    whole = pc.binary_join(
+        pa.ListArray.from_arrays(pa.array([0, len(lines)], pa.int32()), lines), ""
+    )
+    buffer: pa.Buffer = whole[0].as_buffer()
+    return buffer
+
+
+def _csv_type(kind: pa.DataType) -> bool:
+    return bool(
+        pa.types.is_string(kind)
+        or pa.types.is_decimal(kind)
+        or pa.types.is_boolean(kind)
+        or pa.types.is_integer(kind)
+    )
+
+
+def csv_field(values: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Each value as DuckDB's CSV writes it; NULL as nothing."""
+    kind = values.type
+    if pa.types.is_string(kind):
+        needs = pc.or_(pc.match_substring_regex(values, _NEEDS_QUOTES), pc.equal(values, ""))
+        wrapped = pc.binary_join_element_wise('"', pc.replace_substring(values, '"', '""'), '"', "")
+        text = pc.if_else(needs, wrapped, values)
+    elif pa.types.is_decimal(kind):
+        text = _decimal_text(values)
+    else:
+        text = pc.cast(values, pa.string())
+    return pc.fill_null(text, "")
+
+
+def _decimal_text(values: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Decimals at their scale, plain: Arrow writes a magnitude under 10^-6 as ``7E-10``, so
+    those (and every magnitude under 1) are the digits of 1 + |v| after its leading 1."""
+    kind = values.type
+    wide = pa.decimal256(min(kind.precision + 2, 76), kind.scale)  # room for |v| + 1
+    one = pa.scalar(Decimal(1), wide)
+    magnitude = pc.abs(pc.cast(values, wide))
+    digits = pc.utf8_slice_codeunits(pc.cast(pc.add(magnitude, one), pa.string()), 1)
+    sign = pc.if_else(pc.less(values, pa.scalar(Decimal(0), kind)), "-0", "0")
+    small = pc.binary_join_element_wise(sign, digits, "")
+    return pc.if_else(pc.less(magnitude, one), small, pc.cast(values, pa.string()))
