@@ -35,7 +35,7 @@ from outlay.store.clickhouse_conn import Connector
 GROUP_ROWS = 65_536
 FORMATS = ("csv", "parquet")
 #: What makes DuckDB quote a CSV field (an empty string is quoted too: it is not NULL).
-_NEEDS_QUOTES = '[",\r\n]'
+_NEEDS_QUOTES = '[",\r\n#]'
 
 
 def export_rows(
@@ -83,7 +83,7 @@ def _copy(con: Connector, sql: str, settings: str, out: BinaryIO, fmt: str, spoo
             # No rows: the header or the schema still follows the query's columns.
             first = con.arrow(f"SELECT * FROM ({sql}) LIMIT 0{settings}")
         schema = _plain_schema(first.schema)
-        writer: _Writer = _CsvWriter(out, schema) if fmt == "csv" else _ParquetWriter(out, schema)
+        writer: _Writer = CsvWriter(out, schema) if fmt == "csv" else _ParquetWriter(out, schema)
         rows = 0
         for group in chain([first], groups):
             if group.num_rows:
@@ -168,7 +168,7 @@ class _ParquetWriter:
         self._writer.close()
 
 
-class _CsvWriter:
+class CsvWriter:
     """DuckDB's ``COPY … (FORMAT csv, HEADER true)`` text: see the module's notes."""
 
     def __init__(self, out: BinaryIO, schema: pa.Schema) -> None:
