@@ -1,14 +1,15 @@
 """A query's rows from a ClickHouse fact store into a CSV or Parquet file, as DuckDB writes them.
 
 DuckDB's export is one ``COPY``. Here the rows come from the connector in Arrow record batches
-(``Connector.stream``), are gathered into groups of about ``GROUP_ROWS`` and written, so the
-process holds one group, whatever the export's size; the engine aggregates under the store's
-memory limit (spilling to disk past half of it, as DuckDB's export spills) and its time limit.
-The file is written beside the target and renamed at the end: it appears whole or not at all.
+(``Connector.stream``: a server's Arrow stream; chDB's rows staged in a file, see there), are
+gathered into groups of about ``GROUP_ROWS`` and written, so this process holds one group
+whatever the export's size. The engine aggregates under the store's time limit and memory limit,
+at most ``EXPORT_MEMORY_MB`` as DuckDB's export, spilling to disk past half of it. The file is
+written beside the target and renamed at the end: it appears whole or not at all.
 
 The CSV bytes are DuckDB's, not pyarrow's CSV writer's: that one quotes every string and the
 header, and writes 0.0000000007 as ``7E-10``. DuckDB quotes a field only when it holds a quote,
-a comma or a line break, or is empty (an empty field is NULL); decimals keep their scale;
+a comma, a line break or ``#``, or is empty (an empty field is NULL); decimals keep their scale;
 booleans are ``true``/``false``. The text is built here by those rules with Arrow compute, a
 group at a time. The Parquet file has DuckDB's schema: the same types, plain strings (no
 dictionaries), the same columns required (the dialect types functions as DuckDB does).
@@ -31,11 +32,14 @@ from outlay.errors import InputError, OutlayError, StoreError
 from outlay.report.dialect import CLICKHOUSE_SETTINGS
 from outlay.store.clickhouse_conn import Connector
 
+#: The engine's memory for an export at most (the store's limit if lower), as DuckDB's export.
+EXPORT_MEMORY_MB = 512
 #: Rows written at a time (one Parquet row group, one block of CSV text).
 GROUP_ROWS = 65_536
 FORMATS = ("csv", "parquet")
-#: What makes DuckDB quote a CSV field (an empty string is quoted too: it is not NULL).
-_NEEDS_QUOTES = '[",\r\n#]'
+#: What makes DuckDB quote a CSV field: a quote, a comma, a line break, its comment sign ``#``,
+#: or nothing at all (an empty string, told apart from NULL).
+_NEEDS_QUOTES = '[",\r\n#]|^$'
 
 
 def export_rows(
@@ -55,8 +59,9 @@ def export_rows(
             "exists and that you can write to"
         ) from exc
     try:
-        with handle, _errors(path, memory_mb, timeout_s):
-            rows = _copy(con, sql, _settings(memory_mb, timeout_s), handle, fmt, spool)
+        limit_mb = min(EXPORT_MEMORY_MB, int(memory_mb))
+        with handle, _errors(path, limit_mb, timeout_s):
+            rows = _copy(con, sql, _settings(limit_mb, timeout_s), handle, fmt, spool)
         partial.replace(path)
     finally:
         partial.unlink(missing_ok=True)
@@ -144,9 +149,10 @@ def _errors(path: Path, memory_mb: int, timeout_s: float) -> Iterator[None]:
                 "period or the filter, or raise OUTLAY_QUERY_TIMEOUT_S"
             ) from exc
         if "MEMORY_LIMIT_EXCEEDED" in text:
+            also = ", or raise OUTLAY_QUERY_MEMORY_MB" if memory_mb < EXPORT_MEMORY_MB else ""
             raise InputError(
                 f"the export needs more than {memory_mb} MB of memory and was stopped; narrow "
-                "the period or the filter, or raise OUTLAY_QUERY_MEMORY_MB"
+                f"the period or the filter{also}"
             ) from exc
         raise StoreError(f"ClickHouse export: {text.splitlines()[0] if text else exc!r}") from exc
 
@@ -179,24 +185,24 @@ class CsvWriter:
                     f"{field.type}; cast it to a string in the query"
                 )
         self._out = out
-        names = csv_field(pa.chunked_array([pa.array(schema.names, pa.string())]))
+        names = csv_field(pa.array(schema.names, pa.string()))
         out.write((",".join(names.to_pylist()) + "\n").encode())
 
     def write(self, table: pa.Table) -> None:
-        fields = [csv_field(column) for column in table.columns]
-        lines = pc.binary_join_element_wise(*fields, ",")
-        ended = pc.binary_join_element_wise(lines, "\n", "")
-        for chunk in ended.chunks:
-            self._out.write(_joined(chunk))
+        columns = table.combine_chunks().columns
+        fields = [csv_field(column.chunk(0)) for column in columns]
+        self._out.write(_joined(pc.binary_join_element_wise(*fields, ",")))
+        self._out.write(b"\n")
 
     def close(self) -> None:
         """Nothing to finish: each group's text is written whole."""
 
 
 def _joined(lines: pa.StringArray) -> pa.Buffer:
-    """The lines as one buffer (written without a copy into Python bytes)."""
+    """The lines as one buffer, a line break between two (written without a copy into Python
+    bytes)."""
     whole = pc.binary_join(
-        pa.ListArray.from_arrays(pa.array([0, len(lines)], pa.int32()), lines), ""
+        pa.ListArray.from_arrays(pa.array([0, len(lines)], pa.int32()), lines), "\n"
     )
     buffer: pa.Buffer = whole[0].as_buffer()
     return buffer
@@ -211,13 +217,11 @@ def _csv_type(kind: pa.DataType) -> bool:
     )
 
 
-def csv_field(values: pa.ChunkedArray) -> pa.ChunkedArray:
+def csv_field(values: pa.Array) -> pa.Array:
     """Each value as DuckDB's CSV writes it; NULL as nothing."""
     kind = values.type
     if pa.types.is_string(kind):
-        needs = pc.or_(pc.match_substring_regex(values, _NEEDS_QUOTES), pc.equal(values, ""))
-        wrapped = pc.binary_join_element_wise('"', pc.replace_substring(values, '"', '""'), '"', "")
-        text = pc.if_else(needs, wrapped, values)
+        text = _quoted(values)
     elif pa.types.is_decimal(kind):
         text = _decimal_text(values)
     else:
@@ -225,14 +229,25 @@ def csv_field(values: pa.ChunkedArray) -> pa.ChunkedArray:
     return pc.fill_null(text, "")
 
 
-def _decimal_text(values: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Decimals at their scale, plain: Arrow writes a magnitude under 10^-6 as ``7E-10``, so
-    those (and every magnitude under 1) are the digits of 1 + |v| after its leading 1."""
-    kind = values.type
+def _quoted(values: pa.Array) -> pa.Array:
+    needs = pc.match_substring_regex(values, _NEEDS_QUOTES)
+    if not pc.any(needs).as_py():  # most columns: no value to quote, no copy
+        return values
+    wrapped = pc.binary_join_element_wise('"', pc.replace_substring(values, '"', '""'), '"', "")
+    return pc.if_else(needs, wrapped, values)
+
+
+def _decimal_text(values: pa.Array) -> pa.Array:
+    """Decimals at their scale, plain. Arrow writes a magnitude under 10^-6 as ``7E-10``: those
+    are rewritten as the digits of 1 + |v| after its leading 1, behind "0" or "-0"."""
+    text = pc.cast(values, pa.string())
+    exponent = pc.fill_null(pc.match_substring(text, "E"), False)
+    if not pc.any(exponent).as_py():
+        return text
+    tiny = pc.filter(values, exponent)
+    kind = tiny.type
     wide = pa.decimal256(min(kind.precision + 2, 76), kind.scale)  # room for |v| + 1
-    one = pa.scalar(Decimal(1), wide)
-    magnitude = pc.abs(pc.cast(values, wide))
-    digits = pc.utf8_slice_codeunits(pc.cast(pc.add(magnitude, one), pa.string()), 1)
-    sign = pc.if_else(pc.less(values, pa.scalar(Decimal(0), kind)), "-0", "0")
-    small = pc.binary_join_element_wise(sign, digits, "")
-    return pc.if_else(pc.less(magnitude, one), small, pc.cast(values, pa.string()))
+    shifted = pc.add(pc.abs(pc.cast(tiny, wide)), pa.scalar(Decimal(1), wide))
+    digits = pc.utf8_slice_codeunits(pc.cast(shifted, pa.string()), 1)
+    sign = pc.if_else(pc.less(tiny, pa.scalar(Decimal(0), kind)), "-0", "0")
+    return pc.replace_with_mask(text, exponent, pc.binary_join_element_wise(sign, digits, ""))
