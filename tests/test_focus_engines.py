@@ -26,7 +26,7 @@ from outlay.report.tags import TagSet, parse_tags_yaml
 from outlay.service import Outlay
 from outlay.store.clickhouse import ClickHouseFacts
 from outlay.store.clickhouse_conn import connect
-from outlay.store.clickhouse_export import CsvWriter, export_rows
+from outlay.store.clickhouse_export import CsvWriter, _groups, export_rows
 from outlay.testing.cursor_fake.api import DEFAULT_KEY
 from tests.fakes import BASE_URL, FakeCursor, chdb_url, fake_cursor, fake_settings
 
@@ -255,3 +255,17 @@ def test_to_json_on_chdb_is_duckdbs(tmp_path_factory: pytest.TempPathFactory, te
     found = facts.query("SELECT to_json(?) AS j", [text]).rows[0][0]
     expected = duckdb.execute("SELECT to_json(?)", [text]).fetchone()
     assert expected is not None and found == expected[0]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(0, 50), max_size=8), st.integers(1, 20))
+def test_groups_keep_every_row_in_order_and_hold_at_most_a_batch_more_than_asked(
+    sizes: list[int], size: int
+) -> None:
+    numbers = iter(range(10_000))
+    batches = [pa.record_batch([pa.array([next(numbers) for _ in range(n)], pa.int64())],
+                               names=["n"]) for n in sizes]  # fmt: skip
+    groups = list(_groups(batches, size))
+    assert [v for g in groups for v in g.column("n").to_pylist()] == list(range(sum(sizes)))
+    assert all(size <= g.num_rows < 2 * size for g in groups[:-1])
+    assert all(0 < g.num_rows < 2 * size for g in groups)

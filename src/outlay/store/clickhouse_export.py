@@ -34,9 +34,8 @@ from outlay.store.clickhouse_conn import Connector
 
 #: The engine's memory for an export at most (the store's limit if lower), as DuckDB's export.
 EXPORT_MEMORY_MB = 512
-#: Rows written at a time (one Parquet row group, one block of CSV text).
-GROUP_ROWS = 65_536
-FORMATS = ("csv", "parquet")
+#: Rows written at a time: a block of CSV text (its few copies stay small), a Parquet row group.
+GROUP_ROWS = {"csv": 16_384, "parquet": 65_536}
 #: What makes DuckDB quote a CSV field: a quote, a comma, a line break, its comment sign ``#``,
 #: or nothing at all (an empty string, told apart from NULL).
 _NEEDS_QUOTES = '[",\r\n#]|^$'
@@ -48,7 +47,7 @@ def export_rows(
 ) -> int:  # fmt: skip
     """Write the rows of ``sql`` (ClickHouse text without SETTINGS) to ``path`` as ``fmt``;
     the row count. ``spool``: a private folder the connector may stage the rows in."""
-    if fmt not in FORMATS:
+    if fmt not in GROUP_ROWS:
         raise InputError(f"unknown export format {fmt!r}; use csv or parquet", field="format")
     partial = path.with_name(f".{path.name}.partial")
     try:
@@ -82,7 +81,7 @@ def _settings(memory_mb: int, timeout_s: float) -> str:
 
 def _copy(con: Connector, sql: str, settings: str, out: BinaryIO, fmt: str, spool: Path) -> int:
     with con.stream(sql + settings, spool) as batches:
-        groups = _groups(batches)
+        groups = _groups(batches, GROUP_ROWS[fmt])
         first = next(groups, None)
         if first is None:
             # No rows: the header or the schema still follows the query's columns.
@@ -98,16 +97,16 @@ def _copy(con: Connector, sql: str, settings: str, out: BinaryIO, fmt: str, spoo
     return rows
 
 
-def _groups(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.Table]:
-    """The batches as tables of about ``GROUP_ROWS`` rows (engines send blocks of any size)."""
+def _groups(batches: Iterable[pa.RecordBatch], size: int) -> Iterator[pa.Table]:
+    """The batches as tables of about ``size`` rows (engines send blocks of any size)."""
     pending: list[pa.RecordBatch] = []
     count = 0
     for batch in batches:
-        for start in range(0, batch.num_rows, GROUP_ROWS):
-            part = batch.slice(start, GROUP_ROWS)
+        for start in range(0, batch.num_rows, size):
+            part = batch.slice(start, size)
             pending.append(part)
             count += part.num_rows
-            if count >= GROUP_ROWS:
+            if count >= size:
                 yield pa.Table.from_batches(pending)
                 pending, count = [], 0
     if pending:
