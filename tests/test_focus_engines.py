@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import os
 import threading
+import time
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -269,3 +271,18 @@ def test_groups_keep_every_row_in_order_and_hold_at_most_a_batch_more_than_asked
     assert [v for g in groups for v in g.column("n").to_pylist()] == list(range(sum(sizes)))
     assert all(size <= g.num_rows < 2 * size for g in groups[:-1])
     assert all(0 < g.num_rows < 2 * size for g in groups)
+
+
+def test_a_killed_exports_rows_are_removed_from_the_spool_a_day_later(
+    chdb_connector: Any, tmp_path: Path
+) -> None:
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    old, recent = spool / "export-old.arrows", spool / "export-recent.arrows"
+    for path in (old, recent):
+        path.write_bytes(b"rows of a killed export")
+    os.utime(old, (time.time() - 2 * 86_400,) * 2)
+    rows = export_rows(chdb_connector, "SELECT number FROM numbers(3)", tmp_path / "n.csv", "csv",
+                       memory_mb=256, timeout_s=30, spool=spool)  # fmt: skip
+    assert rows == 3 and (tmp_path / "n.csv").read_text() == "number\n0\n1\n2\n"
+    assert sorted(p.name for p in spool.iterdir()) == ["export-recent.arrows"]

@@ -12,8 +12,9 @@ something else:
 - ``trunc(x, s)`` keeps scale ``s`` (DuckDB's type), so split shares sum to the same digits;
 - a case-insensitive regex (``regexp_matches(x, p, 'i')``) becomes ``match(x, '(?i)' || p)``;
 - the FOCUS export's functions: ``a // b`` is ``intDiv`` (not a float division), ``concat_ws``
-  skips NULLs (not ``''``), ``to_json`` is ``toJSONString``, and strftime's minute ``%M`` is
-  formatDateTime's ``%i``;
+  skips NULLs (not ``''``), ``to_json`` is ``toJSONString``, strftime's minute ``%M`` is
+  formatDateTime's ``%i`` (both nullable, as DuckDB types them), and a cast to DECIMAL(38, 0)
+  is ``toDecimal128(x, 0)`` (ClickHouse casts no Int128, DuckDB's HUGEINT, to a Decimal);
 
 The session settings every ClickHouse read needs (LEFT JOINs fill NULLs, aliases never shadow
 columns, UTC) are ``CLICKHOUSE_SETTINGS``, appended by the store.

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import uuid
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 from tempfile import mkstemp
 from typing import Any, Protocol
@@ -95,6 +96,10 @@ class ChdbConnector:
         ``spool`` instead, block by block in one statement, read back a batch at a time."""
         with disk_errors(spool):
             spool.mkdir(mode=0o700, parents=True, exist_ok=True)
+            for old in spool.glob("export-*.arrows"):  # a killed export's, a day on
+                with suppress(FileNotFoundError):
+                    if time.time() - old.stat().st_mtime > 86_400:
+                        old.unlink()
             fd, name = mkstemp(prefix="export-", suffix=".arrows", dir=spool)
             os.close(fd)
         try:
