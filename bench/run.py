@@ -233,10 +233,14 @@ def bench_focus(args: argparse.Namespace, summary: Summary) -> None:
     print(f"  {dataset.rows:,} cost rows\n")
     path = str(dataset.duckdb_path)
     results = [query.in_fresh_process(focus.measure_baseline, path, params)]
-    for fmt in ("csv", "parquet"):
-        results.append(
-            query.in_fresh_process(focus.measure_export, path, params, fmt, str(args.out))
-        )
+    query.in_fresh_process(focus.ensure_chdb_copy, path)
+    for engine in ("duckdb", "chdb"):
+        for fmt in ("csv", "parquet"):
+            results.append(
+                query.in_fresh_process(
+                    focus.measure_export, path, params, fmt, str(args.out), engine
+                )
+            )
     print(focus.format_table(results))
     print(
         "  each case in a fresh process: peak RSS = its ru_maxrss (MB = 10^6 bytes), imports "
@@ -246,7 +250,7 @@ def bench_focus(args: argparse.Namespace, summary: Summary) -> None:
         seconds, peak = result["seconds"], result["peak_rss_mb"]
         summary.append(
             (
-                f"{result['label']}, 10M events",
+                f"{result['label']}, {params.events:,} events",
                 f"< {focus.TARGET_S:.0f} s, < {focus.TARGET_MB:,.0f} MB",
                 f"{seconds:,.1f} s, {peak:,.0f} MB (baseline {results[0]['seconds']:,.1f} s)",
                 seconds < focus.TARGET_S and peak < focus.TARGET_MB,

@@ -27,7 +27,8 @@ FACTS_TESTS = frozenset(
     {"test_clickhouse_facts", "test_completeness", "test_db_copy", "test_facts_store",
      "test_guardrail_run", "test_per_parent", "test_query_limits", "test_reconcile",
      "test_report", "test_seats", "test_sync", "test_sync_failures", "test_sync_resume",
-     "test_budgets", "test_alerts_service"}
+     "test_budgets", "test_alerts_service",
+     "test_focus", "test_focus_web", "test_focus_engines"}
 )  # fmt: skip
 #: Read once, before any test clears the OUTLAY_* variables.
 POSTGRES_URL = os.environ.get("OUTLAY_TEST_POSTGRES_URL")

@@ -166,12 +166,6 @@ def test_a_query_over_its_time_limit_is_a_clear_input_error(tmp_path: Path) -> N
         facts.query("SELECT count(*) FROM numbers(100000000000)")
 
 
-def test_the_focus_export_is_refused_on_clickhouse_with_the_reason(tmp_path: Path) -> None:
-    facts = store(tmp_path)
-    with pytest.raises(InputError, match="not available on a ClickHouse fact store"):
-        facts.export("SELECT 1", [], tmp_path / "out.csv", "csv")
-
-
 def test_the_dialect_binds_values_as_typed_literals_in_text_order() -> None:
     sql = CLICKHOUSE.translate(
         "SELECT '?' AS q, ? AS a, ? AS b, ? AS c FROM cost_rows WHERE ts >= ?",

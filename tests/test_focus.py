@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 
 from outlay.report.focus import COLUMN_NAMES, COLUMNS
 from outlay.testing.cursor_fake.team import TeamSpec
+from tests.fakes import cli_env, sync_with_cli
 from tests.fakes import run_cli as run
-from tests.fakes import sync_with_cli
 from tests.focus_rules import check_header, check_rows
 
 START, END = "2020-01-01", "2099-12-31"
@@ -46,6 +46,8 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def cli(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     monkeypatch.setenv("OUTLAY_DATA_DIR", str(data_dir))
+    for name, value in cli_env(data_dir).items():  # the facts on this run's engine
+        monkeypatch.setenv(name, value)
     return CliRunner()
 
 

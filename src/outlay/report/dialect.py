@@ -11,6 +11,10 @@ something else:
 - a decimal literal (``0.000001``) is a Decimal, not a Float64 as ClickHouse reads it;
 - ``trunc(x, s)`` keeps scale ``s`` (DuckDB's type), so split shares sum to the same digits;
 - a case-insensitive regex (``regexp_matches(x, p, 'i')``) becomes ``match(x, '(?i)' || p)``;
+- the FOCUS export's functions: ``a // b`` is ``intDiv`` (not a float division), ``concat_ws``
+  skips NULLs (not ``''``), ``to_json`` is ``toJSONString``, strftime's minute ``%M`` is
+  formatDateTime's ``%i`` (both nullable, as DuckDB types them), and a cast to DECIMAL(38, 0)
+  is ``toDecimal128(x, 0)`` (ClickHouse casts no Int128, DuckDB's HUGEINT, to a Decimal);
 
 The session settings every ClickHouse read needs (LEFT JOINs fill NULLs, aliases never shadow
 columns, UTC) are ``CLICKHOUSE_SETTINGS``, appended by the store.
@@ -30,6 +34,7 @@ CLICKHOUSE_SETTINGS = {
     "prefer_column_name_to_alias": 1,  # ``SUM(cost) AS cost`` must not read its own alias
     "session_timezone": "'UTC'",  # ts is naive UTC
     "cast_keep_nullable": 1,  # CAST(NULL AS T) stays NULL, as in SQL
+    "output_format_json_escape_forward_slashes": 0,  # toJSONString writes '/' as DuckDB's to_json
 }
 
 

@@ -11,6 +11,11 @@ from sqlglot import Tokenizer, TokenType, exp
 
 #: Where a parameter goes in a translated template (a name no query uses).
 MARK = re.compile(r"__outlay_param_(\d+)__")
+#: The lambda variable of a rewritten ``concat_ws`` (a name no column has).
+_ELEMENT = "__outlay_part"
+#: strftime codes → formatDateTime's (ClickHouse's ``%M`` is the month's name, its minute ``%i``).
+_TIME_CODES = {"%Y": "%Y", "%m": "%m", "%d": "%d", "%H": "%H", "%M": "%i", "%S": "%S", "%%": "%%"}
+_TIME_FORMAT = re.compile("%.")
 
 
 @lru_cache(maxsize=512)
@@ -54,7 +59,61 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
         return exp.Anonymous(this="match", expressions=[node.this, pattern])
     if isinstance(node, exp.Trunc) and isinstance(node.args.get("decimals"), exp.Literal):
         return _trunc(node.this.transform(_rewrite), int(node.args["decimals"].this))
+    return _rewrite_function(node)
+
+
+def _inner(node: exp.Expression) -> exp.Expression:
+    # ``transform`` does not descend into a node a rewrite replaced: rewrite its parts here.
+    return node.transform(_rewrite)
+
+
+def _rewrite_function(node: exp.Expression) -> exp.Expression:
+    """The FOCUS export's functions whose ClickHouse spelling sqlglot gets wrong."""
+    if isinstance(node, exp.Cast) and _whole_decimal(node.to):
+        # ClickHouse casts no Int128 (DuckDB's HUGEINT) to a Decimal; toDecimal128 converts it.
+        zero = exp.Literal.number(0)
+        return exp.Anonymous(this="toDecimal128", expressions=[_inner(node.this), zero])
+    if isinstance(node, exp.IntDiv):  # sqlglot: a float division cast back to Int64
+        return exp.Anonymous(
+            this="intDiv", expressions=[_inner(node.this), _inner(node.expression)]
+        )
+    if isinstance(node, exp.ConcatWs):  # DuckDB skips NULLs; sqlglot makes them ''
+        separator, *parts = (_inner(part) for part in node.expressions)
+        kept = exp.Lambda(
+            this=exp.Not(this=exp.Is(this=exp.column(_ELEMENT), expression=exp.Null())),
+            expressions=[exp.to_identifier(_ELEMENT)],
+        )
+        present = exp.Anonymous(
+            this="arrayFilter", expressions=[kept, exp.Array(expressions=parts)]
+        )
+        return _nullable(exp.Anonymous(this="arrayStringConcat", expressions=[present, separator]))
+    if isinstance(node, exp.Anonymous) and str(node.this).lower() == "to_json":
+        # With output_format_json_escape_forward_slashes = 0 (CLICKHOUSE_SETTINGS): DuckDB's text.
+        return exp.Anonymous(this="toJSONString", expressions=[_inner(e) for e in node.expressions])
+    if isinstance(node, exp.TimeToStr) and isinstance(node.args.get("format"), exp.Literal):
+        text = _TIME_FORMAT.sub(_time_code, node.args["format"].this)
+        formatted = [_inner(node.this), exp.Literal.string(text)]
+        return _nullable(exp.Anonymous(this="formatDateTime", expressions=formatted))
     return node
+
+
+def _nullable(node: exp.Expression) -> exp.Expression:
+    """DuckDB types ``strftime`` and ``concat_ws`` as nullable, ClickHouse their spellings as
+    not: an exported Parquet file's schema (required or optional columns) follows DuckDB's."""
+    return exp.Anonymous(this="toNullable", expressions=[node])
+
+
+def _whole_decimal(kind: exp.DataType) -> bool:
+    """DECIMAL(38, 0): a 128-bit decimal of whole numbers."""
+    params = [p.this for p in kind.expressions if isinstance(p, exp.DataTypeParam)]
+    sizes = [int(p.this) if isinstance(p, exp.Literal) else -1 for p in params]
+    return kind.this == exp.DataType.Type.DECIMAL and sizes == [38, 0]
+
+
+def _time_code(found: re.Match[str]) -> str:
+    if found.group(0) not in _TIME_CODES:
+        raise ValueError(f"strftime code {found.group(0)} has no ClickHouse spelling here yet")
+    return _TIME_CODES[found.group(0)]
 
 
 def _flag(node: exp.RegexpLike) -> str | None:

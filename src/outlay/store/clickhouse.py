@@ -135,11 +135,15 @@ class ClickHouseFacts(SharedFacts):
         return QueryResult(table.column_names, [tuple(r.values()) for r in table.to_pylist()])
 
     def export(self, sql: str, params: Sequence[Any], path: Path, fmt: str) -> int:
-        raise InputError(
-            "FOCUS export streams through DuckDB's COPY and is not available on a ClickHouse "
-            "fact store yet; export from an embedded install (outlay db copy can make one)",
-            field="format",
-        )
+        """Stream a query's rows into ``path`` as ``csv`` or ``parquet``, the bytes DuckDB's
+        export writes; under the store's limits, whole or not at all (``clickhouse_export``)."""
+        from outlay.store.clickhouse_export import export_rows
+
+        text = CLICKHOUSE.translate(sql, params, database=self._db)
+        return export_rows(
+            self._con, text, path, fmt, memory_mb=self.memory_mb, timeout_s=self.timeout_s,
+            spool=self._staging / "export",
+        )  # fmt: skip
 
     def batches(self, account: str) -> Iterator[pa.RecordBatch]:
         """Every live row of ``account`` in Arrow batches (what ``outlay db copy`` moves)."""

@@ -9,8 +9,14 @@ database inside one path instead).
 
 from __future__ import annotations
 
+import os
 import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
+from tempfile import mkstemp
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,6 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from outlay.errors import ConfigError, StoreBusyError
+from outlay.store.files import disk_errors
 
 #: Arrow batches of a staged file sent to a server in one insert each.
 INSERT_BATCH_ROWS = 200_000
@@ -35,6 +42,11 @@ class Connector(Protocol):
     def insert_arrow(self, table: str, rows: pa.Table) -> None: ...
 
     def close(self) -> None: ...
+
+    def stream(self, sql: str, spool: Path) -> AbstractContextManager[Iterator[pa.RecordBatch]]:
+        """The rows of ``sql`` in Arrow batches, memory one batch; ``spool``: a private folder
+        the connector may stage them in."""
+        ...
 
 
 _ENGINE_LOCK = threading.Lock()
@@ -76,6 +88,27 @@ class ChdbConnector:
         with _ENGINE_LOCK:
             if _ENGINE and _ENGINE["connection"] is self._con:
                 _ENGINE["users"] -= 1
+
+    @contextmanager
+    def stream(self, sql: str, spool: Path) -> Iterator[Iterator[pa.RecordBatch]]:
+        """Not chDB's own stream (``send_query``): any other query on the process's one
+        connection (a report beside an export) ends it. The engine writes the rows to a file in
+        ``spool`` instead, block by block in one statement, read back a batch at a time."""
+        with disk_errors(spool):
+            spool.mkdir(mode=0o700, parents=True, exist_ok=True)
+            for old in spool.glob("export-*.arrows"):  # a killed export's, a day on
+                with suppress(FileNotFoundError):
+                    if time.time() - old.stat().st_mtime > 86_400:
+                        old.unlink()
+            fd, name = mkstemp(prefix="export-", suffix=".arrows", dir=spool)
+            os.close(fd)
+        try:
+            quoted = name.replace("\\", "\\\\").replace("'", "\\'")
+            self.command(f"{sql} INTO OUTFILE '{quoted}' TRUNCATE FORMAT ArrowStream")
+            with pa.OSFile(name) as source:
+                yield iter(pa.ipc.open_stream(source))
+        finally:
+            Path(name).unlink(missing_ok=True)
 
 
 def _open(chdb: Any, path: Path) -> Any:
@@ -123,6 +156,15 @@ class ServerConnector:
 
     def close(self) -> None:
         self._client.close()
+
+    @contextmanager
+    def stream(self, sql: str, spool: Path) -> Iterator[Iterator[pa.RecordBatch]]:
+        """The server's Arrow stream, a batch at a time as it arrives (``spool`` unused). In a
+        session of its own: a session runs one query at a time, and an export must not hold
+        the client's against the reports beside it."""
+        session = {"session_id": f"outlay-export-{uuid.uuid4().hex}"}
+        with self._client.query_arrow_stream(sql, settings=session) as batches:
+            yield batches
 
 
 def versioned(rows: pa.Table, version: int) -> pa.Table:
