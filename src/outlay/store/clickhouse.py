@@ -51,6 +51,8 @@ from outlay.store.clickhouse_rollup import SEAT_SLOT, SLOT, column
 from outlay.store.facts_api import SEAT_CATEGORY, TABLE, QueryResult, SharedFacts, ms_to_ts
 from outlay.store.staging import StagedWindow
 
+#: A FOCUS export's time bound (reports have ``timeout_s``; an export may take minutes).
+EXPORT_TIMEOUT_S = 3600.0
 #: Superseded rows stay this long after the commit that hid them (readers may still scan them).
 GRACE_S = 600.0
 
@@ -136,13 +138,15 @@ class ClickHouseFacts(SharedFacts):
 
     def export(self, sql: str, params: Sequence[Any], path: Path, fmt: str) -> int:
         """Stream a query's rows into ``path`` as ``csv`` or ``parquet``, the bytes DuckDB's
-        export writes; under the store's limits, whole or not at all (``clickhouse_export``)."""
+        export writes; under the store's memory limit, whole or not at all
+        (``clickhouse_export``). Not under the report time limit: an export of years of rows
+        takes minutes, as on DuckDB; ``EXPORT_TIMEOUT_S`` only stops a runaway one."""
         from outlay.store.clickhouse_export import export_rows
 
         text = CLICKHOUSE.translate(sql, params, database=self._db)
         return export_rows(
-            self._con, text, path, fmt, memory_mb=self.memory_mb, timeout_s=self.timeout_s,
-            spool=self._staging / "export",
+            self._con, text, path, fmt, memory_mb=self.memory_mb,
+            timeout_s=max(self.timeout_s, EXPORT_TIMEOUT_S), spool=self._staging / "export",
         )  # fmt: skip
 
     def batches(self, account: str) -> Iterator[pa.RecordBatch]:
