@@ -249,10 +249,12 @@ _CLI_WRAPPER = (
 
 
 def measure_cli(env: dict[str, str], report: Report, out_dir: Path) -> dict[str, Any]:
-    import os
+    from cli import user_env
 
     argv = [str(OUTLAY), "costs", *report.cli_args, "--format", "json"]
-    full_env = {**os.environ, **env, "PYTHONPYCACHEPREFIX": str(out_dir / "pycache")}
+    # Bytecode cached as an installed package has it: with PYTHONDONTWRITEBYTECODE inherited,
+    # a pycache prefix is never filled and every run compiled every module (4-5 s a command).
+    full_env = {**user_env(out_dir), **env}
     sink = out_dir / "cli-out.json"
     runs: list[tuple[float, float, float]] = []
     for _ in range(1 + WARM_RUNS):
