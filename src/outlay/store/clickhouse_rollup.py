@@ -42,7 +42,7 @@ from outlay.store import rollup
 from outlay.store.clickhouse_conn import Connector
 from outlay.store.facts_api import SEAT_CATEGORY
 
-DAILY, MONTHLY = rollup.TABLE, rollup.MONTHLY
+DAILY, MONTHLY, ROLLED = rollup.TABLE, rollup.MONTHLY, rollup.ROLLED
 #: How long a store opening a database waits for another process's rollup build.
 BUILD_WAIT_S = 1800.0
 SEAT_SLOT = date(1970, 1, 1)
@@ -107,11 +107,33 @@ def _view_ddl(db: str, name: str, key: str) -> str:
     )
 
 
+def _rolled_ddl(db: str) -> str:
+    """Both rollups tagged by grain, their live rows found by ONE read of ``live_slots``: the
+    newest version per (account, slot), expanded to both keys (the day for 'D' rows, the month
+    for 'M' rows; the seat slot, 1970-01-01, is a month of its own) and maxed per key."""
+    newest = (
+        f"SELECT grain, account, if(grain = 'M', toStartOfMonth(slot), slot) AS key, "
+        f"max(version) FROM (SELECT account, slot, max(version) AS version "
+        f"FROM {db}.live_slots GROUP BY account, slot) "
+        f"ARRAY JOIN ['M', 'D'] AS grain GROUP BY grain, account, key"
+    )
+    both = (
+        f"SELECT 'M' AS grain, * FROM {db}.{MONTHLY}_all "
+        f"UNION ALL SELECT 'D' AS grain, * FROM {db}.{DAILY}_all"
+    )
+    return (
+        f"CREATE VIEW IF NOT EXISTS {db}.{ROLLED} AS SELECT * EXCEPT (version) FROM ({both}) "
+        f"WHERE (grain, account, {SLOT}, version) IN ({newest})"
+    )
+
+
 def create(con: Connector, db: str, wait_s: float = BUILD_WAIT_S) -> None:
     """Create the rollups, built from the live cost rows if the database has none (it comes
     from before them). Of several processes opening it at once, the one whose CREATE of the
-    daily table succeeds builds; the others wait up to ``wait_s`` for its last view."""
+    daily table succeeds builds; the others wait up to ``wait_s`` for its last view. The view
+    of both (``ROLLED``) is created for a database from before it, too."""
     if _has(con, db, MONTHLY):
+        con.command(_rolled_ddl(db))
         return
     try:
         con.command(_table_ddl(db, DAILY, "toYYYYMM(ts)", if_missing=False))
@@ -119,12 +141,14 @@ def create(con: Connector, db: str, wait_s: float = BUILD_WAIT_S) -> None:
         if "TABLE_ALREADY_EXISTS" not in str(exc):
             raise
         _wait_for_build(con, db, wait_s)
+        con.command(_rolled_ddl(db))
         return
     con.command(_table_ddl(db, MONTHLY, "toYear(ts)"))
     con.command(f"TRUNCATE TABLE {db}.{MONTHLY}_all")  # of a build stopped before its daily
     _build_days(con, db)
     con.command(_view_ddl(db, DAILY, "slot"))
     _build_months(con, db)
+    con.command(_rolled_ddl(db))
     # Last: its presence says the build is done.
     con.command(_view_ddl(db, MONTHLY, "toStartOfMonth(slot)"))
 
@@ -242,6 +266,7 @@ def collect(con: Connector, db: str, account: str, cutoff_ns: int) -> None:
 def drop(con: Connector, db: str) -> None:
     """Remove the rollups (the next store to open the database builds them): for a loader that
     writes cost rows and ``live_slots`` itself, as a bench synthesizing data in the engine."""
+    con.command(f"DROP VIEW IF EXISTS {db}.{ROLLED}")
     for name in (MONTHLY, DAILY):
         con.command(f"DROP VIEW IF EXISTS {db}.{name}")
         con.command(f"DROP TABLE IF EXISTS {db}.{name}_all")
