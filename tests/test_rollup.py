@@ -221,6 +221,7 @@ def test_a_database_from_before_the_rollup_gets_it_built_when_opened(tmp_path: P
     assert all(expected)
     for dropped in ((rollup.MONTHLY,), ROLLUPS):  # from before the monthly one, or both
         with duckdb.connect(str(facts.path)) as con:
+            con.execute(f"DROP VIEW {rollup.ROLLED}")  # from before the view of both, too
             for table in dropped:
                 con.execute(f"DROP TABLE {table}")
         reopened = DuckDBFacts(facts.path)
