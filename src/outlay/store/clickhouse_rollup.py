@@ -22,11 +22,14 @@ days no later commit changed, so every live monthly row is its live days' sum.
 Rows a commit superseded are collected with the cost rows (``collect``: after ``GRACE_S``), a
 monthly row by its month's newest version as the view reads it.
 
-The one gap: each view reads ``live_slots`` once per query, so a report reading both (a
-month-binned one: whole months beside the days around them) reads it twice, at the start of the
-query; a commit landing between those two reads (milliseconds apart) could show it new months
-beside old days. ClickHouse has no snapshot across two reads of a table; a single view over both
-rollups, read by the compiler in place of the two, would close it.
+A report reading both (a month-binned one: whole months beside the days around them) reads
+neither view: each reads ``live_slots`` on its own, and ClickHouse has no snapshot across two
+reads of a table, so a commit landing between them could show new months beside old days. It
+reads ``cost_rolled`` instead, both rollups' rows tagged by ``grain`` ('M', 'D'), whose live
+rows come from ONE read of ``live_slots``: the newest version per (account, slot), expanded to
+the day key and the month key and maxed per (grain, account, key), one IN set for both (a
+report's plan builds one set where the two views built two; a test checks it). One read sees one
+commit: the old months with the old days, or the new with the new.
 One writer per account at a time, as for the cost rows (``fill`` reads the live days of M).
 """
 

@@ -5,14 +5,14 @@ Reports that need no finer grain than a day read the daily rollup instead of the
 reports binned by month or coarser read the monthly one for the whole months of their period
 (the compiler decides, ``report.grain``), through ``cost_rolled``: one view of both rollups'
 rows, each tagged with its grain, so such a report reads one relation (what lets ClickHouse
-read its live versions once, ``store.clickhouse_rollup``). A rollup saves as many rows as its grain repeats the
-same user, model, kind and token type: a day saves 1.8x on bench/scale.py's 10M events (every
-event drawn independently, its worst case), a month 20x and more at a 1,000-seat team's density,
-which is what keeps a three-year report fast. Both are derived data, kept in step by the store:
-every change to an account's cost rows recomputes that account's affected days from the cost
-rows and then those days' months from the days, inside the same transaction, so a reader sees
-all three tables change together. A database from before a rollup gets it built the first time
-a store opens it.
+read its live versions once, ``store.clickhouse_rollup``). A rollup saves as many rows as its
+grain repeats the same user, model, kind and token type: a day saves 1.8x on bench/scale.py's
+10M events (every event drawn independently, its worst case), a month 20x and more at a
+1,000-seat team's density, which is what keeps a three-year report fast. Both are derived data,
+kept in step by the store: every change to an account's cost rows recomputes that account's
+affected days from the cost rows and then those days' months from the days, inside the same
+transaction, so a reader sees all three tables change together. A database from before a
+rollup gets it built the first time a store opens it.
 
 A daily row's ``ts`` is the day's midnight, a monthly row's its month's first (naive UTC, like
 the cost rows'), so the compiler's period filter and bins read them unchanged. Sums are
