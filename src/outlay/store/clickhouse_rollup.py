@@ -29,7 +29,10 @@ reads ``cost_rolled`` instead, both rollups' rows tagged by ``grain`` ('M', 'D')
 rows come from ONE read of ``live_slots``: the newest version per (account, slot), expanded to
 the day key and the month key and maxed per (grain, account, key), one IN set for both (a
 report's plan builds one set where the two views built two; a test checks it). One read sees one
-commit: the old months with the old days, or the new with the new.
+commit: the old months with the old days, or the new with the new. Its price: a branch's grain
+is a constant the index analysis does not see, so the daily branch is pruned by the report's
+period only, not to the days outside its whole months (it reads those months' ``ts`` and keys
+and keeps none of their rows); DuckDB prunes both branches.
 One writer per account at a time, as for the cost rows (``fill`` reads the live days of M).
 """
 
