@@ -3,6 +3,7 @@ change, and every report on them equals the cost rows' and DuckDB's to the last 
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -18,6 +19,8 @@ from outlay.ingest.windows import day_start_ms
 from outlay.providers.cursor.normalize import normalize_events
 from outlay.providers.cursor.prices import PriceTable
 from outlay.providers.cursor.seats import Seat, seat_rows
+from outlay.report.compile import Shape, compile_report_query
+from outlay.report.dialect import CLICKHOUSE
 from outlay.report.run import run_report
 from outlay.report.spec import ReportSpec
 from outlay.report.tags import TagSet
@@ -180,6 +183,7 @@ def test_a_database_from_before_the_rollups_gets_them_built_when_opened(tmp_path
             run_report(reopened, spec, TAGS, today=TODAY, raw=True)
         )
     assert reopened.monthly_table == clickhouse_rollup.MONTHLY
+    assert reopened.rolled_table == clickhouse_rollup.ROLLED
 
 
 def test_a_rollup_build_another_process_holds_or_left_unfinished_is_named_with_the_fix(
@@ -196,3 +200,38 @@ def test_a_rollup_build_another_process_holds_or_left_unfinished_is_named_with_t
         ClickHouseFacts(chdb_url(tmp_path), tmp_path / "staging", build_wait_s=0.2)
     facts._con.command(f"DROP TABLE {db}.{rollup.TABLE}_all")  # the fix the error names
     assert rollups(store(tmp_path)) == expected
+
+
+def _sets_built(facts: ClickHouseFacts, sql: str, params: list[Any]) -> set[str]:
+    """The IN sets ClickHouse builds from subqueries to run ``sql`` (from its plan)."""
+    text = CLICKHOUSE.translate(sql, params, database=facts._con.database)
+    plan = facts._con.arrow(f"EXPLAIN PLAN actions = 1 {text}{facts._settings()}")
+    return set(re.findall(r"\bsubquery\d+\b", "\n".join(plan.column(0).to_pylist())))
+
+
+def test_a_month_report_finds_the_live_rollup_rows_in_one_read_of_live_slots(
+    tmp_path: Path,
+) -> None:
+    facts = store(tmp_path)
+    load(facts, "acme", 300, seed=5)
+    db = facts._con.database
+    facts._con.command(f"DROP VIEW {db}.{clickhouse_rollup.ROLLED}")  # as the release before it
+    facts = store(tmp_path)
+    view = facts.arrow(
+        f"SELECT create_table_query AS q FROM system.tables WHERE database = '{db}' "
+        f"AND name = '{clickhouse_rollup.ROLLED}'"
+    )
+    assert view["q"][0].as_py().count("live_slots") == 1
+    # August's last days, September whole, October's first days: months beside days.
+    spec = ReportSpec(date(2026, 8, 20), date(2026, 10, 10), date_bin="month")
+    shape = Shape(spec.start or FIRST, spec.end or LAST, "month", (), "cost", None, None,
+                  facts.rollup_table, facts.rolled_table)  # fmt: skip
+    query = compile_report_query(shape, TagSet(()))
+    assert f"FROM {clickhouse_rollup.ROLLED} " in query.sql
+    assert len(_sets_built(facts, query.sql, query.params)) == 1
+    # The check sees a second read: the two views read live_slots once each.
+    two = f"SELECT * FROM {rollup.MONTHLY} UNION ALL SELECT * FROM {rollup.TABLE}"
+    assert len(_sets_built(facts, two, [])) == 2
+    assert outcome(run_report(facts, spec, TagSet(()), today=TODAY)) == outcome(
+        run_report(facts, spec, TagSet(()), today=TODAY, raw=True)
+    )

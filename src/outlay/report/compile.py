@@ -66,7 +66,8 @@ class Shape:
     #: The daily rollup the store keeps (read when the report allows, ``report.grain``);
     #: None: the cost rows only.
     rollup: str | None = None
-    #: The monthly rollup it keeps beside the daily one (whole months of month bins).
+    #: Its monthly and daily rollups in one relation tagged by grain (``Facts.rolled_table``):
+    #: whole months of month bins beside the other days, read at once.
     monthly: str | None = None
 
 

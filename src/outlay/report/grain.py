@@ -10,7 +10,9 @@ and every measure is a sum.
 Finer than a month: week and day bins (a week straddles months), and a tag value with date
 bounds (a bound may fall inside a month). A month-binned report over a period that starts or
 ends inside a month reads those partial months' days from the daily rollup: every day is read
-from exactly one table, so the sums are the cost rows' to the last digit.
+from exactly one rollup, so the sums are the cost rows' to the last digit. Both come from one
+relation, the store's rollups tagged by grain ('M', 'D'), never from two: on ClickHouse each
+relation read finds the live versions on its own, and one read sees one commit.
 """
 
 from __future__ import annotations
@@ -55,9 +57,10 @@ def source(
     daily: str | None,
     monthly: str | None,
 ) -> tuple[str, list[Any]]:
-    """The FROM of a report over the days ``start``..``end``: a table, or the monthly rollup's
-    whole months beside the daily rollup's other days (the caller's period filter keeps those to
-    the period); and the parameters it binds, in text order."""
+    """The FROM of a report over the days ``start``..``end``: a table, or from ``monthly`` (both
+    rollups tagged by grain, ``Facts.rolled_table``) the whole months' monthly rows beside the
+    other days' daily rows (the caller's period filter keeps those to the period); and the
+    parameters it binds, in text order."""
     if daily is None or not uses_rollup(date_bin, chain):
         return rows, []
     months = None
@@ -67,7 +70,7 @@ def source(
         return daily, []
     first, after = months
     sql = (
-        f"(SELECT * FROM {monthly} WHERE ts >= ? AND ts < ? "
-        f"UNION ALL SELECT * FROM {daily} WHERE ts < ? OR ts >= ?) AS rolled"
+        f"(SELECT * EXCLUDE (grain) FROM {monthly} WHERE (grain = 'M' AND ts >= ? AND ts < ?) "
+        "OR (grain = 'D' AND (ts < ? OR ts >= ?))) AS rolled"
     )
     return sql, [first, after, first, after]

@@ -38,9 +38,10 @@ Number = Decimal | int
 
 
 class Queryable(Protocol):
-    #: The daily and monthly rollup tables the store keeps in step with its cost rows, or None.
+    #: The daily rollup the store keeps in step with its cost rows, and the relation of both
+    #: its rollups tagged by grain (``Facts.rolled_table``), or None.
     rollup_table: str | None
-    monthly_table: str | None
+    rolled_table: str | None
 
     def arrow(self, sql: str, params: Sequence[Any] = ()) -> pa.Table: ...
 
@@ -127,7 +128,7 @@ def run_report(
     ``raw``: read the cost rows even where a rollup would do (tests compare both)."""
     notices = tuple(check(spec, tags))
     start, end = spec.period(today, cycle_day)
-    rollups = (None, None) if raw else (facts.rollup_table, facts.monthly_table)
+    rollups = (None, None) if raw else (facts.rollup_table, facts.rolled_table)
     shape = Shape(
         start, end, spec.date_bin, spec.group_by, spec.measure, spec.expr, accounts, *rollups
     )

@@ -68,6 +68,8 @@ class ClickHouseFacts(SharedFacts):
     #: The rollups it keeps in step with the cost rows (``store.clickhouse_rollup``).
     rollup_table: str | None = clickhouse_rollup.DAILY
     monthly_table: str | None = clickhouse_rollup.MONTHLY
+    #: Both, tagged by grain, their live rows found in one read (what month bins read).
+    rolled_table: str | None = clickhouse_rollup.ROLLED
 
     def __init__(
         self,

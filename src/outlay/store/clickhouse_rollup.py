@@ -22,11 +22,17 @@ days no later commit changed, so every live monthly row is its live days' sum.
 Rows a commit superseded are collected with the cost rows (``collect``: after ``GRACE_S``), a
 monthly row by its month's newest version as the view reads it.
 
-The one gap: each view reads ``live_slots`` once per query, so a report reading both (a
-month-binned one: whole months beside the days around them) reads it twice, at the start of the
-query; a commit landing between those two reads (milliseconds apart) could show it new months
-beside old days. ClickHouse has no snapshot across two reads of a table; a single view over both
-rollups, read by the compiler in place of the two, would close it.
+A report reading both (a month-binned one: whole months beside the days around them) reads
+neither view: each reads ``live_slots`` on its own, and ClickHouse has no snapshot across two
+reads of a table, so a commit landing between them could show new months beside old days. It
+reads ``cost_rolled`` instead, both rollups' rows tagged by ``grain`` ('M', 'D'), whose live
+rows come from ONE read of ``live_slots``: the newest version per (account, slot), expanded to
+the day key and the month key and maxed per (grain, account, key), one IN set for both (a
+report's plan builds one set where the two views built two; a test checks it). One read sees one
+commit: the old months with the old days, or the new with the new. Its price: a branch's grain
+is a constant the index analysis does not see, so the daily branch is pruned by the report's
+period only, not to the days outside its whole months (it reads those months' ``ts`` and keys
+and keeps none of their rows); DuckDB prunes both branches.
 One writer per account at a time, as for the cost rows (``fill`` reads the live days of M).
 """
 
@@ -42,7 +48,7 @@ from outlay.store import rollup
 from outlay.store.clickhouse_conn import Connector
 from outlay.store.facts_api import SEAT_CATEGORY
 
-DAILY, MONTHLY = rollup.TABLE, rollup.MONTHLY
+DAILY, MONTHLY, ROLLED = rollup.TABLE, rollup.MONTHLY, rollup.ROLLED
 #: How long a store opening a database waits for another process's rollup build.
 BUILD_WAIT_S = 1800.0
 SEAT_SLOT = date(1970, 1, 1)
@@ -107,11 +113,33 @@ def _view_ddl(db: str, name: str, key: str) -> str:
     )
 
 
+def _rolled_ddl(db: str) -> str:
+    """Both rollups tagged by grain, their live rows found by ONE read of ``live_slots``: the
+    newest version per (account, slot), expanded to both keys (the day for 'D' rows, the month
+    for 'M' rows; the seat slot, 1970-01-01, is a month of its own) and maxed per key."""
+    newest = (
+        f"SELECT grain, account, if(grain = 'M', toStartOfMonth(slot), slot) AS key, "
+        f"max(version) FROM (SELECT account, slot, max(version) AS version "
+        f"FROM {db}.live_slots GROUP BY account, slot) "
+        f"ARRAY JOIN ['M', 'D'] AS grain GROUP BY grain, account, key"
+    )
+    both = (
+        f"SELECT 'M' AS grain, * FROM {db}.{MONTHLY}_all "
+        f"UNION ALL SELECT 'D' AS grain, * FROM {db}.{DAILY}_all"
+    )
+    return (
+        f"CREATE VIEW IF NOT EXISTS {db}.{ROLLED} AS SELECT * EXCEPT (version) FROM ({both}) "
+        f"WHERE (grain, account, {SLOT}, version) IN ({newest})"
+    )
+
+
 def create(con: Connector, db: str, wait_s: float = BUILD_WAIT_S) -> None:
     """Create the rollups, built from the live cost rows if the database has none (it comes
     from before them). Of several processes opening it at once, the one whose CREATE of the
-    daily table succeeds builds; the others wait up to ``wait_s`` for its last view."""
+    daily table succeeds builds; the others wait up to ``wait_s`` for its last view. The view
+    of both (``ROLLED``) is created for a database from before it, too."""
     if _has(con, db, MONTHLY):
+        con.command(_rolled_ddl(db))
         return
     try:
         con.command(_table_ddl(db, DAILY, "toYYYYMM(ts)", if_missing=False))
@@ -119,12 +147,14 @@ def create(con: Connector, db: str, wait_s: float = BUILD_WAIT_S) -> None:
         if "TABLE_ALREADY_EXISTS" not in str(exc):
             raise
         _wait_for_build(con, db, wait_s)
+        con.command(_rolled_ddl(db))
         return
     con.command(_table_ddl(db, MONTHLY, "toYear(ts)"))
     con.command(f"TRUNCATE TABLE {db}.{MONTHLY}_all")  # of a build stopped before its daily
     _build_days(con, db)
     con.command(_view_ddl(db, DAILY, "slot"))
     _build_months(con, db)
+    con.command(_rolled_ddl(db))
     # Last: its presence says the build is done.
     con.command(_view_ddl(db, MONTHLY, "toStartOfMonth(slot)"))
 
@@ -242,6 +272,7 @@ def collect(con: Connector, db: str, account: str, cutoff_ns: int) -> None:
 def drop(con: Connector, db: str) -> None:
     """Remove the rollups (the next store to open the database builds them): for a loader that
     writes cost rows and ``live_slots`` itself, as a bench synthesizing data in the engine."""
+    con.command(f"DROP VIEW IF EXISTS {db}.{ROLLED}")
     for name in (MONTHLY, DAILY):
         con.command(f"DROP VIEW IF EXISTS {db}.{name}")
         con.command(f"DROP TABLE IF EXISTS {db}.{name}_all")

@@ -110,6 +110,8 @@ class DuckDBFacts(SharedFacts):
     #: The daily and monthly rollups it keeps in step with the cost rows (``store.rollup``).
     rollup_table: str | None = rollup.TABLE
     monthly_table: str | None = rollup.MONTHLY
+    #: Both, tagged by grain: what month-binned reports read.
+    rolled_table: str | None = rollup.ROLLED
     dialect = DUCKDB
 
     def __init__(
@@ -136,6 +138,7 @@ class DuckDBFacts(SharedFacts):
             con.execute(_DDL)
             if missing := tuple(rollup.missing(con)):  # from before a rollup: built once
                 _in_transaction(con, lambda: rollup.build(con, missing))
+            con.execute(rollup.ROLLED_DDL)
 
     @contextmanager
     def _connect(self) -> Iterator[duckdb.DuckDBPyConnection]:

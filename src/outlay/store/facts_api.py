@@ -45,8 +45,11 @@ class Facts(Protocol):
     #: The daily rollup the report compiler may read (``store.rollup``); None: the engine
     #: keeps none, every report reads the cost rows.
     rollup_table: str | None
-    #: The monthly rollup beside it (whole months of month-binned reports); None: none.
+    #: The monthly rollup beside it; None: none.
     monthly_table: str | None
+    #: One relation of both rollups' rows, a ``grain`` column first ('M' monthly, 'D' daily):
+    #: what a month-binned report reads (whole months beside the other days); None: none.
+    rolled_table: str | None
     memory_mb: int
     timeout_s: float
 

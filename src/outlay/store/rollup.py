@@ -3,14 +3,16 @@ month (``cost_monthly``), over every dimension a report reads.
 
 Reports that need no finer grain than a day read the daily rollup instead of the cost rows;
 reports binned by month or coarser read the monthly one for the whole months of their period
-(the compiler decides, ``report.grain``). A rollup saves as many rows as its grain repeats the
-same user, model, kind and token type: a day saves 1.8x on bench/scale.py's 10M events (every
-event drawn independently, its worst case), a month 20x and more at a 1,000-seat team's density,
-which is what keeps a three-year report fast. Both are derived data, kept in step by the store:
-every change to an account's cost rows recomputes that account's affected days from the cost
-rows and then those days' months from the days, inside the same transaction, so a reader sees
-all three tables change together. A database from before a rollup gets it built the first time
-a store opens it.
+(the compiler decides, ``report.grain``), through ``cost_rolled``: one view of both rollups'
+rows, each tagged with its grain, so such a report reads one relation (what lets ClickHouse
+read its live versions once, ``store.clickhouse_rollup``). A rollup saves as many rows as its
+grain repeats the same user, model, kind and token type: a day saves 1.8x on bench/scale.py's
+10M events (every event drawn independently, its worst case), a month 20x and more at a
+1,000-seat team's density, which is what keeps a three-year report fast. Both are derived data,
+kept in step by the store: every change to an account's cost rows recomputes that account's
+affected days from the cost rows and then those days' months from the days, inside the same
+transaction, so a reader sees all three tables change together. A database from before a
+rollup gets it built the first time a store opens it.
 
 A daily row's ``ts`` is the day's midnight, a monthly row's its month's first (naive UTC, like
 the cost rows'), so the compiler's period filter and bins read them unchanged. Sums are
@@ -29,6 +31,9 @@ from outlay.costrows import MONEY_SCALE, SCHEMA, USAGE_SCALE
 
 TABLE = "cost_daily"
 MONTHLY = "cost_monthly"
+#: Both rollups in one relation, each row tagged with its ``grain`` ('M' monthly, 'D' daily):
+#: what a month-binned report reads (whole months beside the days around them).
+ROLLED = "cost_rolled"
 SOURCE = "cost_rows"
 #: Measure column → its type in the rollup (what SUM of the cost rows' type returns).
 MEASURES: dict[str, str] = {
@@ -58,6 +63,11 @@ def _ddl(table: str) -> str:
 
 DDL = _ddl(TABLE)
 MONTHLY_DDL = _ddl(MONTHLY)
+#: Replaced at every open, so a database made by any release reads today's definition.
+ROLLED_DDL = (
+    f"CREATE OR REPLACE VIEW {ROLLED} AS SELECT 'M' AS grain, * FROM {MONTHLY} "
+    f"UNION ALL SELECT 'D' AS grain, * FROM {TABLE}"
+)
 #: Rows are summed this many days at a time: memory follows a day's rows, not a window's or
 #: the whole history's (a sync's peak grew by a quarter summing a 30-day window at once), and
 #: slices in time order leave the table sorted by day.
