@@ -210,3 +210,17 @@ def test_a_chdb_path_held_by_another_process_is_a_clear_busy_error(tmp_path: Pat
         capture_output=True, text=True, timeout=300, check=True,
     )  # fmt: skip
     assert done.stdout.startswith("StoreBusyError chDB cannot open"), done.stdout + done.stderr
+
+
+def test_a_cli_report_on_chdb_exits_cleanly_every_time(tmp_path: Path) -> None:
+    # Its own engine folder: chDB allows one process per folder, and this one is the CLI's.
+    env = {"OUTLAY_DATA_DIR": str(tmp_path / "data"),
+           "OUTLAY_FACTS_URL": f"chdb:///{tmp_path / 'engine'}", "PATH": ""}  # fmt: skip
+    outlay = Path(sys.executable).with_name("outlay")
+    for _ in range(4):  # the engine left to interpreter teardown crashed two runs in three
+        done = subprocess.run(
+            [str(outlay), "costs", "--interval", "last_30_days", "--format", "json"], env=env, capture_output=True, text=True,
+            timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-500:]
+        assert "shutdown" not in done.stderr

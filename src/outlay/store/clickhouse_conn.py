@@ -9,6 +9,7 @@ database inside one path instead).
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
 import time
@@ -51,6 +52,16 @@ class Connector(Protocol):
 
 _ENGINE_LOCK = threading.Lock()
 _ENGINE: dict[str, Any] = {}  # "path", "connection", "users"
+
+
+@atexit.register
+def _close_engine() -> None:
+    """Close the process's chDB engine before the interpreter tears down: left to finalization
+    it crashed the process at exit (SIGSEGV) in two CLI runs of three."""
+    with _ENGINE_LOCK:
+        if _ENGINE:
+            _ENGINE["connection"].close()
+            _ENGINE.clear()
 
 
 class ChdbConnector:
