@@ -38,6 +38,12 @@ CLICKHOUSE_SETTINGS = {
 }
 
 
+def settings_clause(**limits: object) -> str:
+    """`` SETTINGS …``: ``CLICKHOUSE_SETTINGS`` with ``limits`` (memory, time) on top."""
+    values = {**CLICKHOUSE_SETTINGS, **limits}
+    return " SETTINGS " + ", ".join(f"{k} = {v}" for k, v in values.items())
+
+
 @dataclass(frozen=True)
 class Dialect:
     """One engine's SQL and the differences the store and compiler must know about."""

@@ -44,7 +44,7 @@ import pyarrow.parquet as pq
 
 from outlay.costrows import SCHEMA
 from outlay.errors import InputError, StoreError
-from outlay.report.dialect import CLICKHOUSE, CLICKHOUSE_SETTINGS, literal_sql
+from outlay.report.dialect import CLICKHOUSE, literal_sql, settings_clause
 from outlay.store import clickhouse_rollup
 from outlay.store.clickhouse_conn import Connector, connect, versioned
 from outlay.store.clickhouse_rollup import SEAT_SLOT, SLOT, column
@@ -116,12 +116,10 @@ class ClickHouseFacts(SharedFacts):
     # -- reads -------------------------------------------------------------------------------
 
     def _settings(self, memory_mb: int | None = None) -> str:
-        limits = {
-            **CLICKHOUSE_SETTINGS,
-            "max_memory_usage": int(memory_mb or self.memory_mb) * 1024 * 1024,
-            "max_execution_time": float(self.timeout_s),
-        }
-        return " SETTINGS " + ", ".join(f"{k} = {v}" for k, v in limits.items())
+        return settings_clause(
+            max_memory_usage=int(memory_mb or self.memory_mb) * 1024 * 1024,
+            max_execution_time=float(self.timeout_s),
+        )
 
     def _read(self, sql: str, params: Sequence[Any]) -> pa.Table:
         text = CLICKHOUSE.translate(sql, params, database=self._db) + self._settings()
@@ -197,7 +195,7 @@ class ClickHouseFacts(SharedFacts):
             f"INSERT INTO {table} SELECT *, {version} FROM {self._db}.{TABLE} "
             f"WHERE account = {_sql(account)} AND category IS DISTINCT FROM '{SEAT_CATEGORY}' "
             f"AND toDate(ts) IN ({', '.join(_sql(d) for d in edges)}) "
-            f"AND (ts < {_sql(start)} OR ts > {_sql(end)})" + self._write_settings()
+            f"AND (ts < {_sql(start)} OR ts > {_sql(end)})" + settings_clause()
         )
         self._commit(account, days, version)
         return staged.rows
@@ -234,9 +232,6 @@ class ClickHouseFacts(SharedFacts):
         """Rows kept on disk, live or not yet collected (what ``_collect`` shrinks)."""
         table = self._con.arrow(f"SELECT count() AS n FROM {self._db}.cost_rows_all")
         return int(table["n"][0].as_py())
-
-    def _write_settings(self) -> str:
-        return " SETTINGS " + ", ".join(f"{k} = {v}" for k, v in CLICKHOUSE_SETTINGS.items())
 
     def delete_account(self, account: str) -> int:
         count = self.count_rows(account)

@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from outlay.errors import InputError, OutlayError, StoreError
-from outlay.report.dialect import CLICKHOUSE_SETTINGS
+from outlay.report.dialect import settings_clause
 from outlay.store.clickhouse_conn import Connector
 
 #: The engine's memory for an export at most (the store's limit if lower), as DuckDB's export.
@@ -69,14 +69,11 @@ def export_rows(
 
 def _settings(memory_mb: int, timeout_s: float) -> str:
     limit = int(memory_mb) * 1024 * 1024
-    values = {
-        **CLICKHOUSE_SETTINGS,
-        "max_memory_usage": limit,
-        "max_execution_time": float(timeout_s),
-        # An aggregation past half the limit spills to disk instead of failing.
-        "max_bytes_before_external_group_by": limit // 2,
-    }
-    return " SETTINGS " + ", ".join(f"{k} = {v}" for k, v in values.items())
+    # An aggregation past half the limit spills to disk instead of failing.
+    return settings_clause(
+        max_memory_usage=limit, max_execution_time=float(timeout_s),
+        max_bytes_before_external_group_by=limit // 2,
+    )  # fmt: skip
 
 
 def _copy(con: Connector, sql: str, settings: str, out: BinaryIO, fmt: str, spool: Path) -> int:

@@ -43,7 +43,7 @@ from datetime import date, datetime, time
 
 from outlay.costrows import SCHEMA
 from outlay.errors import StoreError
-from outlay.report.dialect import CLICKHOUSE_SETTINGS, literal_sql
+from outlay.report.dialect import literal_sql, settings_clause
 from outlay.store import rollup
 from outlay.store.clickhouse_conn import Connector
 from outlay.store.facts_api import SEAT_CATEGORY
@@ -80,10 +80,6 @@ def column(name: str, arrow_type: str) -> str:
         return f"{name} {kind}"  # sort key: never NULL
     nullable = f"Nullable({kind})"
     return f"{name} LowCardinality({nullable})" if name in _LOW else f"{name} {nullable}"
-
-
-def _settings() -> str:
-    return " SETTINGS " + ", ".join(f"{k} = {v}" for k, v in CLICKHOUSE_SETTINGS.items())
 
 
 def _newest(db: str, key: str) -> str:
@@ -186,7 +182,7 @@ def _build_days(con: Connector, db: str) -> None:
             f"INSERT INTO {db}.{DAILY}_all SELECT toStartOfDay(ts), {_DIMS}, {_SUMS}, version "
             f"FROM {db}.cost_rows_all WHERE (account, {SLOT}, version) IN {live} "
             f"AND {_between(first, after)} GROUP BY toStartOfDay(ts), {_DIMS}, version"
-            + _settings()
+            + settings_clause()
         )
 
 
@@ -203,7 +199,7 @@ def _build_months(con: Connector, db: str) -> None:
         con.command(
             f"INSERT INTO {db}.{MONTHLY}_all SELECT toStartOfMonth(ts), {_DIMS}, {_SUMS}, "
             f"month_version FROM {days} AS d INNER JOIN {newest} AS m USING (account, month_slot) "
-            f"GROUP BY toStartOfMonth(ts), {_DIMS}, month_version" + _settings()
+            f"GROUP BY toStartOfMonth(ts), {_DIMS}, month_version" + settings_clause()
         )
 
 
@@ -215,7 +211,7 @@ def fill(con: Connector, db: str, account: str, version: int, slots: list[date])
         con.command(
             f"INSERT INTO {db}.{DAILY}_all SELECT toStartOfDay(ts), {_DIMS}, {_SUMS}, {version} "
             f"FROM {db}.cost_rows_all WHERE {at_v} AND {_between(first, after)} "
-            f"GROUP BY toStartOfDay(ts), {_DIMS}" + _settings()
+            f"GROUP BY toStartOfDay(ts), {_DIMS}" + settings_clause()
         )
     days = sorted(s for s in slots if s != SEAT_SLOT)
     if days:
@@ -236,7 +232,7 @@ def _fill_months(con: Connector, db: str, account: str, version: int, days: list
     found = con.arrow(
         f"SELECT DISTINCT toStartOfMonth(ts) AS m FROM (SELECT ts FROM {db}.{DAILY}_all "
         f"WHERE {mine} AND version = {version} AND {span} UNION ALL SELECT ts FROM {db}.{DAILY} "
-        f"WHERE {mine} AND {span})" + _settings()
+        f"WHERE {mine} AND {span})" + settings_clause()
     )
     for first in sorted(touched & {m.as_py() for m in found["m"]}):
         after = rollup.next_month(first)
@@ -253,7 +249,7 @@ def _fill_months(con: Connector, db: str, account: str, version: int, days: list
 def _insert_months(con: Connector, db: str, version: int, days: str) -> None:
     con.command(
         f"INSERT INTO {db}.{MONTHLY}_all SELECT toStartOfMonth(ts), {_DIMS}, {_SUMS}, {version} "
-        f"FROM ({days}) GROUP BY toStartOfMonth(ts), {_DIMS}" + _settings()
+        f"FROM ({days}) GROUP BY toStartOfMonth(ts), {_DIMS}" + settings_clause()
     )
 
 
@@ -265,7 +261,7 @@ def collect(con: Connector, db: str, account: str, cutoff_ns: int) -> None:
             f"DELETE FROM {db}.{name}_all WHERE account = {literal_sql(account)} "
             f"AND ({SLOT}, version) NOT IN (SELECT {key} AS k, max(version) {mine} GROUP BY k) "
             f"AND {SLOT} IN (SELECT {key} AS k {mine} GROUP BY k HAVING max(version) < {cutoff_ns})"
-            + _settings()
+            + settings_clause()
         )
 
 
@@ -288,7 +284,7 @@ def _months(con: Connector, table: str, where: str) -> list[tuple[datetime, date
     month at a time, so its memory follows a month's rows, not the whole history's."""
     found = con.arrow(
         f"SELECT DISTINCT toStartOfMonth(ts) AS m FROM {table} WHERE {where} ORDER BY m"
-        + _settings()
+        + settings_clause()
     )
     firsts = [m.as_py() for m in found["m"]]
     return [(_midnight(f), _midnight(rollup.next_month(f))) for f in firsts]
