@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from outlay.report.intervals import month_after
 from outlay.report.tags import VirtualTag
 
 #: Bins whose every bin is a union of whole calendar months.
@@ -40,7 +41,7 @@ def uses_monthly(date_bin: str, chain: Sequence[VirtualTag]) -> bool:
 
 def whole_months(start: date, end: date) -> tuple[datetime, datetime] | None:
     """[first, after): the calendar months lying wholly in the days ``start``..``end``, if any."""
-    first = start if start.day == 1 else (start.replace(day=1) + timedelta(days=32)).replace(day=1)
+    first = start if start.day == 1 else month_after(start)
     after = (end + timedelta(days=1)).replace(day=1)
     if first >= after:
         return None

@@ -52,6 +52,11 @@ def months_before(day: date, months: int) -> date:
     raise AssertionError("unreachable")
 
 
+def month_after(day: date) -> date:
+    """The 1st of the month after ``day``'s."""
+    return months_before(day.replace(day=1), -1)
+
+
 def resolve_interval(name: str, today: date, cycle_day: int = 1) -> tuple[date, date]:
     """Inclusive (start, end) of a named interval (the rules are in the module's docstring)."""
     month_start = today.replace(day=1)

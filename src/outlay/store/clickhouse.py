@@ -45,6 +45,7 @@ import pyarrow.parquet as pq
 from outlay.costrows import SCHEMA
 from outlay.errors import InputError, StoreError
 from outlay.report.dialect import CLICKHOUSE, literal_sql, settings_clause
+from outlay.report.intervals import month_after
 from outlay.store import clickhouse_rollup
 from outlay.store.clickhouse_conn import Connector, connect, versioned
 from outlay.store.clickhouse_rollup import SEAT_SLOT, SLOT, column
@@ -165,7 +166,7 @@ class ClickHouseFacts(SharedFacts):
             [account],
         )
         firsts = [datetime.combine(d, datetime.min.time()) for (d,) in found.rows]
-        return [(f, (f + timedelta(days=32)).replace(day=1)) for f in firsts]
+        return [(f, datetime.combine(month_after(f.date()), f.time())) for f in firsts]
 
     # -- writes ------------------------------------------------------------------------------
 

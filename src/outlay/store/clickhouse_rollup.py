@@ -44,6 +44,7 @@ from datetime import date, datetime, time
 from outlay.costrows import SCHEMA
 from outlay.errors import StoreError
 from outlay.report.dialect import literal_sql, settings_clause
+from outlay.report.intervals import month_after
 from outlay.store import rollup
 from outlay.store.clickhouse_conn import Connector
 from outlay.store.facts_api import SEAT_CATEGORY
@@ -227,7 +228,7 @@ def _fill_months(con: Connector, db: str, account: str, version: int, days: list
     """Each month of ``days`` that has rows (before or after): v's days beside its other live
     days. A wide window's empty months need no rows (a month of none sums to none)."""
     mine = f"account = {literal_sql(account)} AND {_NOT_SEAT}"
-    span = _between(_midnight(days[0].replace(day=1)), _midnight(rollup.next_month(days[-1])))
+    span = _between(_midnight(days[0].replace(day=1)), _midnight(month_after(days[-1])))
     touched = {d.replace(day=1) for d in days}
     found = con.arrow(
         f"SELECT DISTINCT toStartOfMonth(ts) AS m FROM (SELECT ts FROM {db}.{DAILY}_all "
@@ -235,7 +236,7 @@ def _fill_months(con: Connector, db: str, account: str, version: int, days: list
         f"WHERE {mine} AND {span})" + settings_clause()
     )
     for first in sorted(touched & {m.as_py() for m in found["m"]}):
-        after = rollup.next_month(first)
+        after = month_after(first)
         own = ", ".join(literal_sql(d) for d in days if first <= d < after)
         month = _between(_midnight(first), _midnight(after))
         _insert_months(
@@ -287,7 +288,7 @@ def _months(con: Connector, table: str, where: str) -> list[tuple[datetime, date
         + settings_clause()
     )
     firsts = [m.as_py() for m in found["m"]]
-    return [(_midnight(f), _midnight(rollup.next_month(f))) for f in firsts]
+    return [(_midnight(f), _midnight(month_after(f))) for f in firsts]
 
 
 def _midnight(day: date) -> datetime:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, create_engine, func, insert, select, 
 from sqlalchemy.exc import SQLAlchemyError
 
 from outlay.errors import InputError, StoreError
+from outlay.report.intervals import month_after
 from outlay.store import migrations
 from outlay.store.facts_api import TABLE, Facts
 from outlay.store.meta import one_line
@@ -142,7 +143,7 @@ def _months(first: datetime, last: datetime) -> Iterator[tuple[datetime, datetim
     """[start, after) of every calendar month from ``first``'s through ``last``'s."""
     start = datetime.combine(first.date().replace(day=1), time())
     while start <= last:
-        after = (start + timedelta(days=32)).replace(day=1)
+        after = datetime.combine(month_after(start.date()), time())
         yield start, after
         start = after
 

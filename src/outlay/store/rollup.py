@@ -28,6 +28,7 @@ from typing import Any
 import duckdb
 
 from outlay.costrows import MONEY_SCALE, SCHEMA, USAGE_SCALE
+from outlay.report.intervals import month_after
 
 TABLE = "cost_daily"
 MONTHLY = "cost_monthly"
@@ -63,9 +64,10 @@ def _ddl(table: str) -> str:
 
 DDL = _ddl(TABLE)
 MONTHLY_DDL = _ddl(MONTHLY)
-#: Replaced at every open, so a database made by any release reads today's definition.
+#: Made at open when missing (not replaced: every CLI command would write the catalog); a
+#: release that changes the rollups' columns replaces it.
 ROLLED_DDL = (
-    f"CREATE OR REPLACE VIEW {ROLLED} AS SELECT 'M' AS grain, * FROM {MONTHLY} "
+    f"CREATE VIEW IF NOT EXISTS {ROLLED} AS SELECT 'M' AS grain, * FROM {MONTHLY} "
     f"UNION ALL SELECT 'D' AS grain, * FROM {TABLE}"
 )
 #: Rows are summed this many days at a time: memory follows a day's rows, not a window's or
@@ -112,10 +114,6 @@ def month_start(day: date) -> date:
     return day.replace(day=1)
 
 
-def next_month(first: date) -> date:
-    return (first + timedelta(days=32)).replace(day=1)
-
-
 def refresh_range(
     con: duckdb.DuckDBPyConnection, account: str, first: datetime, last: datetime
 ) -> None:
@@ -159,7 +157,7 @@ def refresh_days(
 def refresh_months(con: duckdb.DuckDBPyConnection, account: str, months: set[date]) -> None:
     """Recompute ``account``'s monthly rows of these months (their first days) from its days."""
     for first in sorted(months):
-        bounds = [account, first, next_month(first)]
+        bounds = [account, first, month_after(first)]
         con.execute(f"DELETE FROM {MONTHLY} WHERE account = ? AND ts >= ? AND ts < ?", bounds)
         con.execute(_insert("account = ? AND ts >= ? AND ts < ?", into=MONTHLY), bounds)
 
@@ -210,6 +208,6 @@ def build(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...] = (TABLE, MONT
         if span is not None and span[0] is not None:
             first, last = month_start(span[0].date()), month_start(span[1].date())
             while first <= last:  # a month at a time: memory follows a month's daily rows
-                after = next_month(first)
+                after = month_after(first)
                 con.execute(_insert("ts >= ? AND ts < ?", into=MONTHLY), [first, after])
                 first = after
