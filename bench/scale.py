@@ -66,12 +66,10 @@ class Engine:
 
 
 def settings_of(env: dict[str, str]) -> Any:
-    """The settings a process started with ``env`` reads."""
+    """The settings a process started with ``env`` reads (``config``'s own reading of it)."""
     from outlay.config import Settings
 
-    return Settings(
-        data_dir=Path(env["OUTLAY_DATA_DIR"]), facts_store_url=env.get("OUTLAY_FACTS_URL")
-    )
+    return Settings.from_env(env)
 
 
 def synthesize_duckdb(p: QueryParams, out_dir: Path) -> Path:
